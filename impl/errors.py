@@ -1,0 +1,114 @@
+"""The error tree of kevy-verify.
+
+One root, `KevyVerifyError`. Leaves are named for what a recovery must do
+with the bad bytes (the h11 habit of splitting errors by who is at fault):
+
+* `TruncatedInput` — the input stops before a unit is complete. Every byte
+  present is consistent with a valid unit: a crash mid-append. Recoverable by
+  cutting the tail.
+* `CorruptInput` — bytes are present and wrong. Refuse: cutting would
+  silently drop data that may follow.
+
+Every `DecodeError` carries where it happened: `offset` (start of the unit
+being decoded, e.g. the frame or record), `at` (the offending byte, or the end
+of input for a truncation), `expected` and `got`, and `path` once known. Its
+one-line `str()` is what the CLI prints, e.g.::
+
+    aof-0.aof: corrupt frame at offset 1041 (byte 1046): expected b'$', got b'*'
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+__all__ = [
+    "CorruptInput",
+    "DecodeError",
+    "KevyVerifyError",
+    "TruncatedInput",
+    "UsageError",
+    "quote_bytes",
+]
+
+_QUOTE_LIMIT = 32
+
+
+def quote_bytes(data: bytes, limit: int = _QUOTE_LIMIT) -> str:
+    """`repr` of at most `limit` bytes, with an ellipsis when cut."""
+    if len(data) <= limit:
+        return repr(bytes(data))
+    return repr(bytes(data[:limit])) + "..."
+
+
+class KevyVerifyError(Exception):
+    """Root of every error kevy-verify raises on purpose."""
+
+
+class UsageError(KevyVerifyError):
+    """The caller asked for something that cannot be done (bad option, bad path)."""
+
+
+class DecodeError(KevyVerifyError):
+    """Bytes in a kevy file could not be decoded. Abstract: raise a leaf."""
+
+    #: what kind of unit was being decoded ("frame", "record", "journal", ...)
+    unit: str = "input"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        offset: int,
+        at: int | None = None,
+        expected: str | None = None,
+        got: bytes | None = None,
+        path: str | None = None,
+    ) -> None:
+        if type(self) is DecodeError:
+            raise TypeError("DecodeError is abstract: raise TruncatedInput or CorruptInput")
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+        self.at = offset if at is None else at
+        self.expected = expected
+        self.got = got
+        self.path = path
+
+    def with_path(self, path: str) -> Self:
+        """Return self with `path` filled in (the parser does not know the file)."""
+        self.path = path
+        return self
+
+    def shifted(self, delta: int) -> Self:
+        """Return self with offsets moved by `delta` (parser ran on a slice)."""
+        self.offset += delta
+        self.at += delta
+        return self
+
+    def __str__(self) -> str:
+        where = f"offset {self.offset}" if self.at == self.offset else (
+            f"offset {self.offset} (byte {self.at})"
+        )
+        text = f"{self.describe()} at {where}: {self.message}"
+        if self.expected is not None and self.got is not None:
+            text += f": expected {self.expected}, got {quote_bytes(self.got)}"
+        elif self.got is not None:
+            text += f": got {quote_bytes(self.got)}"
+        return f"{self.path}: {text}" if self.path else text
+
+    def describe(self) -> str:
+        return f"bad {self.unit}"
+
+
+class TruncatedInput(DecodeError):
+    """The input ends inside a unit that was valid so far (crash mid-write)."""
+
+    def describe(self) -> str:
+        return f"truncated {self.unit}"
+
+
+class CorruptInput(DecodeError):
+    """The bytes of a unit are present and violate the format."""
+
+    def describe(self) -> str:
+        return f"corrupt {self.unit}"

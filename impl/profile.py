@@ -1,0 +1,184 @@
+"""Profiles: `kevy-1.17` (faithful, defects included) and `hardened` (each fix on).
+
+Why: the harness hunts defects in a faithful copy of kevy 1.17, and a finding
+is only useful next to its fix. Every fix is one named switch registered here;
+`hardened` turns them all on, `kevy-1.17` none. Code asks
+`profile.fixes("switch_name")`, so a finding and its fix sit side by side and
+`kevy-verify profiles` can list them.
+
+Rules:
+1. A switch name is registered exactly once, with the finding it fixes and a
+   one-line summary. Asking for an unregistered name raises at once (a typo
+   must not silently select the faithful behaviour).
+2. A switch changes behaviour only where kevy 1.17 is wrong; with every switch
+   off the code is kevy 1.17 decision for decision.
+3. Every switch is registered in this module, above the profiles, so
+   `HARDENED` is a plain constant holding all of them.
+4. Profiles are immutable; `with_switches()` derives a custom one (used by
+   tests to isolate one fix).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = [
+    "HARDENED",
+    "KEVY_1_17",
+    "PROFILES",
+    "SWITCHES",
+    "Profile",
+    "Switch",
+    "get_profile",
+]
+
+
+@dataclass(frozen=True)
+class Switch:
+    name: str
+    #: the FINDINGS.md entry this switch fixes, e.g. "F1"
+    finding: str
+    #: one line: what the fixed behaviour does
+    summary: str
+
+
+SWITCHES: dict[str, Switch] = {}
+
+
+def _register(name: str, finding: str, summary: str) -> None:
+    if name in SWITCHES:
+        raise ValueError(f"switch {name!r} registered twice")
+    SWITCHES[name] = Switch(name, finding, summary)
+
+
+# --- formats and replay (issue 2) ------------------------------------------
+_register(
+    "replay_stream_verbs",
+    "F1",
+    "replay applies the stream verbs the rewrite emits (XADD, XSETID, XGROUP, XCLAIM) "
+    "instead of skipping them, so a rewritten log keeps its streams",
+)
+_register(
+    "exact_rewrite_scores",
+    "F2",
+    "the rewrite writes zset scores as shortest round-trip text (keeping -0, tiny "
+    "values and NaN's sign) instead of %.17f, so rewrite->replay keeps every score",
+)
+
+# --- snapshots (issue 2) ------------------------------------------------------
+_register(
+    "exact_frozen_deadlines",
+    "F3",
+    "a frozen view keeps absolute deadlines, so a snapshot written from it records "
+    "each key's true deadline instead of one drifted later by the freeze->write delay",
+)
+
+# --- AOF and embedded store (issue 3) -------------------------------------------
+_register(
+    "save_commit_roll_forward",
+    "I3-1",
+    "a snapshot save builds the reset log as <aof>.reset before renaming the snapshot, "
+    "and open rolls a leftover .reset forward (or discards it while <snapshot>.tmp "
+    "exists), so a crash between the two renames cannot replay the old log on top of "
+    "the new snapshot and apply every pre-save write twice",
+)
+_register(
+    "aof_dir_fsync",
+    "I3-2",
+    "fsync the data directory after creating a new AOF and after every AOF/snapshot "
+    "rename of a rewrite or save, so a power loss can neither forget a rename nor keep "
+    "the log reset while losing the snapshot rename",
+)
+
+# --- command semantics (impl/commands*.py): kevy 1.17 vs Redis 7 ---------------
+_register(
+    "redis_decrby_overflow",
+    "F?",
+    "DECRBY with -9223372036854775808 fails 'ERR decrement would overflow' instead of "
+    "wrapping the negation to -2^63 and adding it",
+)
+_register(
+    "redis_negative_count_errors",
+    "F?",
+    "LPOP/RPOP/SPOP with a negative or non-integer count fail 'ERR value is out of range, "
+    "must be positive' instead of popping 0 (negative) or 1 (replay of a non-integer)",
+)
+_register(
+    "redis_reject_nan_scores",
+    "F?",
+    "ZADD/ZINCRBY reject a NaN score ('ERR value is not a valid float') and a NaN result "
+    "('ERR resulting score is not a number (NaN)') instead of storing NaN",
+)
+_register(
+    "redis_zero_score_equality",
+    "F?",
+    "zset scores -0.0 and 0.0 compare equal (ties ordered by member, ZADD does not "
+    "rewrite one into the other, a new member's ZINCRBY stores the increment itself) "
+    "instead of IEEE total order",
+)
+_register(
+    "redis_expire_semantics",
+    "F?",
+    "EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT take signed times, delete the key at once when "
+    "the deadline is not in the future, and fail 'invalid expire time' on overflow, "
+    "instead of rejecting negatives, leaving EXPIRE 0 keys until the next check and "
+    "saturating",
+)
+_register(
+    "redis_strict_numbers",
+    "F?",
+    "integers (stored values and arguments) use Redis's grammar (no '+', no leading "
+    "zeros, no '-0') and INCRBYFLOAT does not trim whitespace around the stored value",
+)
+_register(
+    "replay_command_options",
+    "F?",
+    "replay honours SET's EX/PX/EXAT/PXAT/NX/XX/KEEPTTL/GET, ZADD's NX/XX/GT/LT/CH/INCR "
+    "and EXPIRE's NX/XX/GT/LT instead of ignoring SET's options and consuming ZADD's "
+    "flags as scores",
+)
+_register(
+    "replay_stream_writes",
+    "F?",
+    "replay also applies the stream writes a live log carries (XDEL, XTRIM, XACK, "
+    "XGROUP SETID/DESTROY/DELCONSUMER), so a live stream replays like a rewritten one",
+)
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    enabled: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        unknown = sorted(self.enabled - SWITCHES.keys())
+        if unknown:
+            raise ValueError(f"profile {self.name!r}: unknown switches {unknown}")
+
+    def fixes(self, switch: str) -> bool:
+        """True if this profile turns on the fix named `switch`."""
+        if switch not in SWITCHES:
+            raise KeyError(f"unknown switch {switch!r}; registered: {sorted(SWITCHES)}")
+        return switch in self.enabled
+
+    def with_switches(self, *names: str, on: bool = True) -> Profile:
+        """A copy with `names` turned on (or off)."""
+        enabled = self.enabled | set(names) if on else self.enabled - set(names)
+        suffix = ("+" if on else "-") + ",".join(sorted(names))
+        return Profile(f"{self.name}{suffix}", frozenset(enabled))
+
+    def __repr__(self) -> str:
+        return f"Profile({self.name!r})"
+
+
+KEVY_1_17 = Profile("kevy-1.17")
+HARDENED = Profile("hardened", frozenset(SWITCHES))
+
+PROFILES = {p.name: p for p in (KEVY_1_17, HARDENED)}
+
+
+def get_profile(name: str) -> Profile:
+    """The profile called `name` (`kevy-1.17` or `hardened`)."""
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise KeyError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}") from None

@@ -1,0 +1,41 @@
+"""Shared pytest configuration: Hypothesis settings profiles and the example database.
+
+Profiles (select with KEVY_VERIFY_PROFILE, default `ci`):
+* `ci` — bounded so the whole suite fits the CI budget on 2 cores;
+* `nightly` — far more examples, for the nightly job;
+* `dev` — a quick local loop.
+
+Failures replay: Hypothesis saves every failing example in the local
+directory database `.hypothesis/` and replays it first on the next run; the
+committed regression corpus (`tests/corpus/`) is read-only shared history.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
+
+_DB = DirectoryBasedExampleDatabase(".hypothesis/examples")
+
+settings.register_profile(
+    "ci",
+    max_examples=100,
+    deadline=None,
+    database=_DB,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "nightly",
+    max_examples=5000,
+    deadline=None,
+    database=_DB,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("dev", max_examples=20, deadline=None, database=_DB, print_blob=True)
+
+PROFILE = os.environ.get("KEVY_VERIFY_PROFILE", "ci")
+settings.load_profile(PROFILE)
