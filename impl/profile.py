@@ -89,6 +89,14 @@ _register(
     "rename of a rewrite or save, so a power loss can neither forget a rename nor keep "
     "the log reset while losing the snapshot rename",
 )
+_register(
+    "rewrite_saves_beside_snapshot",
+    "I3-3",
+    "an AOF rewrite of a shard that has a snapshot runs as a snapshot save (snapshot + "
+    "log reset) instead of writing a full image beside the old snapshot, which the next "
+    "open would load and then replay the image on top of: lists doubled, keys and "
+    "members deleted since the snapshot brought back",
+)
 
 # --- command semantics (impl/commands*.py): kevy 1.17 vs Redis 7 ---------------
 _register(
