@@ -171,7 +171,7 @@ def parse_journal(data: bytes) -> Journal | None:
     Returns the journal, or None if it is torn; raises `JournalUnreadable`
     if `data` is not UTF-8 (kevy fails to read it before parsing).
 
-    raises: JournalUnreadable
+    pre: data.isascii()
     post: __return__ is None or parse_journal(format_journal(__return__)) == __return__
     """
     data = bytes(data)

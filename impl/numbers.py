@@ -79,7 +79,11 @@ def parse_sint(data: bytes) -> int | None:
 
 
 def parse_float(data: bytes) -> float | None:
-    """FLOAT of SPEC §0: correctly rounded, overflow to ±inf, `-nan` keeps its sign."""
+    """FLOAT of SPEC §0: correctly rounded, overflow to ±inf, `-nan` keeps its sign.
+
+    post: __return__ is None or isinstance(__return__, float)
+    post: __return__ is None or _FLOAT.fullmatch(data) is not None
+    """
     if _FLOAT.fullmatch(data) is None or not _is_utf8(data):
         return None
     # The pattern admits only ASCII, so float() sees exactly the grammar; it is
@@ -88,7 +92,10 @@ def parse_float(data: bytes) -> float | None:
 
 
 def float_bits(x: float) -> int:
-    """The IEEE-754 bit pattern of `x` as an unsigned 64-bit integer."""
+    """The IEEE-754 bit pattern of `x` as an unsigned 64-bit integer.
+
+    post: 0 <= __return__ <= U64_MAX
+    """
     return struct.unpack("<Q", struct.pack("<d", x))[0]
 
 
@@ -96,13 +103,18 @@ def total_order_key(x: float) -> int:
     """Sort key of IEEE-754 total order (SPEC §6.7): -NaN < -inf < -0.0 < 0.0 < inf < NaN.
 
     post: isinstance(__return__, int)
+    post: I64_MIN <= __return__ <= I64_MAX
     """
     b = struct.unpack("<q", struct.pack("<d", x))[0]
     return b ^ 0x7FFF_FFFF_FFFF_FFFF if b < 0 else b
 
 
 def displayf(x: float) -> str:
-    """DISPLAYF of SPEC §0: shortest round-trip digits, positional, no trailing `.0`."""
+    """DISPLAYF of SPEC §0: shortest round-trip digits, positional, no trailing `.0`.
+
+    post: "e" not in __return__ and not __return__.endswith(".0")
+    post: math.isnan(x) or float(__return__) == x
+    """
     if math.isnan(x):
         return "NaN"
     if math.isinf(x):
@@ -111,14 +123,21 @@ def displayf(x: float) -> str:
 
 
 def format_incrbyfloat(x: float) -> str:
-    """How INCRBYFLOAT stores its result (SPEC §6.3)."""
+    """How INCRBYFLOAT stores its result (SPEC §6.3).
+
+    post: math.isnan(x) or float(__return__) == x
+    """
     if math.isfinite(x) and x == int(x) and abs(x) < 1e17:
         return str(int(x))
     return displayf(x)
 
 
 def format_score_rewrite(x: float) -> str:
-    """S(x) of SPEC §4.2: the score text kevy 1.17's rewrite emits (lossy)."""
+    """S(x) of SPEC §4.2: the score text kevy 1.17's rewrite emits (lossy).
+
+    post: parse_float(__return__.encode()) is not None
+    post: not (math.isfinite(x) and x.is_integer()) or parse_float(__return__.encode()) == x
+    """
     if math.isnan(x):
         return "NaN"
     if math.isinf(x):
@@ -133,6 +152,9 @@ def format_score_shortest(x: float) -> str:
 
     Keeps the sign of zero and of NaN; NaN payload bits other than the sign
     are not representable in FLOAT text and are normalised.
+
+    post: math.isnan(x) or float_bits(parse_float(__return__.encode())) == float_bits(x)
+    post: float_bits(parse_float(__return__.encode())) >> 63 == float_bits(x) >> 63
     """
     if math.isnan(x):
         return "-nan" if float_bits(x) >> 63 else "nan"

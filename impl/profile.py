@@ -90,6 +90,13 @@ _register(
     "the log reset while losing the snapshot rename",
 )
 _register(
+    "aof_cut_torn_tail",
+    "F8",
+    "opening a log whose last frame is torn cuts that frame (and a partial MAGIC) "
+    "before appending, instead of appending after it where every later frame would "
+    "be unreadable",
+)
+_register(
     "rewrite_saves_beside_snapshot",
     "I3-3",
     "an AOF rewrite of a shard that has a snapshot runs as a snapshot save (snapshot + "

@@ -231,6 +231,9 @@ def _respint(text: bytes | bytearray) -> int | None:
 
     int() alone would accept ' 1', '1_0' and non-ASCII digits, and refuses
     more than 4300 digits, which leading zeros may legally reach.
+
+    post: __return__ is None or -I64_MAX <= __return__ <= I64_MAX
+    post: __return__ is None or text.lstrip(b"+-").isdigit()
     """
     negative = False
     if text[:1] in (b"+", b"-"):

@@ -1,0 +1,370 @@
+"""The crash explorer: every crash point × every crash image of a scenario, judged.
+
+What: `explore(scenario, profile, model)` runs the scenario once on a
+recording `CrashFS` to number its persistence points, then once per point
+and side ("before"/"after"), plus once to the end with the power cut after
+the last call. Each run's crash images under the model are recovered with
+`scenarios.recover` and judged by `model.contract`. Violations are grouped
+into distinct findings; `write_case` stores one as a small JSON regression
+case, and `replay_case` judges a stored case again.
+
+Why: the protocols are correct only if they are correct at every point
+where the machine can die and for every way the disk may have kept what it
+was given. The runs are cheap; recovery dominates, so it is cached by the
+image's bytes (most images at a point are byte-identical).
+
+Rules:
+1. Deterministic: the scenario, the image order and so the image indices are
+   the same on every run; only the reported throughput reads a timer.
+2. A case names its crash point by index *and* description, and its image by
+   index *and* trace; replay checks both and says so if the code drifted.
+3. Recovery never raises into the explorer: an open that fails is the
+   verdict RECOVERY_ERROR.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from harness.scenarios import Recovery, Run, Scenario, drive, get_scenario, probe_history, recover
+from impl.profile import Profile, get_profile
+from model.contract import Judgement, Verdict, worst
+from model.crashfs import CrashFS, CrashImage, Model, SimulatedCrash
+
+__all__ = [
+    "CaseDrifted",
+    "CrashRun",
+    "ExploreResult",
+    "Finding",
+    "case_id",
+    "crash_runs",
+    "explore",
+    "load_case",
+    "replay_case",
+    "write_case",
+]
+
+CASE_FORMAT = "kevy-verify-crash-case/1"
+_DIGITS = re.compile(r"\d+")
+
+
+class CaseDrifted(AssertionError):
+    """A stored case no longer points at the same crash point or image."""
+
+
+@dataclass
+class CrashRun:
+    """One run of a scenario with the power cut at one place."""
+
+    point: int | None
+    """The persistence point crashed at, or None for "after the last call"."""
+    when: str
+    label: str
+    """E.g. "before point 7: rename aof-0.aof.rewrite → aof-0.aof"."""
+    run: Run
+    fs: CrashFS
+
+
+def _crash_run(sc: Scenario, profile: Profile, point: int | None, when: str) -> CrashRun:
+    fs = CrashFS(point, when) if point is not None else CrashFS()  # type: ignore[arg-type]
+    try:
+        run = drive(sc, profile, fs)
+    except SimulatedCrash as e:
+        run = e.run  # type: ignore[attr-defined]
+    if point is None or not fs.crashed:
+        fs.crash()
+        points = fs.points()
+        last = points[-1].describe() if points else "no point"
+        return CrashRun(None, "end", f"at the end of the run (after {last})", run, fs)
+    info = fs.crash_info
+    assert info is not None and info.point is not None
+    return CrashRun(point, when, f"{when} {info.point.describe()}", run, fs)
+
+
+def crash_runs(sc: Scenario, profile: Profile) -> Iterator[CrashRun]:
+    """Before and after every point, then the end of the run."""
+    probe = CrashFS()
+    drive(sc, profile, probe)
+    for p in probe.points():
+        for when in ("before", "after"):
+            yield _crash_run(sc, profile, p.index, when)
+    yield _crash_run(sc, profile, None, "end")
+
+
+@dataclass
+class Finding:
+    """One distinct violation: its first occurrence and how often it recurred."""
+
+    scenario: str
+    profile: str
+    model: str
+    point: int | None
+    when: str
+    point_description: str
+    image: int | None
+    trace: list[str]
+    judgement: Judgement
+    occurrences: int = 1
+
+    @property
+    def id(self) -> str:
+        return case_id(self.scenario, self.profile, self.model, self.point, self.when, self.image)
+
+    def case(self) -> dict[str, Any]:
+        return {
+            "format": CASE_FORMAT,
+            "id": self.id,
+            "scenario": self.scenario,
+            "profile": self.profile,
+            "model": self.model,
+            "point": self.point,
+            "when": self.when,
+            "point_description": self.point_description,
+            "image": self.image,
+            "trace": self.trace,
+            "verdict": self.judgement.verdict.value,
+            "message": self.judgement.explain(),
+        }
+
+
+def case_id(scenario: str, profile: str, model: str, point: int | None, when: str,
+            image: int | None) -> str:
+    where = "end" if point is None else f"p{point}{when[0]}"
+    img = "all" if image is None else f"i{image}"
+    return f"{scenario}--{profile}--{model}--{where}-{img}"
+
+
+@dataclass
+class ExploreResult:
+    scenario: str
+    profile: str
+    model: str
+    points: int = 0
+    """Crash runs (before and after each point, plus the end)."""
+    images: int = 0
+    recoveries: int = 0
+    """Distinct images actually recovered (the rest hit the cache)."""
+    violations: int = 0
+    """Images whose judgement was a violation."""
+    findings: list[Finding] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+    @property
+    def images_per_s(self) -> float:
+        return self.images / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def verdict(self) -> Verdict:
+        return worst(f.judgement.verdict for f in self.findings)
+
+    def summary(self) -> str:
+        return (f"{self.scenario} / {self.profile} / {self.model}: {self.points} crash points, "
+                f"{self.images} images ({self.recoveries} distinct recoveries), "
+                f"{self.violations} violating images in {len(self.findings)} distinct "
+                f"finding(s), {self.elapsed_s:.2f} s, {self.images_per_s:.0f} images/s")
+
+
+class _Judge:
+    """Judges images of one crash run, caching recoveries across runs by bytes."""
+
+    def __init__(self, sc: Scenario, profile: Profile, cache: dict[Any, Recovery]) -> None:
+        self.sc = sc
+        self.profile = profile
+        self.cache = cache
+        self.recoveries = 0
+
+    def recovery(self, cr: CrashRun, image: CrashImage) -> tuple[Any, Recovery]:
+        files = image.files()
+        now = cr.run.clock.now_ms()
+        key = (now, cr.run.config, tuple(files.items()))
+        rec = self.cache.get(key)
+        if rec is None:
+            rec = recover(self.sc, self.profile, cr.run.config, files, image.dirs, now)
+            self.cache[key] = rec
+            self.recoveries += 1
+        return key, rec
+
+    def judge(self, cr: CrashRun, image: CrashImage, rec: Recovery, states: list[Any],
+              case: str | None = None) -> Judgement:
+        history = cr.run.history
+        now = cr.run.clock.now_ms()
+        where = dict(now_ms=now, crash=cr.label, model=image.model, image=image.index,
+                     trace=image.trace, case=case)
+        j = history.judge(rec.doc, error=rec.error, states=states, **where)
+        if j.ok and self.sc.probe:
+            assert j.prefix is not None
+            h2 = probe_history(history, j.prefix, now)
+            where["crash"] = (f"{cr.label}, then recovery, one more acknowledged write "
+                              f"(SET probe) and a clean reopen")
+            j = h2.judge(rec.probed, error=rec.probe_error or "probe failed", **where)
+        return j
+
+
+def _finding_key(cr: CrashRun, j: Judgement) -> tuple[Any, ...]:
+    # Distinct = a different verdict reached through a different kind of loss.
+    # If the image lost a name (an unsynced create/rename/unlink), that set of
+    # names is the cause; else the files whose unsynced data was cut; else (no
+    # loss at all: the protocol itself is wrong) the kind of step crashed at.
+    # Numbers are blanked, so one missing directory sync is one finding, not
+    # one per later write; the first occurrence (earliest point, most-kept
+    # image) is kept as the minimal history.
+    names, data = set(), set()
+    for line in j.trace:
+        if line.endswith(("kept", "moot")) or " all " in line:
+            continue
+        if "unprotected data" in line:
+            data.add(line.split(":", 1)[0] + ": unsynced data lost")
+        else:
+            names.add(_DIGITS.sub("N", line))
+    if names:
+        return (j.verdict, "names", tuple(sorted(names)))
+    if data:
+        return (j.verdict, "data", tuple(sorted(data)))
+    step = "end" if cr.point is None else cr.label.split(": ", 1)[-1].split(" ")[0]
+    return (j.verdict, "none", cr.when, step)
+
+
+def explore(
+    sc: Scenario | str,
+    profile: Profile | str,
+    model: Model,
+    *,
+    progress: Callable[[str], None] | None = None,
+    cache: dict[Any, Recovery] | None = None,
+) -> ExploreResult:
+    """Walk every crash point × every crash image of `sc` under `model`."""
+    if isinstance(sc, str):
+        sc = get_scenario(sc)
+    if isinstance(profile, str):
+        profile = get_profile(profile)
+    result = ExploreResult(sc.name, profile.name, model)
+    judge = _Judge(sc, profile, {} if cache is None else cache)
+    seen: dict[tuple[Any, ...], Finding] = {}
+    start = time.perf_counter()  # throughput report only (rule 1)
+    runs = list(crash_runs(sc, profile))
+    for n, cr in enumerate(runs, 1):
+        result.points += 1
+        states = cr.run.history.states(cr.run.clock.now_ms())
+        verdicts: dict[Any, Judgement] = {}
+        for image in cr.fs.images(model):
+            result.images += 1
+            key, rec = judge.recovery(cr, image)
+            j = verdicts.get(key)
+            if j is None:
+                j = verdicts[key] = judge.judge(cr, image, rec, states)
+            if j.ok:
+                continue
+            result.violations += 1
+            fkey = _finding_key(cr, j)
+            if fkey in seen:
+                seen[fkey].occurrences += 1
+                continue
+            cid = case_id(sc.name, profile.name, model, cr.point, cr.when, image.index)
+            j = judge.judge(cr, image, rec, states, case=cid)
+            seen[fkey] = Finding(sc.name, profile.name, model, cr.point, cr.when,
+                                 cr.label, image.index, list(image.trace), j)
+        if progress is not None:
+            progress(f"{sc.name} / {profile.name} / {model}: crash run {n}/{len(runs)}, "
+                     f"{result.images} images, {result.violations} violating")
+    result.elapsed_s = time.perf_counter() - start
+    result.recoveries = judge.recoveries
+    result.findings = list(seen.values())
+    return result
+
+
+# --------------------------------------------------------------------------
+# The regression corpus.
+
+
+def write_case(directory: str, case: dict[str, Any]) -> str:
+    """Write `case` as `<directory>/<violations|clean>/<id>.json`; return the path."""
+    kind = "clean" if case["verdict"] == Verdict.OK.value else "violations"
+    folder = os.path.join(directory, kind)
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, case["id"] + ".json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(case, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    return path
+
+
+def load_case(path: str) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as f:
+        case = json.load(f)
+    if case.get("format") != CASE_FORMAT:
+        raise ValueError(f"{path}: not a {CASE_FORMAT} case (format={case.get('format')!r})")
+    return case
+
+
+def clean_case(scenario: str, profile: str, model: str) -> dict[str, Any]:
+    """A case that says: every crash point and image of this scenario must judge OK."""
+    return {
+        "format": CASE_FORMAT,
+        "id": case_id(scenario, profile, model, None, "all", None).replace("--end-", "--every-"),
+        "scenario": scenario,
+        "profile": profile,
+        "model": model,
+        "point": "all",
+        "when": "all",
+        "point_description": "every crash point, before and after, and the end",
+        "image": None,
+        "trace": [],
+        "verdict": Verdict.OK.value,
+        "message": "",
+    }
+
+
+def replay_case(case: dict[str, Any]) -> Judgement:
+    """Judge a stored case again; for several images, the worst judgement."""
+    sc = get_scenario(case["scenario"])
+    profile = get_profile(case["profile"])
+    model: Model = case["model"]
+    if case["point"] == "all":
+        result = explore(sc, profile, model)
+        if not result.findings:
+            cr = _crash_run(sc, profile, None, "end")
+            judge = _Judge(sc, profile, {})
+            image = next(cr.fs.images(model))
+            _, rec = judge.recovery(cr, image)
+            return judge.judge(cr, image, rec, cr.run.history.states(cr.run.clock.now_ms()))
+        return max((f.judgement for f in result.findings),
+                   key=lambda j: (j.verdict.is_violation, j.verdict.value))
+    cr = _crash_run(sc, profile, case["point"], case["when"])
+    if cr.label != case["point_description"]:
+        raise CaseDrifted(f"case {case['id']}: the crash is now {cr.label!r}, the case was "
+                          f"recorded {case['point_description']!r}; the scenario or the store "
+                          "changed its persistence points - regenerate with "
+                          "KEVY_VERIFY_OVERWRITE=1")
+    judge = _Judge(sc, profile, {})
+    states = cr.run.history.states(cr.run.clock.now_ms())
+    images = cr.fs.images(model)
+    if case["image"] is None:
+        judgements = []
+        for image in images:
+            _, rec = judge.recovery(cr, image)
+            judgements.append(judge.judge(cr, image, rec, states, case=case["id"]))
+        return max(judgements, key=lambda j: (j.verdict.is_violation, j.verdict.value))
+    image = next(itertools.islice(images, case["image"], None), None)
+    if image is None or image.trace != case["trace"]:
+        found = [im for im in cr.fs.images(model) if im.trace == case["trace"]]
+        if not found:
+            raise CaseDrifted(f"case {case['id']}: no image of {cr.label} under {model} has "
+                              f"the recorded trace {case['trace']}; regenerate with "
+                              "KEVY_VERIFY_OVERWRITE=1")
+        image = found[0]
+    _, rec = judge.recovery(cr, image)
+    return judge.judge(cr, image, rec, states, case=case["id"])
+
+
+def report(result: ExploreResult, out: TextIO) -> None:
+    """Print the summary and one paragraph per finding."""
+    out.write(result.summary() + "\n")
+    for f in result.findings:
+        out.write(f"\n[{f.id}] x{f.occurrences}\n  {f.judgement.explain()}\n")

@@ -1,0 +1,394 @@
+"""Small named crash scenarios: deterministic drives of `impl` that record a `History`.
+
+What: each `Scenario` is a function of a `Run`. The run opens an embedded
+`Store` on a `FileSystem` (normally `model.crashfs.CrashFS`) with a
+`ManualClock`, and its verbs - `write`, `tick`, `fsync_aof`, the phases of
+`save` and `rewrite`, `close`, `reopen` - drive the store and record, for
+`model.contract`, every write and every durability event. `recover()`
+opens a crash image with the same configuration and profile and returns
+the canonical `kevy-keyspace/1` document.
+
+Why: the explorer (`harness/explore.py`) replays a scenario once per crash
+point, so a scenario must be a small, deterministic program whose history
+is exactly what a client saw up to the power cut: the write the crash hit
+is left in flight, and a durability promise is recorded only once the call
+that makes it has returned.
+
+Rules:
+1. No wall clock, no sleeps: time moves only by `Run.advance`.
+2. A verb records its promise *after* the store call returns, so a crash
+   inside the call leaves the promise unmade (SimulatedCrash propagates).
+3. Scenarios are registered with `@scenario(...)`, validated at import: a bad
+   name, policy or duplicate raises `InvalidScenario` naming the culprit.
+4. Only verbs on which kevy 1.17 and the model (Redis 7.2) agree are used
+   (plain SET, INCRBY, RPUSH, SADD, HSET, DEL, EXPIRE with a positive time),
+   so a difference after recovery is a durability problem, not a semantic one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from impl.aof import FsyncPolicy
+from impl.clock import ManualClock
+from impl.fs import FileSystem
+from impl.profile import Profile
+from impl.store import Store, StoreConfig
+from model.contract import History, Policy
+from model.crashfs import CrashFS
+
+__all__ = [
+    "DATA_DIR",
+    "PROBE",
+    "SCENARIOS",
+    "START_MS",
+    "InvalidScenario",
+    "Recovery",
+    "Run",
+    "Scenario",
+    "get_scenario",
+    "recover",
+    "scenario",
+]
+
+DATA_DIR = "/data"
+START_MS = 1_700_000_000_000
+#: the acknowledged write `recover(probe=True)` adds after a recovery
+PROBE: tuple[bytes, ...] = (b"SET", b"probe", b"after-recovery")
+_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+_POLICY = {"always": FsyncPolicy.ALWAYS, "everysec": FsyncPolicy.EVERYSEC, "no": FsyncPolicy.NO}
+
+
+class InvalidScenario(ValueError):
+    """A scenario definition is wrong; the message names it and says why."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One named, deterministic drive of the store."""
+
+    name: str
+    summary: str
+    policy: Policy
+    body: Callable[[Run], None]
+    shards: int = 1
+    probe: bool = False
+    """After each recovery, also write `PROBE` (acknowledged and promised), reopen,
+    and check it is there: catches logs that accept appends they cannot replay."""
+
+    def config(self, shards: int | None = None) -> StoreConfig:
+        return StoreConfig(data_dir=DATA_DIR, shards=shards or self.shards,
+                           appendfsync=_POLICY[self.policy], reaper="manual")
+
+
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(name: str, summary: str, *, policy: Policy = "always", shards: int = 1,
+             probe: bool = False, requires: str | None = None
+             ) -> Callable[[Callable[[Run], None]], Callable[[Run], None]]:
+    """Register the decorated function as scenario `name` (rule 3). With `requires`,
+    the scenario exists only if that module can be imported."""
+
+    def register(body: Callable[[Run], None]) -> Callable[[Run], None]:
+        where = f"scenario {name!r} ({body.__module__}.{body.__qualname__})"
+        if not _NAME.match(name):
+            raise InvalidScenario(f"{where}: name must match {_NAME.pattern}")
+        if name in SCENARIOS:
+            raise InvalidScenario(f"{where}: name already used by "
+                                  f"{SCENARIOS[name].body.__qualname__}")
+        if policy not in _POLICY:
+            raise InvalidScenario(f"{where}: policy {policy!r} is not one of {sorted(_POLICY)}")
+        if shards < 1:
+            raise InvalidScenario(f"{where}: shards must be at least 1, got {shards}")
+        if not summary.strip():
+            raise InvalidScenario(f"{where}: give a one-line summary")
+        if requires is not None and importlib.util.find_spec(requires) is None:
+            return body
+        SCENARIOS[name] = Scenario(name, summary, policy, body, shards, probe)
+        return body
+
+    return register
+
+
+def get_scenario(name: str) -> Scenario:
+    try:
+        return SCENARIOS[name]
+    except KeyError:
+        raise KeyError(f"unknown scenario {name!r}; choose one of {', '.join(SCENARIOS)}") from None
+
+
+# --------------------------------------------------------------------------
+# Driving.
+
+
+@dataclass
+class Run:
+    """The store under a scenario, with the history a client would have seen."""
+
+    scenario: Scenario
+    profile: Profile
+    fs: FileSystem
+    clock: ManualClock = field(default_factory=lambda: ManualClock(START_MS))
+    history: History = field(init=False)
+    config: StoreConfig = field(init=False)
+    store: Store | None = None
+
+    def __post_init__(self) -> None:
+        self.history = History(self.scenario.policy)
+        self.config = self.scenario.config()
+
+    def _last_point(self) -> str:
+        points = self.fs.points() if isinstance(self.fs, CrashFS) else []
+        return points[-1].describe() if points else "the start"
+
+    def _store(self) -> Store:
+        if self.store is None:
+            raise RuntimeError(f"scenario {self.scenario.name!r}: the store is not open")
+        return self.store
+
+    # ---- verbs -------------------------------------------------------------
+
+    def open(self, shards: int | None = None) -> None:
+        """Store.open with the scenario's configuration (optionally another shard count)."""
+        self.config = self.scenario.config(shards)
+        self.store = Store.open(self.config, fs=self.fs, clock=self.clock, profile=self.profile)
+
+    def write(self, *argv: bytes) -> Any:
+        """One client write; acknowledged when the store returns."""
+        self.history.begin(argv, self.clock.now_ms())
+        reply = self._store().execute(list(argv))
+        self.history.ack(f"{self._last_point()}, its ack under appendfsync always")
+        return reply
+
+    def advance(self, ms: int) -> None:
+        self.clock.advance(ms)
+
+    def tick(self, ms: int = 1000) -> None:
+        """Time passes and the reaper runs `maybe_sync` on every log (SPEC §9.5)."""
+        self.clock.advance(ms)
+        store = self._store()
+        for i in range(store.n):
+            aof = store.aof(i)
+            if aof is not None and aof.maybe_sync():
+                self.history.synced(f"{self._last_point()} (everysec maybe_sync)")
+
+    def fsync_aof(self) -> None:
+        self._store().fsync_aof()
+        self.history.barrier(f"{self._last_point()} (fsync_aof returned)")
+
+    def begin_save(self) -> int:
+        """Freeze (phase 1 of SPEC §9.3) on shard 0; returns the freeze mark."""
+        self._store().begin_save(0)
+        return self.history.mark()
+
+    def write_save(self) -> None:
+        self._store().write_save(0)
+
+    def commit_save(self, freeze: int) -> None:
+        self._store().commit_save(0)
+        self.history.barrier(f"{self._last_point()} (save completed; frozen after op {freeze})",
+                             upto=freeze)
+
+    def save(self) -> None:
+        """A whole save of every shard (SPEC §9.3)."""
+        freeze = self.history.mark()
+        self._store().save()
+        self.history.barrier(f"{self._last_point()} (save completed; frozen after op {freeze})",
+                             upto=freeze)
+
+    def begin_rewrite(self) -> None:
+        self._store().begin_rewrite(0)
+
+    def write_rewrite(self) -> None:
+        self._store().write_rewrite(0)
+
+    def finish_rewrite(self) -> None:
+        self._store().finish_rewrite(0)
+        self.history.barrier(f"{self._last_point()} (rewrite completed)")
+
+    def close(self) -> None:
+        store, self.store = self._store(), None
+        store.close()
+
+    def reopen(self, shards: int | None = None) -> None:
+        if self.store is not None:
+            self.close()
+        self.open(shards)
+
+
+def drive(sc: Scenario, profile: Profile, fs: FileSystem) -> Run:
+    """Run `sc` on `fs`; a `SimulatedCrash` propagates with the run's state intact
+    (catch it and read `Run` from the exception's `run` attribute)."""
+    run = Run(sc, profile, fs)
+    try:
+        run.open()
+        sc.body(run)
+        if run.store is not None:
+            run.close()
+    except BaseException as e:
+        e.run = run  # type: ignore[attr-defined]
+        raise
+    return run
+
+
+# --------------------------------------------------------------------------
+# Recovery.
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What opening one crash image gave (independent of the history, so cacheable)."""
+
+    doc: dict[str, Any] | None
+    """The recovered document, or None if the store failed to open."""
+    error: str | None = None
+    probed: dict[str, Any] | None = None
+    """With a probe: the document after writing `PROBE` and reopening."""
+    probe_error: str | None = None
+
+
+def recover(sc: Scenario, profile: Profile, config: StoreConfig, files: Mapping[str, bytes],
+            dirs: frozenset[str] | set[str], now_ms: int) -> Recovery:
+    """`Store.open` on a fresh CrashFS holding `files` at `now_ms`; the document.
+
+    With `sc.probe`: then write `PROBE`, make it durable (its ack under
+    `always`, `fsync_aof` otherwise), close, reopen and record that document too.
+    """
+    fs = CrashFS.from_files(files, dirs=dirs)
+    clock = ManualClock(now_ms)
+    try:
+        store = Store.open(config, fs=fs, clock=clock, profile=profile)
+        doc = store.snapshot()
+    except Exception as e:  # a refusal to open is a verdict, not a harness error
+        return Recovery(None, f"{type(e).__name__}: {e}")
+    if not sc.probe:
+        with contextlib.suppress(Exception):
+            store.close()
+        return Recovery(doc)
+    try:
+        store.execute(list(PROBE))
+        store.fsync_aof()
+        store.close()
+        again = Store.open(config, fs=fs, clock=clock, profile=profile)
+        probed = again.snapshot()
+        again.close()
+    except Exception as e:
+        return Recovery(doc, probe_error=f"{type(e).__name__}: {e}")
+    return Recovery(doc, probed=probed)
+
+
+def probe_history(history: History, prefix: int, now_ms: int) -> History:
+    """The history after a recovery that brought back `prefix` ops plus the probe write."""
+    h = History(history.policy, list(history.ops), history.promised)
+    h.rebase(prefix)
+    h.begin(PROBE, now_ms)
+    h.ack("the probe's ack")
+    h.barrier("fsync_aof after the probe, then a clean close")
+    return h
+
+
+# --------------------------------------------------------------------------
+# The scenarios.
+
+
+def _some_writes(run: Run) -> None:
+    run.write(b"SET", b"a", b"1")
+    run.write(b"INCRBY", b"n", b"5")
+    run.write(b"RPUSH", b"l", b"x", b"y")
+
+
+@scenario("aof-append", "four writes under appendfsync always, one with a TTL")
+def aof_append(run: Run) -> None:
+    _some_writes(run)
+    run.write(b"EXPIRE", b"a", b"100")
+
+
+@scenario("aof-append-everysec", "writes under everysec with a maybe_sync between them",
+          policy="everysec")
+def aof_append_everysec(run: Run) -> None:
+    _some_writes(run)
+    run.tick(1000)
+    run.write(b"SADD", b"s", b"m")
+    run.write(b"DEL", b"a")
+
+
+@scenario("aof-append-no", "writes under appendfsync no with one fsync_aof barrier",
+          policy="no")
+def aof_append_no(run: Run) -> None:
+    _some_writes(run)
+    run.fsync_aof()
+    run.write(b"SADD", b"s", b"m")
+    run.write(b"DEL", b"a")
+
+
+@scenario("save", "writes, a snapshot save that resets the log, more writes")
+def save(run: Run) -> None:
+    _some_writes(run)
+    freeze = run.begin_save()
+    run.write(b"SADD", b"s", b"m")  # between freeze and commit: goes to the tee
+    run.write_save()
+    run.commit_save(freeze)
+    run.write(b"DEL", b"n")
+
+
+@scenario("save-no", "the save scenario under appendfsync no (the save is the barrier)",
+          policy="no")
+def save_no(run: Run) -> None:
+    _some_writes(run)
+    run.save()
+    run.write(b"SADD", b"s", b"m")
+
+
+@scenario("rewrite", "writes, a concurrent rewrite with writes between its phases, more writes")
+def rewrite(run: Run) -> None:
+    _some_writes(run)
+    run.write(b"EXPIRE", b"a", b"100")
+    run.begin_rewrite()
+    run.write(b"RPUSH", b"l", b"z")  # teed
+    run.write_rewrite()
+    run.write(b"DEL", b"n")  # teed
+    run.finish_rewrite()
+    run.write(b"SADD", b"s", b"m")
+
+
+@scenario("save-rewrite", "a save, then an AOF rewrite beside the new snapshot, then a write")
+def save_rewrite(run: Run) -> None:
+    _some_writes(run)
+    run.save()
+    run.write(b"SADD", b"s", b"m")
+    run.begin_rewrite()
+    run.write_rewrite()
+    run.finish_rewrite()
+    run.write(b"HSET", b"h", b"f", b"v")
+
+
+@scenario("reopen", "writes, close, reopen, more writes; each recovery is probed with one "
+          "more acknowledged write (torn tail then append)", probe=True)
+def reopen(run: Run) -> None:
+    _some_writes(run)
+    run.close()
+    run.advance(10)
+    run.reopen()
+    run.write(b"SADD", b"s", b"m")
+    run.write(b"DEL", b"a")
+
+
+@scenario("reshard", "one shard with writes, reopen with three shards, more writes",
+          requires="impl.reshard")
+def reshard(run: Run) -> None:
+    _some_writes(run)
+    run.close()
+    run.reopen(shards=3)
+    run.write(b"SET", b"b", b"2")
+    run.write(b"SADD", b"s", b"m")
+
+
+def variant(sc: Scenario, **changes: Any) -> Scenario:
+    """A copy of `sc` with fields changed (tests)."""
+    return replace(sc, **changes)

@@ -1,0 +1,416 @@
+"""`kevy-verify`: dump, check and repair kevy files; list profiles; run the harness.
+
+With `harness/cli.py` (which adds the harness commands and is the console
+script), this is the composition root: the only place that builds a real clock
+and the real file system. It imports nothing from `model/`. `dump` and
+`check` read through `ReadOnlyFileSystem`, and a data directory is recovered
+on an `OverlayFileSystem`, so neither command can change a byte of what it
+reads.
+
+Exit codes: 0 success / nothing wrong; 1 problems found (check), a refusal
+(`dump --strict`, `repair` of a corrupt log); 2 usage or I/O error.
+Errors are one line naming the file and byte offset, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from impl.clock import Clock, ManualClock, SystemClock
+from impl.commands import Dialect
+from impl.errors import DecodeError, KevyVerifyError, UsageError
+from impl.fs import FileSystem, OsFileSystem, ReadOnlyFileSystem, basename, write_all
+from impl.keyspace import Keyspace
+from impl.keyspace_json import document, dumps
+from impl.profile import PROFILES, SWITCHES, Profile, get_profile
+from impl.replay import ReplayReport, replay_aof
+from impl.resp import MAGIC as AOF_MAGIC
+from impl.resp import Outcome, scan_aof
+from impl.snapshot import MAGIC as SNAP_MAGIC
+from impl.snapshot import SnapshotReport, read_snapshot
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+
+
+class Refused(KevyVerifyError):
+    """The command declined to proceed (`--strict`, corrupt log for `repair`)."""
+
+
+@dataclass
+class Notes:
+    """Lines for stderr: what recovery skipped or dropped, each with its offset."""
+
+    lossy: list[str] = field(default_factory=list)
+    info: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------
+# What is at PATH.
+
+
+def classify(fs: FileSystem, path: str) -> str:
+    """`dir`, `snapshot`, `aof`, `meta` or `journal`, from the name and first bytes."""
+    if not fs.exists(path):
+        raise UsageError(f"{path}: no such file or directory")
+    if fs.is_dir(path):
+        return "dir"
+    name = basename(path)
+    if name == "shards.meta":
+        return "meta"
+    if name == "reshard.journal":
+        return "journal"
+    head = fs.read_bytes(path)[:8]
+    if head == SNAP_MAGIC:
+        return "snapshot"
+    return "aof"
+
+
+def _replay_notes(report: ReplayReport, notes: Notes) -> None:
+    for event in report.events:
+        line = f"{report.path}: {event}"
+        (notes.lossy if event.lossy else notes.info).append(line)
+
+
+def _snapshot_notes(path: str, report: SnapshotReport, notes: Notes) -> None:
+    for line in report.findings():
+        trailing = "after the EOF marker" in line
+        (notes.lossy if trailing else notes.info).append(f"{path}: {line}")
+
+
+def recover_file(
+    fs: FileSystem, path: str, kind: str, *, profile: Profile, clock: Clock,
+    dialect: Dialect | None, notes: Notes,
+) -> list[Keyspace]:
+    ks = Keyspace(clock)
+    if kind == "snapshot":
+        data = fs.read_bytes(path)
+        try:
+            report = read_snapshot(data, ks, now_ms=clock.now_ms())
+        except DecodeError as err:
+            raise err.with_path(path) from None
+        _snapshot_notes(path, report, notes)
+    elif kind == "aof":
+        rep = replay_aof(fs, path, ks, profile=profile, dialect=dialect)
+        _replay_notes(rep, notes)
+    else:
+        raise UsageError(f"{path}: a {kind} file holds no keys; use `kevy-verify check`")
+    return [ks]
+
+
+def recover_directory(
+    fs: FileSystem, path: str, *, profile: Profile, clock: Clock, notes: Notes,
+    shards: int | None = None,
+) -> list[Keyspace]:
+    """Open the data directory as kevy's embedded store would, entirely in memory."""
+    from impl.recovery import recover_directory_readonly
+
+    return recover_directory_readonly(fs, path, profile=profile, clock=clock, notes=notes.lossy,
+                                      info=notes.info, shards=shards)
+
+
+# --------------------------------------------------------------------------
+# Commands.
+
+
+def cmd_dump(args: argparse.Namespace, fs: FileSystem, clock: Clock, out: TextIO,
+             err: TextIO) -> int:
+    profile = get_profile(args.profile)
+    kind = classify(fs, args.path)
+    notes = Notes()
+    dialect = None if args.dialect == "auto" else Dialect(args.dialect)
+    if kind == "dir":
+        shards = recover_directory(fs, args.path, profile=profile, clock=clock, notes=notes,
+                                   shards=args.shards)
+    else:
+        shards = recover_file(fs, args.path, kind, profile=profile, clock=clock,
+                              dialect=dialect, notes=notes)
+    for line in notes.lossy:
+        err.write(f"kevy-verify: dropped: {line}\n")
+    if args.verbose:
+        for line in notes.info:
+            err.write(f"kevy-verify: note: {line}\n")
+    if args.strict and notes.lossy:
+        raise Refused(f"{args.path}: --strict: recovery would skip or drop data "
+                      f"({len(notes.lossy)} place(s), first: {notes.lossy[0]})")
+    out.write(dumps(document(shards, clock.now_ms())))
+    return EXIT_OK
+
+
+def _check_aof(fs: FileSystem, path: str, profile: Profile, clock: Clock,
+               dialect: Dialect | None, out: TextIO) -> int:
+    data = fs.read_bytes(path)
+    scan = scan_aof(data)
+    problems = 0
+    header = ("magic KEVYAOF1" if scan.has_magic
+              else "no magic (legacy layout; kevy 1.2+ writes one)")
+    if not scan.has_magic and data:
+        problems += 1
+        if AOF_MAGIC.startswith(data[: len(AOF_MAGIC)]) or data[:1] == b"K":
+            header += "; starts like a partial magic header"
+    out.write(f"{path}: aof, {len(data)} bytes, {header}\n")
+    noncanonical = 0
+    for frame in scan.frames:
+        if not frame.canonical:
+            noncanonical += 1
+            if noncanonical <= 20:
+                out.write(f"  offset {frame.offset}: {frame.kind} frame not in kevy's canonical "
+                          f"form: {frame.argv[:3]!r}\n")
+    if noncanonical:
+        problems += 1
+        if noncanonical > 20:
+            out.write(f"  ... {noncanonical - 20} more non-canonical frames\n")
+    report = replay_aof(fs, path, Keyspace(clock), profile=profile, dialect=dialect)
+    out.write(f"  frames: {scan.count} complete, outcome {scan.outcome.value}, "
+              f"dialect {report.dialect.value}\n")
+    for verb, n in sorted(report.skipped.items()):
+        first = next(e.offset for e in report.events if e.detail == verb)
+        out.write(f"  skipped verb {verb}: {n} frame(s), first at offset {first}\n")
+        problems += 1
+    for event in report.events:
+        if event.kind.value in ("torn-tail", "corrupt-frame", "multi-dropped", "other-db"):
+            out.write(f"  {event}\n")
+            problems += 1
+    ignored = [e for e in report.events if e.kind.value == "ignored"]
+    if ignored:
+        out.write(f"  {len(ignored)} command(s) failed at replay and were discarded "
+                  f"(first at offset {ignored[0].offset}: {ignored[0].detail})\n")
+    return problems
+
+
+def _check_snapshot(fs: FileSystem, path: str, clock: Clock, out: TextIO) -> int:
+    data = fs.read_bytes(path)
+    ks = Keyspace(clock)
+    try:
+        report = read_snapshot(data, ks, now_ms=clock.now_ms())
+    except DecodeError as e:
+        out.write(f"{path}: snapshot, {len(data)} bytes: {e.with_path(path)}\n")
+        return 1
+    kinds = ", ".join(f"{n} {t}" for t, n in sorted(report.by_type.items())) or "no records"
+    out.write(f"{path}: snapshot v{report.version}, {len(data)} bytes, {report.records} records "
+              f"({kinds})\n")
+    problems = 0
+    if report.version != 4:
+        out.write(f"  version {report.version}: written by an older kevy (1.17 writes 4)\n")
+    for line in report.findings():
+        out.write(f"  {line}\n")
+        problems += 1
+    if report.expired_on_load:
+        out.write(f"  {len(report.expired_on_load)} record(s) already expired at load "
+                  f"(first at offset {report.expired_on_load[0][0]})\n")
+    return problems
+
+
+def _check_meta(fs: FileSystem, path: str, out: TextIO) -> int:
+    from impl.layout import explain_shards_meta, non_canonical_meta
+
+    data = fs.read_bytes(path)
+    try:
+        layout = explain_shards_meta(data)
+    except DecodeError as e:
+        out.write(f"{e.with_path(path)}\n")
+        return 1
+    out.write(f"{path}: shards.meta, {layout.n} shard(s), routing {layout.routing.value}\n")
+    notes = non_canonical_meta(data)
+    for line in notes:
+        out.write(f"  {line}\n")
+    return len(notes)
+
+
+def _check_journal(fs: FileSystem, path: str, out: TextIO) -> int:
+    from impl.journal import explain_journal
+
+    data = fs.read_bytes(path)
+    try:
+        j = explain_journal(data)
+    except DecodeError as e:
+        out.write(f"{e.with_path(path)} (torn: the next open deletes it)\n")
+        return 1
+    out.write(f"{path}: re-shard journal stamp={j.stamp} prev_n={j.prev_n} n={j.n} "
+              f"routing={j.routing.value}: committed, the next open rolls it forward\n")
+    return 1
+
+
+def cmd_check(args: argparse.Namespace, fs: FileSystem, clock: Clock, out: TextIO,
+              err: TextIO) -> int:
+    profile = get_profile(args.profile)
+    dialect = None if args.dialect == "auto" else Dialect(args.dialect)
+    kind = classify(fs, args.path)
+    paths = [(args.path, kind)]
+    if kind == "dir":
+        paths = []
+        for name in fs.listdir(args.path):
+            full = f"{args.path.rstrip('/')}/{name}"
+            if fs.is_dir(full):
+                continue
+            sub = classify(fs, full)
+            if sub == "aof" and not (name.endswith(".aof") or ".aof." in name):
+                out.write(f"{full}: not a kevy file name; skipped\n")
+                continue
+            paths.append((full, sub))
+    problems = 0
+    for path, sub in paths:
+        if sub == "aof":
+            problems += _check_aof(fs, path, profile, clock, dialect, out)
+        elif sub == "snapshot":
+            problems += _check_snapshot(fs, path, clock, out)
+        elif sub == "meta":
+            problems += _check_meta(fs, path, out)
+        elif sub == "journal":
+            problems += _check_journal(fs, path, out)
+    out.write(f"{problems} problem(s)\n" if problems else "ok\n")
+    return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+def cmd_repair(args: argparse.Namespace, fs: FileSystem, clock: Clock, out: TextIO,
+               err: TextIO) -> int:
+    path = args.path
+    if classify(fs, path) != "aof":
+        raise UsageError(f"{path}: repair works on an AOF file only")
+    data = fs.read_bytes(path)
+    scan = scan_aof(data)
+    if scan.outcome is Outcome.CLEAN:
+        out.write(f"{path}: clean ({scan.count} frames); nothing to repair\n")
+        return EXIT_OK
+    if scan.outcome is Outcome.CORRUPT_FRAME:
+        raise Refused(f"{scan.error.with_path(path)}; refusing to cut a corrupt log "
+                      f"({scan.dropped} bytes from offset {scan.stop} would be lost)")
+    backup = args.backup or f"{path}.bak-{clock.now_ms()}"
+    if fs.exists(backup):
+        raise UsageError(f"{backup}: backup already exists; choose another with --backup")
+    if args.dry_run:
+        out.write(f"{path}: would cut {scan.dropped} bytes of a torn frame at offset "
+                  f"{scan.stop}, keeping {scan.count} frames (backup {backup})\n")
+        return EXIT_OK
+    # The backup must be durable before the original loses a byte.
+    b = fs.create_truncate(backup)
+    try:
+        write_all(b, data)
+        b.fsync()
+    finally:
+        b.close()
+    f = fs.open_append(path, create=False)
+    try:
+        f.truncate(scan.stop)
+        f.fsync()
+    finally:
+        f.close()
+    fs.fsync_dir(args.path.rsplit("/", 1)[0] if "/" in args.path else ".")
+    out.write(f"{path}: cut {scan.dropped} bytes of a torn frame at offset {scan.stop}; "
+              f"{scan.count} frames kept; original saved as {backup}\n")
+    return EXIT_OK
+
+
+def cmd_profiles(args: argparse.Namespace, fs: FileSystem, clock: Clock, out: TextIO,
+                 err: TextIO) -> int:
+    for name, prof in PROFILES.items():
+        out.write(f"{name}: {len(prof.enabled)} fix switch(es) on\n")
+    out.write("\nfix switches (all on in `hardened`, all off in `kevy-1.17`):\n")
+    for sw in sorted(SWITCHES.values(), key=lambda s: (s.finding, s.name)):
+        out.write(f"  {sw.name}  [{sw.finding}]\n      {sw.summary}\n")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------
+# Argument parsing.
+
+
+def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.ArgumentParser:
+    """The `kevy-verify` parser; `extend(subparsers)` adds the harness commands."""
+    p = argparse.ArgumentParser(
+        prog="kevy-verify",
+        description="Verify, dump, check and repair kevy 1.17 files; run the crash harness.",
+        epilog="Exit codes: 0 ok; 1 problems found or refused; 2 usage or I/O error.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--profile", choices=list(PROFILES), default="kevy-1.17",
+                        help="recover as kevy 1.17 does (default) or with every fix on")
+        sp.add_argument("--dialect", choices=["auto", "kevy", "redis"], default="auto",
+                        help="AOF dialect: kevy's own, a stock Redis 7 log, or auto "
+                             "(redis iff the log starts with SELECT)")
+        sp.add_argument("--now-ms", type=int, default=None,
+                        help="judge TTLs at this Unix time in ms instead of the wall clock")
+
+    d = sub.add_parser("dump", help="print the canonical JSON keyspace recovered from PATH",
+                       description="Print the kevy-keyspace/1 JSON of what the profile recovers "
+                       "from PATH (a snapshot, an AOF, or a data directory). Anything skipped "
+                       "or dropped is reported on stderr with its byte offset. Never modifies "
+                       "PATH.")
+    d.add_argument("path", metavar="PATH")
+    common(d)
+    d.add_argument("--strict", action="store_true",
+                   help="refuse (exit 1) if recovery would skip or drop anything")
+    d.add_argument("--shards", type=int, default=None,
+                   help="data directory: open with this shard count (default: as recorded)")
+    d.add_argument("-v", "--verbose", action="store_true",
+                   help="also report harmless notes (discarded failing commands, ...)")
+    d.set_defaults(func=cmd_dump)
+
+    c = sub.add_parser("check", help="report what PATH holds and every problem, with offsets",
+                       description="Report records, frames, skipped verbs, torn tails, "
+                       "corruption and anything a kevy writer never produces, each with its "
+                       "byte offset. Exit 1 on any problem. Never modifies PATH.")
+    c.add_argument("path", metavar="PATH")
+    common(c)
+    c.set_defaults(func=cmd_check)
+
+    r = sub.add_parser("repair", help="cut a torn tail off an AOF (keeps a backup)",
+                       description="Cut the incomplete last frame of an AOF after saving a "
+                       "backup copy. Refuses (exit 1) when the damage is mid-file corruption, "
+                       "since cutting would drop complete frames.")
+    r.add_argument("path", metavar="AOF")
+    r.add_argument("--backup", default=None, help="backup path (default AOF.bak-<ms>)")
+    r.add_argument("--dry-run", action="store_true", help="say what would be cut; change nothing")
+    r.add_argument("--now-ms", type=int, default=None, help=argparse.SUPPRESS)
+    r.set_defaults(func=cmd_repair)
+
+    pr = sub.add_parser("profiles", help="list the profiles and their named fix switches")
+    pr.add_argument("--now-ms", type=int, default=None, help=argparse.SUPPRESS)
+    pr.set_defaults(func=cmd_profiles)
+
+    if extend is not None:
+        extend(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
+         err: TextIO | None = None, fs: FileSystem | None = None,
+         extend: Callable[[Any], None] | None = None) -> int:
+    """Run one command. Harness commands (from `harness.cli`) take `(args, out, err)`."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = build_parser(extend)
+    args = parser.parse_args(argv)
+    clock: Clock = ManualClock(args.now_ms) if getattr(args, "now_ms", None) else SystemClock()
+    base = fs or OsFileSystem()
+    real = base if args.command == "repair" else ReadOnlyFileSystem(base)
+    try:
+        if getattr(args, "harness", False):
+            return args.func(args, out, err)
+        return args.func(args, real, clock, out, err)
+    except Refused as e:
+        err.write(f"kevy-verify: refused: {e}\n")
+        return EXIT_PROBLEMS
+    except (DecodeError, KevyVerifyError) as e:
+        err.write(f"kevy-verify: error: {e}\n")
+        return EXIT_USAGE
+    except OSError as e:
+        where = f"{e.filename}: " if e.filename else ""
+        err.write(f"kevy-verify: error: {where}{e.strerror or e}\n")
+        return EXIT_USAGE
+    except BrokenPipeError:  # pragma: no cover - `| head`
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+

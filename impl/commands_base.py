@@ -1,0 +1,178 @@
+"""Shared pieces of the command layer: error texts, the call context, argument parsers.
+
+What: everything the verb modules (`commands_keys`, `commands_collections`,
+`streams`) share, so that none of them imports another and `impl.commands`
+can build its dispatch tables from all three.
+
+Why a call context: one handler serves live execution and replay wherever the
+two agree (SPEC §5 vs §6). What differs is carried by a `Ctx` built once per
+(profile, dialect) for replay and once per call for `execute`:
+* `log` is None on replay (nothing is logged) and a list on `execute`
+  (the frames of SPEC §5.1);
+* each profile switch of `impl.profile` that changes a verb's meaning is read
+  once into a plain attribute, so the replay hot path never calls
+  `profile.fixes()`.
+
+Rules:
+1. Handlers signal a failure by raising `CommandError` (or the keyspace's
+   `WrongTypeError`) *before* changing anything; `execute` turns it into an
+   `ErrorReply`, `apply` into an IGNORED outcome (SPEC §5: errors discarded).
+2. Error texts are Redis 7's, verbatim.
+3. Integers are parsed with `Ctx.sint`/`Ctx.uint`: kevy's SINT/UINT grammars
+   (SPEC §0) unless `redis_strict_numbers` selects Redis's `string2ll`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from impl.keyspace import Keyspace
+from impl.numbers import I64_MAX, I64_MIN, U64_MAX, parse_sint, parse_uint
+from impl.profile import Profile
+
+__all__ = [
+    "ERR_FLOAT",
+    "ERR_NOT_INT",
+    "ERR_OVERFLOW",
+    "ERR_POSITIVE",
+    "ERR_SYNTAX",
+    "CommandError",
+    "Ctx",
+    "ErrorReply",
+    "Handler",
+    "Reply",
+    "parse_strict_sint",
+    "wrong_args",
+]
+
+ERR_NOT_INT = "ERR value is not an integer or out of range"
+ERR_OVERFLOW = "ERR increment or decrement would overflow"
+ERR_FLOAT = "ERR value is not a valid float"
+ERR_SYNTAX = "ERR syntax error"
+ERR_POSITIVE = "ERR value is out of range, must be positive"
+ERR_NO_KEY = "ERR no such key"
+ERR_INDEX = "ERR index out of range"
+ERR_NAN_SCORE = "ERR resulting score is not a number (NaN)"
+
+
+def wrong_args(name: str) -> str:
+    """Redis 7's arity error; `name` is the command as Redis spells it (lower case)."""
+    return f"ERR wrong number of arguments for '{name}' command"
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorReply:
+    """An error reply, e.g. `ErrorReply("ERR syntax error")`. Compared with == by tests."""
+
+    message: str
+
+
+#: int | bytes | None | str (status) | list (array) | ErrorReply
+Reply = Any
+
+
+class CommandError(Exception):
+    """A command failed; nothing was changed. `message` is the Redis error text."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+_STRICT_SINT = re.compile(rb"0|-?[1-9][0-9]*")
+
+
+def parse_strict_sint(data: bytes) -> int | None:
+    """Redis 7's `string2ll`: no `+`, no leading zeros, no `-0`, fits i64.
+
+    post: __return__ is None or I64_MIN <= __return__ <= I64_MAX
+    """
+    if _STRICT_SINT.fullmatch(data) is None:
+        return None
+    value = int(data)
+    return value if I64_MIN <= value <= I64_MAX else None
+
+
+def _strict_uint(data: bytes) -> int | None:
+    value = parse_strict_sint(data)
+    return value if value is not None and value >= 0 else None
+
+
+class Ctx:
+    """What a handler needs besides the keyspace and argv. See the module docstring."""
+
+    __slots__ = (
+        "count_errors",
+        "expire_options",
+        "lenient_count",
+        "log",
+        "past_deletes",
+        "profile",
+        "redis_dialect",
+        "redis_expire",
+        "reject_nan",
+        "replay",
+        "sint",
+        "strict_numbers",
+        "uint",
+        "wrap_decrby",
+        "zero_equal",
+    )
+
+    def __init__(self, profile: Profile, *, replay: bool, redis_dialect: bool = False) -> None:
+        # A Redis log means Redis semantics whatever the profile: there is no
+        # kevy behaviour to preserve for it (brief: Dialect.REDIS).
+        def on(switch: str) -> bool:
+            return redis_dialect or profile.fixes(switch)
+
+        self.profile = profile
+        self.replay = replay
+        self.redis_dialect = redis_dialect
+        self.log: list[list[bytes]] | None = None
+        self.strict_numbers = on("redis_strict_numbers")
+        self.sint: Callable[[bytes], int | None] = (
+            parse_strict_sint if self.strict_numbers else parse_sint
+        )
+        self.uint: Callable[[bytes], int | None] = (
+            _strict_uint if self.strict_numbers else parse_uint
+        )
+        self.wrap_decrby = not on("redis_decrby_overflow")
+        self.count_errors = on("redis_negative_count_errors")
+        # SPEC §5: on kevy's replay a count that is not SINT means 1.
+        self.lenient_count = replay and not self.count_errors
+        self.reject_nan = on("redis_reject_nan_scores")
+        self.zero_equal = on("redis_zero_score_equality")
+        self.redis_expire = on("redis_expire_semantics")
+        # SPEC §5: kevy's replay ignores trailing EXPIRE arguments; live calls
+        # and the Redis dialect parse NX/XX/GT/LT.
+        self.expire_options = not replay or on("replay_command_options")
+        # SPEC §6.2: a deadline already past deletes at once — except while a
+        # Redis log replays, where every expiry is an explicit DEL in the log.
+        self.past_deletes = not redis_dialect
+
+    def fresh(self) -> Ctx:
+        """A copy with an empty log (for one `execute` call)."""
+        c = object.__new__(Ctx)
+        for name in Ctx.__slots__:
+            setattr(c, name, getattr(self, name))
+        c.log = []
+        return c
+
+
+#: handler(ks, argv, ctx) -> reply; raises CommandError / WrongTypeError on failure
+Handler = Callable[[Keyspace, Sequence[bytes], Ctx], Reply]
+
+
+def check_i64(value: int, message: str = ERR_OVERFLOW) -> int:
+    """`value` if it fits i64, else CommandError(message)."""
+    if I64_MIN <= value <= I64_MAX:
+        return value
+    raise CommandError(message)
+
+
+def sat_u64(value: int) -> int:
+    """Saturate at u64::MAX (kevy's `saturating_mul`)."""
+    return value if value <= U64_MAX else U64_MAX

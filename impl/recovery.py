@@ -1,0 +1,83 @@
+"""Recover a data directory the way kevy's `Store::open` would, without touching it.
+
+Why: a user holding a kevy data directory wants to know what kevy will
+recover from it — including a journal roll-forward or a re-shard — before
+letting kevy loose on it. Running the real open path (`Store.open`) on an
+`OverlayFileSystem` over a read-only view gives exactly that answer, and any
+file the open would have created, renamed or deleted is reported instead of
+done.
+
+Rules:
+1. The shard count is the one kevy would settle on without a re-shard: a
+   committed journal's `n`, else `shards.meta`'s, else the inferred file count
+   (at least 1). `--shards` overrides it (and may trigger a re-shard in memory).
+2. The log is replayed but never opened for append (`aof_enabled=False`): kevy
+   replays even when the AOF is disabled (§9.1), and opening would only add a
+   header to a fresh file.
+"""
+
+from __future__ import annotations
+
+from impl.clock import Clock
+from impl.fs import FileSystem, OverlayFileSystem, join
+from impl.journal import parse_journal
+from impl.keyspace import Keyspace
+from impl.layout import JOURNAL, SHARDS_META, infer_files_n, parse_shards_meta
+from impl.profile import Profile
+from impl.store import Store, StoreConfig
+
+__all__ = ["recorded_shard_count", "recover_directory_readonly"]
+
+
+def _read(fs: FileSystem, path: str) -> bytes | None:
+    try:
+        return fs.read_bytes(path)
+    except FileNotFoundError:
+        return None
+
+
+def recorded_shard_count(fs: FileSystem, directory: str) -> int:
+    """The shard count kevy would open `directory` with without re-sharding (rule 1)."""
+    data = _read(fs, join(directory, JOURNAL))
+    if data is not None:
+        try:
+            journal = parse_journal(data)
+        except Exception:  # unreadable: Store.open reports it properly
+            journal = None
+        if journal is not None:
+            return max(1, journal.n)
+    data = _read(fs, join(directory, SHARDS_META))
+    layout = parse_shards_meta(data) if data is not None else None
+    if layout is not None:
+        return max(1, layout.n)
+    return max(1, infer_files_n(fs, directory))
+
+
+def recover_directory_readonly(
+    fs: FileSystem,
+    directory: str,
+    *,
+    profile: Profile,
+    clock: Clock,
+    notes: list[str],
+    info: list[str],
+    shards: int | None = None,
+) -> list[Keyspace]:
+    """Run kevy's open on `directory` in memory; return the shards' keyspaces.
+
+    Appends to `notes` what recovery skipped or dropped (with offsets) and to
+    `info` what it would have changed on disk.
+    """
+    overlay = OverlayFileSystem(fs)
+    n = shards if shards is not None else recorded_shard_count(fs, directory)
+    config = StoreConfig(data_dir=directory, shards=n, aof_enabled=False, reaper="manual")
+    store = Store.open(config, fs=overlay, clock=clock, profile=profile)
+    try:
+        for report in store.recovery_reports:
+            for event in report.events:
+                (notes if event.lossy else info).append(f"{report.path}: {event}")
+        for change in overlay.changes():
+            info.append(f"recovery would change {change} (not written: read-only)")
+        return [store.keyspace(i) for i in range(store.n)]
+    finally:
+        store.close()

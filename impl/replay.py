@@ -1,0 +1,264 @@
+"""The AOF replay driver (`replay_aof`, SPEC §1.3) and its report.
+
+Why a module of its own: kevy's replay is three small decisions stacked —
+frame the bytes (impl/resp.py), decide what each frame means (impl/commands.py),
+and decide what to say about what was skipped or dropped. The first two are
+kevy's; the third is ours: kevy skips silently, while a verification tool must
+name every skipped verb, inline command, torn tail and corrupt frame with its
+byte offset, so `dump --strict` can refuse and `check` can report.
+
+Rules:
+1. Replay follows §1.3 exactly: a missing file or an empty one applies
+   nothing; frames apply in order; a torn tail or a corrupt frame ends the
+   replay and nothing after it is applied; nothing is written back.
+2. Dialect `kevy` is kevy 1.17's embedded replay (§5). Dialect `redis` reads a
+   log written by a stock Redis 7 server: `SELECT 0` is accepted (another
+   database number is refused: its frames are dropped and reported);
+   `MULTI`…`EXEC` applies as one unit, `DISCARD` drops the unit, and a unit
+   still open when the log ends (cleanly or not) is dropped whole; nothing
+   expires while the log replays (Redis logs expiries as explicit `DEL`s).
+3. `detect_dialect` picks `redis` iff the first frame's verb is `SELECT`.
+4. Every event that loses or skips something is a `ReplayEvent` with an
+   offset; `lossy` events are the ones `--strict` refuses.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from dataclasses import dataclass, field
+
+from impl import commands
+from impl.commands import Dialect
+from impl.commands import Outcome as ApplyOutcome
+from impl.fs import FileSystem, basename
+from impl.keyspace import Keyspace
+from impl.profile import Profile
+from impl.resp import AofScan, CorruptFrame, Frame, Outcome, format_replay_summary, scan_aof
+
+__all__ = [
+    "EventKind",
+    "ReplayEvent",
+    "ReplayReport",
+    "detect_dialect",
+    "replay_aof",
+    "replay_bytes",
+]
+
+
+class EventKind(enum.StrEnum):
+    """What replay noticed. Members marked lossy mean something was not applied."""
+
+    #: a verb outside the replay set was skipped (lossy)
+    SKIPPED_VERB = "skipped-verb"
+    #: a command failed and was discarded, e.g. WRONGTYPE (not lossy: kevy's meaning)
+    IGNORED = "ignored"
+    #: an inline (non-RESP) command was applied; kevy writers never produce one (lossy)
+    INLINE = "inline"
+    #: an empty or null-array frame (no effect)
+    EMPTY = "empty"
+    #: the log ends inside a frame: those bytes are not applied (lossy)
+    TORN_TAIL = "torn-tail"
+    #: a frame is malformed: it and everything after it are not applied (lossy)
+    CORRUPT_FRAME = "corrupt-frame"
+    #: redis dialect: a MULTI block never closed by EXEC was dropped (lossy)
+    MULTI_DROPPED = "multi-dropped"
+    #: redis dialect: frames for a database other than 0 were dropped (lossy)
+    OTHER_DB = "other-db"
+
+
+LOSSY = frozenset(
+    {
+        EventKind.SKIPPED_VERB,
+        EventKind.INLINE,
+        EventKind.TORN_TAIL,
+        EventKind.CORRUPT_FRAME,
+        EventKind.MULTI_DROPPED,
+        EventKind.OTHER_DB,
+    }
+)
+
+
+@dataclass(frozen=True)
+class ReplayEvent:
+    offset: int
+    kind: EventKind
+    detail: str
+
+    @property
+    def lossy(self) -> bool:
+        return self.kind in LOSSY
+
+    def __str__(self) -> str:
+        return f"offset {self.offset}: {self.kind.value}: {self.detail}"
+
+
+@dataclass
+class ReplayReport:
+    """What a replay did. `frames` counts what kevy counts: complete frames applied."""
+
+    path: str
+    size: int = 0
+    has_magic: bool = False
+    dialect: Dialect = Dialect.KEVY
+    frames: int = 0
+    applied: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    events: list[ReplayEvent] = field(default_factory=list)
+    outcome: Outcome = Outcome.CLEAN
+    stop: int = 0
+    error: CorruptFrame | None = None
+    missing: bool = False
+    scan: AofScan | None = None
+
+    @property
+    def dropped_bytes(self) -> int:
+        return self.size - self.stop
+
+    def lossy_events(self) -> list[ReplayEvent]:
+        return [e for e in self.events if e.lossy]
+
+    def summary_line(self) -> str | None:
+        """kevy's own one-line stderr summary (None for a missing or empty file)."""
+        if self.scan is None:
+            return None
+        return format_replay_summary(basename(self.path), self.scan)
+
+
+def detect_dialect(data: bytes) -> Dialect:
+    """`redis` iff the first frame is a SELECT (Redis 7 starts every log with one)."""
+    scan = scan_aof(data)
+    for frame in scan.frames:
+        verb = frame.argv[0].upper() if frame.argv else b""
+        return Dialect.REDIS if verb == b"SELECT" else Dialect.KEVY
+    return Dialect.KEVY
+
+
+def _verb(frame: Frame) -> bytes:
+    return frame.argv[0].upper() if frame.argv else b""
+
+
+def replay_bytes(
+    data: bytes,
+    ks: Keyspace,
+    *,
+    profile: Profile,
+    dialect: Dialect | None = None,
+    path: str = "<bytes>",
+) -> ReplayReport:
+    """Replay an AOF image into `ks` (SPEC §1.3 steps 2–4); see the module rules."""
+    scan = scan_aof(data)
+    chosen = detect_dialect(data) if dialect is None else dialect
+    report = ReplayReport(path=path, size=len(data), has_magic=scan.has_magic, dialect=chosen,
+                          scan=scan if data else None)
+    events = report.events
+    skipped = report.skipped
+    apply = commands.apply
+    redis = chosen is Dialect.REDIS
+    saved_lazy = ks.lazy_expire
+    if redis:
+        ks.lazy_expire = False
+    multi: list[Frame] | None = None
+    multi_at = 0
+    other_db_at: int | None = None
+    frames = 0
+    applied = 0
+
+    def run(frame: Frame) -> None:
+        nonlocal applied
+        result = apply(ks, frame.argv, profile=profile, dialect=chosen)
+        outcome = result.outcome
+        if outcome is ApplyOutcome.APPLIED:
+            applied += 1
+        elif outcome is ApplyOutcome.SKIPPED:
+            verb = result.verb.decode("latin-1")
+            skipped[verb] += 1
+            events.append(ReplayEvent(frame.offset, EventKind.SKIPPED_VERB, verb))
+        elif outcome is ApplyOutcome.IGNORED:
+            events.append(ReplayEvent(frame.offset, EventKind.IGNORED,
+                                      f"{result.verb.decode('latin-1')}: {result.reason}"))
+        else:
+            events.append(ReplayEvent(frame.offset, EventKind.EMPTY, "empty command"))
+
+    try:
+        for frame in scan.frames:
+            frames += 1
+            if frame.kind == "inline":
+                events.append(ReplayEvent(frame.offset, EventKind.INLINE,
+                                          " ".join(a.decode("latin-1") for a in frame.argv)[:64]))
+            if redis:
+                verb = _verb(frame)
+                if verb == b"SELECT":
+                    db = frame.argv[1] if len(frame.argv) > 1 else b""
+                    if db == b"0":
+                        other_db_at = None
+                    elif other_db_at is None:
+                        other_db_at = frame.offset
+                        events.append(ReplayEvent(frame.offset, EventKind.OTHER_DB,
+                                                  f"SELECT {db.decode('latin-1')}: frames for "
+                                                  "this database are not applied"))
+                    continue
+                if other_db_at is not None:
+                    continue
+                if verb == b"MULTI" and multi is None:
+                    multi, multi_at = [], frame.offset
+                    continue
+                if verb == b"EXEC" and multi is not None:
+                    for queued in multi:
+                        run(queued)
+                    multi = None
+                    continue
+                if verb == b"DISCARD" and multi is not None:
+                    multi = None
+                    continue
+                if multi is not None:
+                    multi.append(frame)
+                    continue
+            run(frame)
+    finally:
+        ks.lazy_expire = saved_lazy
+
+    report.frames = frames
+    report.applied = applied
+    report.outcome = scan.outcome
+    report.stop = scan.stop
+    report.error = scan.error
+    if multi is not None:
+        events.append(ReplayEvent(multi_at, EventKind.MULTI_DROPPED,
+                                  f"MULTI with {len(multi)} queued commands and no EXEC"))
+    if scan.outcome is Outcome.TRUNCATED_TAIL:
+        trunc = scan.truncation
+        detail = f"{report.dropped_bytes} bytes of an incomplete frame"
+        if trunc is not None and trunc.expected:
+            detail += f" (needs {trunc.expected})"
+        events.append(ReplayEvent(scan.stop, EventKind.TORN_TAIL, detail))
+    elif scan.outcome is Outcome.CORRUPT_FRAME:
+        err = scan.error
+        events.append(ReplayEvent(scan.stop, EventKind.CORRUPT_FRAME,
+                                  f"{err} — dropping the trailing {report.dropped_bytes} bytes"))
+    return report
+
+
+def replay_aof(
+    fs: FileSystem,
+    path: str,
+    ks: Keyspace,
+    *,
+    profile: Profile,
+    dialect: Dialect | None = Dialect.KEVY,
+) -> ReplayReport:
+    """Replay the AOF at `path` into `ks` (SPEC §1.3). A missing file applies nothing.
+
+    kevy itself always replays its own dialect; pass `dialect=None` to detect
+    a Redis log from its leading SELECT (what `dump` does).
+
+    Other read errors propagate as OSError, as kevy returns them.
+    """
+    try:
+        data = fs.read_bytes(path)
+    except FileNotFoundError:
+        return ReplayReport(path=path, missing=True)
+    report = replay_bytes(data, ks, profile=profile, dialect=dialect, path=path)
+    if report.error is not None:
+        report.error.with_path(path)
+    return report

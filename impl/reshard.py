@@ -1,0 +1,345 @@
+"""Re-shard: merge an old shard layout, commit a new one, roll a journal forward.
+
+What: kevy 1.17's re-shard protocol (SPEC §8) and the "Different layout" path
+of the embedded `Store.open` (SPEC §9.1 step 6) that drives it:
+
+* `merge_sources` (§8.2) loads every source shard into one temporary keyspace;
+* `commit_reshard` (§8.3) writes each target shard as `<snapshot_i>.reshard`,
+  then the journal `reshard.journal` — the commit point — then finishes;
+* `finish_reshard` (§8.5) renames sources to `.premigration.<stamp>` backups,
+  places the `.reshard` files, writes `shards.meta`, deletes the journal;
+* `recover_journal` (§8.6) runs at every persistent open: a journal that
+  parses is rolled forward, a torn one is deleted, an unreadable one fails;
+* `reshard_open` (§9.1) = merge → redistribute by KevyHash → commit.
+
+Why: a re-shard moves *every* key of a data directory between files. The
+crash harness numbers each create/write/fsync/rename/unlink this module makes
+and crashes between any two, so the module must make exactly kevy's calls, in
+kevy's order, through the `FileSystem` seam — no extra syncs, no skipped
+ones — or a finding (or its absence) says nothing about kevy.
+
+Rules:
+
+1. Every disk operation goes through the injected `FileSystem`; time comes
+   from the caller (`now_ms`); the stamp is nanoseconds since the Unix epoch,
+   derived from the injected time (`now_ms * 1_000_000`), never read here.
+2. Every step of `finish_reshard` is idempotent (SPEC §8.5), so re-running it
+   after a crash at any point converges: a snapshot of the previous layout is
+   a *source* iff its index is ≥ the target count or the target's
+   `<snapshot_i>.reshard` still exists (a placed target has no `.reshard`
+   sibling, §8.7); renames happen only if the source still exists.
+3. No directory is fsynced and `shards.meta` is written by a plain truncating
+   overwrite without fsync (SPEC §2.8, §7.2): that is kevy 1.17. The places a
+   fix would sync the directory are marked by `_dir_fsync_hook`; it does
+   nothing until a switch named `DIR_FSYNC_SWITCH` is registered in
+   `impl/profile.py` (crash-safety switches are registered with their finding).
+4. Cleanup catches `OSError` only (the "errors ignored" delete of §8.3 step 1):
+   an injected crash is a `BaseException` and must stop the protocol dead, as
+   a real crash would.
+5. Recovery uses the naming layout in effect when it runs (SPEC §8.1): the
+   `FileNames` passed in, not the names at commit time.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+
+from impl.fs import FileSystem, join, write_all
+from impl.journal import Journal, format_journal, parse_journal
+from impl.keyspace import Keyspace
+from impl.layout import (
+    JOURNAL,
+    SHARDS_META,
+    FileNames,
+    Layout,
+    Routing,
+    format_shards_meta,
+    premigration_of,
+    reshard_of,
+    shard_of,
+)
+from impl.profile import KEVY_1_17, SWITCHES, Profile
+from impl.replay import replay_aof
+from impl.snapshot import load_snapshot, save_snapshot
+
+__all__ = [
+    "DIR_FSYNC_SWITCH",
+    "NS_PER_MS",
+    "commit_reshard",
+    "finish_reshard",
+    "merge_sources",
+    "recover_journal",
+    "redistribute",
+    "reshard_open",
+    "stamp_from_ms",
+    "write_journal",
+    "write_shards_meta",
+]
+
+#: SPEC §8.3 step 3: the stamp is in nanoseconds; the injected clock gives ms.
+NS_PER_MS = 1_000_000
+
+#: The fix switch a later change may register to fsync the data directory at
+#: the points `_dir_fsync_hook` marks (kevy 1.17 never does, SPEC §2.8). Not
+#: registered here on purpose: crash-safety switches are registered in
+#: impl/profile.py together with their finding.
+DIR_FSYNC_SWITCH = "reshard_dir_fsync"
+
+Log = Callable[[str], None]
+
+
+def _stderr_line(line: str) -> None:
+    # kevy logs the roll-forward with eprintln!; the store passes no sink.
+    sys.stderr.write(line + "\n")
+
+
+def _dir_fsync_hook(fs: FileSystem, directory: str, profile: Profile) -> None:
+    """Where a fix would fsync `directory`; a no-op in kevy 1.17 (module rule 3)."""
+    if DIR_FSYNC_SWITCH in SWITCHES and profile.fixes(DIR_FSYNC_SWITCH):
+        fs.fsync_dir(directory)
+
+
+def stamp_from_ms(now_ms: int) -> int:
+    """SPEC §8.3 step 3: nanoseconds since the Unix epoch (0 before 1970), from ms.
+
+    post: __return__ >= 0
+    """
+    return max(0, now_ms) * NS_PER_MS
+
+
+# --------------------------------------------------------------------------
+# §8.2 merge, §9.1 redistribution.
+
+
+def merge_sources(
+    fs: FileSystem,
+    directory: str,
+    src_n: int,
+    names: FileNames,
+    temp: Keyspace,
+    *,
+    profile: Profile,
+    now_ms: int,
+) -> list[str]:
+    """Load every shard of the `src_n`-shard layout into `temp` (SPEC §8.2).
+
+    For i = 0 … src_n−1, in order: shard i's snapshot if it exists, then its
+    AOF if it exists, all into the one `temp` keyspace — so a FLUSHALL in
+    shard i's AOF also removes keys merged from shards < i, and a later shard
+    overwrites an earlier one's key. Returns the paths found, in load order;
+    nothing is moved. A snapshot load error aborts the merge (it propagates);
+    a torn or corrupt AOF tail ends that AOF's replay as §1.3 says.
+    """
+    found: list[str] = []
+    for i in range(src_n):
+        snap = names.snapshot_path(directory, i, src_n)
+        if fs.exists(snap):
+            load_snapshot(fs, snap, temp, now_ms)
+            found.append(snap)
+        aof = names.aof_path(directory, i, src_n)
+        if fs.exists(aof):
+            replay_aof(fs, aof, temp, profile=profile)
+            found.append(aof)
+    return found
+
+
+def redistribute(temp: Keyspace, stores: Sequence[Keyspace], now_ms: int) -> int:
+    """Put every key live at `now_ms` into `stores[shard_of(key, len(stores))]` (§9.1).
+
+    The value object moves as is (the temp store is discarded) and the exact
+    absolute deadline is kept. Returns the number of keys placed.
+
+    pre: len(stores) >= 1
+    """
+    n = len(stores)
+    placed = 0
+    for key, entry in temp.live_items(now_ms):
+        stores[shard_of(key, n, Routing.KEVYHASH)].put(key, entry.value, entry.deadline_ms)
+        placed += 1
+    return placed
+
+
+# --------------------------------------------------------------------------
+# Small writers: the journal (§8.4) and shards.meta (§7.2).
+
+
+def write_journal(fs: FileSystem, directory: str, journal: Journal) -> None:
+    """Create/truncate `reshard.journal`, write it, full fsync, close (SPEC §8.3 step 4)."""
+    f = fs.create_truncate(join(directory, JOURNAL))
+    try:
+        write_all(f, format_journal(journal))
+        f.fsync()
+    finally:
+        f.close()
+
+
+def write_shards_meta(fs: FileSystem, directory: str, layout: Layout) -> None:
+    """SPEC §7.2: a plain truncating overwrite of `shards.meta` — no temp file, no fsync."""
+    f = fs.create_truncate(join(directory, SHARDS_META))
+    try:
+        write_all(f, format_shards_meta(layout))
+    finally:
+        f.close()
+
+
+# --------------------------------------------------------------------------
+# §8.3 commit, §8.5 finish.
+
+
+def commit_reshard(
+    fs: FileSystem,
+    directory: str,
+    *,
+    prev_n: int,
+    target: Layout,
+    stores: Sequence[Keyspace],
+    names: FileNames,
+    stamp: int,
+    now_ms: int,
+    profile: Profile = KEVY_1_17,
+) -> int:
+    """Write the target layout and commit it (SPEC §8.3); return `stamp`.
+
+    1. Delete every stale `<snapshot_i>.reshard`, i < target.n (errors ignored).
+    2. `save_snapshot(stores[i], <snapshot_i>.reshard)` for each target shard
+       (its own `.reshard.tmp`, full fsync, rename).
+    3. `stamp` is the caller's (nanoseconds since the epoch, see `stamp_from_ms`).
+    4. Write the journal — the commit point: before it the old layout is
+       intact; after it recovery rolls forward.
+    5. `finish_reshard`.
+
+    pre: len(stores) == target.n
+    """
+    if len(stores) != target.n:
+        raise ValueError(f"commit_reshard needs {target.n} stores, got {len(stores)}")
+    for i in range(target.n):
+        try:
+            fs.unlink(reshard_of(names.snapshot_path(directory, i, target.n)))
+        except OSError:
+            pass  # §8.3 step 1: "errors ignored" — usually there is none to delete
+    for i, store in enumerate(stores):
+        save_snapshot(fs, store, reshard_of(names.snapshot_path(directory, i, target.n)),
+                      now_ms, profile=profile)
+    # Fix point: without a directory fsync here the `.reshard` renames may be
+    # lost by a power failure while the journal created next survives.
+    _dir_fsync_hook(fs, directory, profile)
+    write_journal(fs, directory, Journal(stamp=stamp, prev_n=prev_n, n=target.n,
+                                         routing=target.routing))
+    # Fix point: the journal's directory entry is durable only after this.
+    _dir_fsync_hook(fs, directory, profile)
+    finish_reshard(fs, directory, prev_n, target, stamp, names, profile=profile)
+    return stamp
+
+
+def finish_reshard(
+    fs: FileSystem,
+    directory: str,
+    prev_n: int,
+    target: Layout,
+    stamp: int,
+    names: FileNames,
+    *,
+    profile: Profile = KEVY_1_17,
+) -> None:
+    """Roll a committed re-shard forward (SPEC §8.5); every step is idempotent.
+
+    1. For i < prev_n: the previous layout's snapshot is a source iff
+       i ≥ target.n or the target's `<snapshot_i>.reshard` exists; a source
+       that exists is renamed to `.premigration.<stamp>`. The previous
+       layout's AOF, if it exists, is renamed likewise.
+    2. For i < target.n: `<snapshot_i>.reshard`, if it exists, onto `snapshot_i`.
+    3. `shards.meta` := target (truncating overwrite, no fsync).
+    4. Delete the journal (if present: finishing again must not fail).
+    No directory is fsynced (kevy 1.17); `_dir_fsync_hook` marks where a fix would.
+    """
+    for i in range(prev_n):
+        snap = names.snapshot_path(directory, i, prev_n)
+        is_source = i >= target.n or fs.exists(
+            reshard_of(names.snapshot_path(directory, i, target.n)))
+        if is_source and fs.exists(snap):
+            fs.rename(snap, premigration_of(snap, stamp))
+        aof = names.aof_path(directory, i, prev_n)
+        if fs.exists(aof):
+            fs.rename(aof, premigration_of(aof, stamp))
+    for i in range(target.n):
+        snap = names.snapshot_path(directory, i, target.n)
+        placed = reshard_of(snap)
+        if fs.exists(placed):
+            fs.rename(placed, snap)
+    write_shards_meta(fs, directory, target)
+    # Fix point: the renames and the meta must be durable before the journal
+    # that would redo them disappears.
+    _dir_fsync_hook(fs, directory, profile)
+    journal = join(directory, JOURNAL)
+    if fs.exists(journal):
+        fs.unlink(journal)
+
+
+# --------------------------------------------------------------------------
+# §8.6 recovery, §9.1 the open-time re-shard.
+
+
+def recover_journal(
+    fs: FileSystem,
+    directory: str,
+    names: FileNames,
+    *,
+    log: Log | None = None,
+    profile: Profile = KEVY_1_17,
+) -> None:
+    """SPEC §8.6, at every persistent open, before `shards.meta` is read.
+
+    * no journal → nothing;
+    * unreadable (an I/O error, or not UTF-8: `JournalUnreadable`) → raises,
+      so the open fails and nothing is deleted;
+    * parses → `finish_reshard` with the journal's values, after one log line
+      (to `log`, default stderr);
+    * torn → delete the journal only; stale `.reshard` files stay until the
+      next `commit_reshard` removes them.
+    """
+    path = join(directory, JOURNAL)
+    if not fs.exists(path):
+        return
+    journal = parse_journal(fs.read_bytes(path))  # raises JournalUnreadable / OSError
+    if journal is None:
+        fs.unlink(path)
+        return
+    (log or _stderr_line)(
+        f"kevy: completing interrupted re-shard in {directory}: {journal.prev_n} -> "
+        f"{journal.n} shards ({journal.routing.value}), stamp {journal.stamp}"
+    )
+    finish_reshard(fs, directory, journal.prev_n, journal.target, journal.stamp, names,
+                   profile=profile)
+
+
+def reshard_open(
+    fs: FileSystem,
+    directory: str,
+    *,
+    src_n: int,
+    n: int,
+    names: FileNames,
+    shards: list[Keyspace],
+    now_ms: int,
+    profile: Profile,
+) -> int:
+    """SPEC §9.1 step 6, "Different": merge `src_n` shards, redistribute into `shards`, commit.
+
+    `shards` are the store's `n` (empty) keyspaces; on return they hold the
+    whole merged keyspace routed by KevyHash, and the directory holds the new
+    layout. Returns the stamp (nanoseconds since the epoch, from `now_ms`).
+
+    pre: len(shards) == n and n >= 1
+    """
+    if len(shards) != n:
+        raise ValueError(f"reshard_open needs {n} keyspaces, got {len(shards)}")
+    # One temp store for the whole merge (§8.2), on the shards' own clock so
+    # replay's lazy expiry sees the same time the store does.
+    temp = Keyspace(shards[0].clock)
+    merge_sources(fs, directory, src_n, names, temp, profile=profile, now_ms=now_ms)
+    redistribute(temp, shards, now_ms)
+    return commit_reshard(
+        fs, directory, prev_n=src_n, target=Layout(n, Routing.KEVYHASH), stores=shards,
+        names=names, stamp=stamp_from_ms(now_ms), now_ms=now_ms, profile=profile,
+    )

@@ -1,0 +1,925 @@
+"""The embedded store: shards, locks, auto-logging, save, rewrite, open/recover, reaper.
+
+What: kevy 1.17's `kevy_embedded::Store` (SPEC §9) over the pieces in `impl/`:
+`Store.open` recovers a data directory exactly as §9.1 says, `execute` runs a
+write under its shard's lock and appends the frames kevy's embedded API logs
+(§5.1, §9.2), `save` and `rewrite_aof` are the three-phase protocols of §9.3
+and §9.4, `tick` / the background reaper expire keys (§9.5), `close` is §9.6.
+
+Why this shape: every protocol that spans a lock release (save, rewrite) is
+also offered as explicit phases (`begin_save` → `write_save` → `commit_save`,
+`begin_rewrite` → `write_rewrite` → `finish_rewrite`) so tests interleave
+writes between them deterministically instead of racing threads; the one
+real thread (the background reaper) is optional and tests use
+`reaper="manual"`.
+
+Rules:
+1. Every disk operation goes through the injected `FileSystem`; time comes
+   from the injected `Clock`. The only real sleeps are the background
+   reaper's interval and the default `sleeper` of the save retry (§9.3 step
+   1: 2000 × 5 ms); tests inject a sleeper that records instead.
+2. Routing is `shard_of(key, n)` (KevyHash) on `argv[1]`; a command without a
+   key goes to shard 0; `FLUSHALL`/`FLUSHDB` run in every shard (one frame
+   each, §5.1); a multi-key `DEL`/`UNLINK` is split per shard.
+3. One `threading.RLock` per shard. A write holds exactly one shard lock
+   while it mutates and appends; nothing takes two shard locks except
+   `snapshot()`, which takes them all in index order.
+4. An append failure is raised after the keyspace changed (§5.1: "mutates,
+   then appends"). Evictions are never logged (§9.2).
+5. Cleanup handlers catch `Exception` only: an injected crash (a
+   `BaseException` raised by a test's file system) must leave the disk
+   exactly as a real crash would, with no cleanup run.
+6. With every switch off this is kevy 1.17 decision for decision, including
+   its defects. The switches used here: `save_commit_roll_forward` (finding
+   I3-1: a crash between the snapshot rename and the log-reset rename makes
+   the next open replay the whole old log over a snapshot that already
+   holds it), `rewrite_saves_beside_snapshot` (I3-3: a rewrite beside a
+   snapshot makes open apply the full image on top of the snapshot) and
+   `aof_dir_fsync` (I3-2).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from impl import commands, replay, snapshot
+from impl.aof import (
+    AUTO_REWRITE_MIN_SIZE,
+    AUTO_REWRITE_PERCENTAGE,
+    Aof,
+    FsyncPolicy,
+    RewriteResult,
+    write_aof_base,
+)
+from impl.clock import Clock
+from impl.errors import KevyVerifyError, UsageError
+from impl.fs import FileSystem, dirname, join, write_all
+from impl.keyspace import Keyspace, SetValue, Stream, ZSet
+from impl.keyspace_json import document
+from impl.layout import (
+    SHARDS_META,
+    FileNames,
+    Layout,
+    Routing,
+    format_shards_meta,
+    infer_files_n,
+    parse_shards_meta,
+    shard_of,
+    tmp_of,
+)
+from impl.profile import KEVY_1_17, Profile
+from impl.rewrite import dump_aof
+from impl.snapshot import FrozenView
+
+__all__ = [
+    "EVICTION_POLICIES",
+    "SAVE_RETRIES",
+    "SAVE_RETRY_SLEEP_S",
+    "PhaseError",
+    "SaveTimedOut",
+    "ShardBusy",
+    "ShardFailed",
+    "Store",
+    "StoreConfig",
+    "StoreError",
+    "iter_shard_paths",
+    "reset_path",
+]
+
+#: §9.3 step 1: a save waits for an in-flight rewrite 2000 × 5 ms, then times out.
+SAVE_RETRIES = 2000
+SAVE_RETRY_SLEEP_S = 0.005
+EVICTION_POLICIES = ("noeviction", "allkeys-random", "volatile-ttl", "allkeys-lru")
+
+Sleeper = Callable[[float], None]
+Argv = list[bytes]
+
+
+def _real_sleep(seconds: float) -> None:
+    """The store's only wall-time wait (reaper interval, save retry); tests inject their own."""
+    time.sleep(seconds)
+
+
+def reset_path(aof: str) -> str:
+    """`<aof>.reset`: the hardened save's log base (switch `save_commit_roll_forward`)."""
+    return aof + ".reset"
+
+
+# --------------------------------------------------------------------------
+# Errors.
+
+
+class StoreError(KevyVerifyError):
+    """Root of the store's own errors (I/O failures stay `OSError`)."""
+
+
+class ShardBusy(StoreError):
+    """A save's freeze found a rewrite in flight (a tee) on this shard (§9.3 step 1).
+
+    `save()` retries (2000 × 5 ms); the phase API raises this at once so a
+    test decides what happens next. Finish or abort the rewrite first.
+    """
+
+    def __init__(self, shard: int) -> None:
+        super().__init__(f"shard {shard}: an AOF rewrite is in flight (tee active); "
+                         "finish or abort it, then save again")
+        self.shard = shard
+
+
+class SaveTimedOut(StoreError, TimeoutError):
+    """§9.3: the rewrite did not finish within 2000 retries; nothing changed."""
+
+    def __init__(self, shard: int, retries: int) -> None:
+        super().__init__(f"shard {shard}: save gave up after {retries} retries of "
+                         f"{SAVE_RETRY_SLEEP_S * 1000:g} ms waiting for an AOF rewrite")
+        self.shard = shard
+        self.retries = retries
+
+
+class PhaseError(StoreError, RuntimeError):
+    """A phase API was called out of order (e.g. `commit_save` without `write_save`)."""
+
+
+class ShardFailed(StoreError):
+    """A hardened save commit failed half way; the shard refuses writes until reopened."""
+
+
+# --------------------------------------------------------------------------
+# Configuration.
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """kevy_embedded::Config (SPEC §9). Defaults are kevy's."""
+
+    #: data directory; None = pure in-memory store, no files at all (§9.1 step 2)
+    data_dir: str | None = None
+    #: number of shards (at least 1 is opened)
+    shards: int = 1
+    #: open and append to the per-shard AOFs (replay happens at open regardless, §9.1)
+    aof_enabled: bool = True
+    appendfsync: FsyncPolicy = FsyncPolicy.EVERYSEC
+    #: single-shard snapshot name (n > 1 always uses dump-{i}.rdb)
+    snapshot_name: str = "dump-0.rdb"
+    #: single-shard AOF name (n > 1 always uses aof-{i}.aof)
+    aof_name: str = "aof-0.aof"
+    #: "background" runs a reaper thread (kevy's default); "manual" needs `tick()`
+    reaper: Literal["background", "manual"] = "background"
+    reaper_interval_ms: int = 100
+    reaper_samples: int = 20
+    reaper_rounds: int = 16
+    auto_rewrite_percentage: int = AUTO_REWRITE_PERCENTAGE
+    auto_rewrite_min_size: int = AUTO_REWRITE_MIN_SIZE
+    #: bytes (approximate accounting); 0 = unlimited. Split evenly over shards.
+    maxmemory: int = 0
+    maxmemory_policy: str = "noeviction"
+
+    def __post_init__(self) -> None:
+        if self.reaper not in ("background", "manual"):
+            raise UsageError(f"reaper must be 'background' or 'manual', got {self.reaper!r}")
+        if self.maxmemory_policy not in EVICTION_POLICIES:
+            raise UsageError(f"maxmemory_policy must be one of {EVICTION_POLICIES}, "
+                             f"got {self.maxmemory_policy!r}")
+        if not isinstance(self.appendfsync, FsyncPolicy):
+            raise UsageError(f"appendfsync must be an FsyncPolicy, got {self.appendfsync!r}")
+
+    @property
+    def names(self) -> FileNames:
+        """The embedded naming layout (§8.1)."""
+        return FileNames.embedded(self.snapshot_name, self.aof_name)
+
+
+# --------------------------------------------------------------------------
+# Per-shard state.
+
+
+@dataclass
+class _SavePhase:
+    view: FrozenView
+    target: str
+    has_tee: bool
+    tmp: str | None = None
+
+
+@dataclass
+class _RewritePhase:
+    view: FrozenView
+    tmp: str
+    keys: int | None = None
+    #: switch `rewrite_saves_beside_snapshot`: this "rewrite" runs as a save
+    as_save: bool = False
+
+
+@dataclass
+class _Shard:
+    index: int
+    ks: Keyspace
+    snapshot_path: str | None
+    aof_path: str | None
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    aof: Aof | None = None
+    save: _SavePhase | None = None
+    rewrite: _RewritePhase | None = None
+    failed: BaseException | None = None
+
+
+# --------------------------------------------------------------------------
+# The store.
+
+
+class Store:
+    """An open embedded store. Build with `Store.open`; thread-safe; `close()` when done."""
+
+    def __init__(self, config: StoreConfig, *, fs: FileSystem | None, clock: Clock,
+                 profile: Profile, sleeper: Sleeper, shards: list[_Shard],
+                 recovery_reports: list[replay.ReplayReport] | None = None) -> None:
+        """Use `Store.open`; this only assembles the pieces."""
+        #: what each AOF replay at open did (torn tail, skipped verbs, ...), shard order
+        self.recovery_reports: list[replay.ReplayReport] = list(recovery_reports or [])
+        self.config = config
+        self.fs = fs
+        self.clock = clock
+        self.profile = profile
+        self.sleeper = sleeper
+        self._shards = shards
+        self._rng = random.Random(0)
+        self._stop = threading.Event()
+        self._reaper: threading.Thread | None = None
+        self.closed = False
+
+    # -- open (§9.1) -----------------------------------------------------------
+    @classmethod
+    def open(cls, config: StoreConfig, *, fs: FileSystem | None, clock: Clock,
+             profile: Profile = KEVY_1_17, sleeper: Sleeper | None = None) -> Store:
+        """SPEC §9.1: recover the data directory, open the logs, start the reaper."""
+        n = max(1, config.shards)
+        keyspaces = [Keyspace(clock) for _ in range(n)]
+        directory = config.data_dir
+        reports: list[replay.ReplayReport] = []
+        if directory is None:
+            shards = [_Shard(i, keyspaces[i], None, None) for i in range(n)]
+        else:
+            if fs is None:
+                raise UsageError("a data_dir needs a FileSystem (fs=OsFileSystem() for the disk)")
+            shards = _recover(fs, directory, n, config, keyspaces, clock, profile, reports)
+        store = cls(config, fs=fs, clock=clock, profile=profile,
+                    sleeper=sleeper or _real_sleep, shards=shards, recovery_reports=reports)
+        try:
+            if directory is not None and config.aof_enabled:
+                assert fs is not None
+                for shard in shards:
+                    assert shard.aof_path is not None
+                    shard.aof = Aof.open(fs, shard.aof_path, config.appendfsync,
+                                         clock=clock, profile=profile)
+        except Exception:
+            store._close_logs(sync=False)
+            raise
+        if config.reaper == "background":
+            store._start_reaper()
+        return store
+
+    # -- introspection ------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        """Number of shards."""
+        return len(self._shards)
+
+    def keyspace(self, i: int) -> Keyspace:
+        """Shard i's keyspace (tests; hold no reference across writes from other threads)."""
+        return self._shards[i].ks
+
+    def aof(self, i: int) -> Aof | None:
+        """Shard i's open log, or None (no data dir, AOF disabled, closed)."""
+        return self._shards[i].aof
+
+    def shard_for(self, key: bytes) -> int:
+        """The shard index that owns `key` (KevyHash, §7.3)."""
+        return shard_of(key, self.n)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The canonical `kevy-keyspace/1` document of every shard (all locks, in order)."""
+        with contextlib.ExitStack() as stack:
+            for shard in self._shards:
+                stack.enter_context(shard.lock)
+            return document([s.ks for s in self._shards], self.clock.now_ms())
+
+    # -- writes and reads (§9.2) ---------------------------------------------------------
+    def execute(self, argv: Sequence[bytes | str]) -> Any:
+        """Run one command; log what kevy's embedded API logs for it (§5.1); return the reply."""
+        args = [a.encode() if isinstance(a, str) else bytes(a) for a in argv]
+        if not args:
+            raise UsageError("empty command")
+        verb = args[0].upper()
+        if verb in (b"FLUSHALL", b"FLUSHDB"):
+            reply: Any = None
+            for shard in self._shards:
+                reply = self._run(shard, args)
+            return reply
+        if verb in (b"DEL", b"UNLINK") and self.n > 1 and len(args) > 2:
+            by_shard: dict[int, list[bytes]] = {}
+            for key in args[1:]:
+                by_shard.setdefault(self.shard_for(key), []).append(key)
+            total = 0
+            for i in sorted(by_shard):
+                total += int(self._run(self._shards[i], [args[0], *by_shard[i]]))
+            return total
+        key = args[1] if len(args) > 1 else None
+        return self._run(self._shards[0 if key is None else self.shard_for(key)], args)
+
+    def log(self, argv: Sequence[bytes]) -> None:
+        """kevy's `Store::log(parts)`: append a raw frame to the shard of `parts[1]` (§5.1)."""
+        args = [bytes(a) for a in argv]
+        shard = self._shards[self.shard_for(args[1]) if len(args) > 1 else 0]
+        with shard.lock:
+            self._check_usable(shard)
+            if shard.aof is not None:
+                shard.aof.append(args)
+
+    def _check_usable(self, shard: _Shard) -> None:
+        if self.closed:
+            raise StoreError("the store is closed")
+        if shard.failed is not None:
+            raise ShardFailed(f"shard {shard.index}: a save commit failed half way "
+                              f"({shard.failed}); reopen the store") from shard.failed
+
+    def _run(self, shard: _Shard, args: Argv) -> Any:
+        with shard.lock:
+            self._check_usable(shard)
+            result = commands.execute(shard.ks, args, profile=self.profile)
+            if shard.aof is not None:
+                # Frames are appended one by one, each with the policy's fsync:
+                # kevy's embedded API opens no group-commit window (§2.3 is
+                # "server use"), so SET + PEXPIREAT under Always are two syncs.
+                for frame in result.log:
+                    shard.aof.append(list(frame))
+            self._evict(shard)
+            return result.reply
+
+    # Convenience wrappers (each is one `execute`).
+    def set(self, key: bytes, value: bytes) -> Any:
+        return self.execute([b"SET", key, value])
+
+    def get(self, key: bytes) -> Any:
+        return self.execute([b"GET", key])
+
+    def delete(self, *keys: bytes) -> Any:
+        return self.execute([b"DEL", *keys])
+
+    def incr_by(self, key: bytes, delta: int) -> Any:
+        return self.execute([b"INCRBY", key, b"%d" % delta])
+
+    def rpush(self, key: bytes, *values: bytes) -> Any:
+        return self.execute([b"RPUSH", key, *values])
+
+    def expire(self, key: bytes, seconds: int) -> Any:
+        return self.execute([b"EXPIRE", key, b"%d" % seconds])
+
+    def flushall(self) -> Any:
+        return self.execute([b"FLUSHALL"])
+
+    # -- eviction -----------------------------------------------------------------
+    def _evict(self, shard: _Shard) -> int:
+        """Evict from `shard` while over its share of maxmemory. Not logged (§9.2)."""
+        cfg = self.config
+        if cfg.maxmemory <= 0 or cfg.maxmemory_policy == "noeviction":
+            return 0
+        budget = max(1, cfg.maxmemory // self.n)
+        data = shard.ks.raw()
+        used = sum(_approx_size(k, e.value) for k, e in data.items())
+        evicted = 0
+        while used > budget and data:
+            victim = self._victim(shard.ks)
+            if victim is None:
+                break
+            used -= _approx_size(victim, data[victim].value)
+            del data[victim]
+            evicted += 1
+        return evicted
+
+    def _victim(self, ks: Keyspace) -> bytes | None:
+        data = ks.raw()
+        policy = self.config.maxmemory_policy
+        if policy == "allkeys-random":
+            return self._rng.choice(list(data))
+        if policy == "volatile-ttl":
+            ttl = [(e.deadline_ms, k) for k, e in data.items() if e.deadline_ms is not None]
+            return min(ttl)[1] if ttl else None
+        # allkeys-lru (approximation): the oldest inserted key.
+        return next(iter(data))
+
+    # -- snapshot save (§9.3) ----------------------------------------------------------
+    def _require_dir(self) -> FileSystem:
+        if self.config.data_dir is None or self.fs is None:
+            raise UsageError("this store has no data directory")
+        return self.fs
+
+    def begin_save(self, i: int) -> None:
+        """§9.3 phase 1 (under the lock): freeze a view and, with a log, start its tee.
+
+        Raises `ShardBusy` at once if a rewrite is in flight (`save()` retries).
+        """
+        self._require_dir()
+        shard = self._shards[i]
+        with shard.lock:
+            self._check_usable(shard)
+            if shard.save is not None:
+                raise PhaseError(f"shard {i}: a save is already in progress")
+            if shard.aof is not None and shard.aof.is_rewriting:
+                raise ShardBusy(i)
+            view = snapshot.freeze(shard.ks, self.clock.now_ms(), profile=self.profile)
+            if shard.aof is not None:
+                shard.aof.begin_view_rewrite()
+            assert shard.snapshot_path is not None
+            shard.save = _SavePhase(view, shard.snapshot_path, shard.aof is not None)
+
+    def write_save(self, i: int) -> str:
+        """§9.3 phase 2 (unlocked): write `<target>.tmp`, fsynced. Returns the tmp path.
+
+        On error the tee is aborted (under the lock), `.tmp` stays, the save is over.
+        """
+        fs = self._require_dir()
+        shard = self._shards[i]
+        phase = self._save_phase(shard, need_tmp=False)
+        try:
+            phase.tmp = snapshot.write_snapshot_tmp(fs, phase.view, phase.target,
+                                                    self.clock.now_ms())
+        except Exception:
+            with shard.lock:
+                if shard.aof is not None:
+                    shard.aof.abort_concurrent_rewrite()
+                shard.save = None
+            raise
+        return phase.tmp
+
+    def commit_save(self, i: int) -> None:
+        """§9.3 phase 3 (under the lock): rename the snapshot, reset the log to MAGIC + tee."""
+        fs = self._require_dir()
+        shard = self._shards[i]
+        with shard.lock:
+            phase = self._save_phase(shard, need_tmp=True)
+            assert phase.tmp is not None
+            if self.profile.fixes("save_commit_roll_forward"):
+                self._commit_save_hardened(fs, shard, phase)
+                return
+            # kevy 1.17. Between this rename and the log's rename below, the
+            # directory holds the new snapshot *and* the old, complete log: a
+            # crash there replays every pre-freeze write a second time at the
+            # next open (finding I3-1).
+            try:
+                fs.rename(phase.tmp, phase.target)
+            except Exception:
+                # kevy returns the error with the tee still active: later saves
+                # then wait on a rewrite that never ends (ShardBusy → SaveTimedOut).
+                shard.save = None
+                raise
+            shard.save = None
+            self._dir_fsync(fs, phase.target)  # HARDENED aof_dir_fsync only
+            if shard.aof is None:
+                return
+            aof = shard.aof
+            tmp = aof.tmp_path
+            try:
+                aof.write_aof_base(tmp)
+                aof.finish_concurrent_rewrite(tmp, 0)
+            except Exception:
+                aof.abort_concurrent_rewrite()
+                with contextlib.suppress(OSError):
+                    fs.unlink(tmp)
+                raise
+
+    def _commit_save_hardened(self, fs: FileSystem, shard: _Shard, phase: _SavePhase) -> None:
+        """Switch `save_commit_roll_forward`: reset log first, snapshot rename = commit point.
+
+        Order: `<aof>.reset` = MAGIC + tee (full fsync) → rename snapshot tmp →
+        target (the commit point) → rename `.reset` → aof. Open (`_roll_forward`)
+        finishes a commit interrupted after the snapshot rename and discards a
+        `.reset` while `<target>.tmp` still exists (commit never happened).
+        """
+        assert phase.tmp is not None
+        aof = shard.aof
+        shard.save = None
+        if aof is None:
+            fs.rename(phase.tmp, phase.target)
+            self._dir_fsync(fs, phase.target)
+            return
+        reset = reset_path(aof.path)
+        tee = aof.take_tee()
+        # F6: the `.tmp` name must be durable before `.reset` can be, or a power
+        # loss may keep `.reset` without `.tmp` and roll-forward would install an
+        # empty log beside the old snapshot.
+        self._dir_fsync(fs, phase.tmp)
+        try:
+            write_aof_base(fs, reset)
+            aof.append_tee_to(reset, tee)
+        except Exception:
+            with contextlib.suppress(OSError):
+                fs.unlink(reset)
+            raise
+        # F6: and `.reset` must be durable before the snapshot rename commits,
+        # or the new snapshot could meet the old log (replayed twice).
+        self._dir_fsync(fs, reset)
+        try:
+            fs.rename(phase.tmp, phase.target)
+        except Exception:
+            with contextlib.suppress(OSError):
+                fs.unlink(reset)
+            raise
+        self._dir_fsync(fs, phase.target)
+        try:
+            aof._install(reset, 0)
+        except Exception as err:
+            # The snapshot is committed and `.reset` holds the log that goes
+            # with it; appending to the old log now would put writes where the
+            # next open's roll-forward discards them. Refuse writes instead.
+            shard.failed = err
+            aof.close()
+            shard.aof = None
+            raise
+
+    def _dir_fsync(self, fs: FileSystem, path: str) -> None:
+        if self.profile.fixes("aof_dir_fsync"):
+            fs.fsync_dir(dirname(path))
+
+    def _save_phase(self, shard: _Shard, *, need_tmp: bool) -> _SavePhase:
+        phase = shard.save
+        if phase is None or (need_tmp and phase.tmp is None):
+            step = "write_save" if need_tmp else "begin_save"
+            raise PhaseError(f"shard {shard.index}: call {step}({shard.index}) first")
+        return phase
+
+    def abort_save(self, i: int) -> None:
+        """Abandon a save between phases: discard the tee; the live log stays complete."""
+        shard = self._shards[i]
+        with shard.lock:
+            if shard.save is not None and shard.aof is not None:
+                shard.aof.abort_concurrent_rewrite()
+            shard.save = None
+
+    def save(self) -> bool:
+        """§9.3 for every shard in index order. False without a data directory."""
+        if self.config.data_dir is None:
+            return False
+        for i in range(self.n):
+            retries = 0
+            while True:
+                try:
+                    self.begin_save(i)
+                    break
+                except ShardBusy:
+                    if retries >= SAVE_RETRIES:
+                        raise SaveTimedOut(i, retries) from None
+                    retries += 1
+                    self.sleeper(SAVE_RETRY_SLEEP_S)
+            self.write_save(i)
+            self.commit_save(i)
+        return True
+
+    # -- AOF rewrite (§9.4) --------------------------------------------------------------
+    def begin_rewrite(self, i: int) -> bool:
+        """§9.4 phase 1 (locked): freeze a view, flush, start the tee. False = skipped.
+
+        kevy 1.17 writes the full image as the new log and leaves the snapshot
+        alone, although open loads the snapshot and then replays the log on
+        top of it (finding I3-3): every list is doubled, and keys, fields and
+        members deleted since the snapshot come back. With the switch
+        `rewrite_saves_beside_snapshot` a shard that has a snapshot is
+        compacted by a save instead (snapshot + log reset, same three phases).
+        """
+        fs = self._require_dir()
+        shard = self._shards[i]
+        with shard.lock:
+            self._check_usable(shard)
+            aof = shard.aof
+            if aof is None or aof.is_rewriting:
+                return False
+            assert shard.snapshot_path is not None
+            if self.profile.fixes("rewrite_saves_beside_snapshot") and fs.exists(
+                    shard.snapshot_path):
+                self.begin_save(i)
+                assert shard.save is not None
+                shard.rewrite = _RewritePhase(shard.save.view, tmp_of(shard.save.target),
+                                              as_save=True)
+                return True
+            view = snapshot.freeze(shard.ks, self.clock.now_ms(), profile=self.profile)
+            shard.rewrite = _RewritePhase(view, aof.begin_view_rewrite())
+            return True
+
+    def write_rewrite(self, i: int) -> int:
+        """§9.4 phase 2 (unlocked): `dump_aof(<aof>.rewrite, view)`. Returns the key count.
+
+        On error: abort the tee, delete the temp file, re-raise.
+        """
+        fs = self._require_dir()
+        shard = self._shards[i]
+        phase = shard.rewrite
+        if phase is None:
+            raise PhaseError(f"shard {i}: call begin_rewrite({i}) first")
+        if phase.as_save:
+            try:
+                self.write_save(i)  # aborts the tee itself on error
+            except Exception:
+                shard.rewrite = None
+                raise
+            phase.keys = len(phase.view)
+            return phase.keys
+        try:
+            phase.keys, _ = dump_aof(fs, phase.tmp, phase.view, self.clock.now_ms(),
+                                     profile=self.profile)
+        except Exception:
+            self._abort_rewrite_locked(shard)
+            raise
+        return phase.keys
+
+    def finish_rewrite(self, i: int) -> RewriteResult:
+        """§9.4 phase 3 (locked): `finish_concurrent_rewrite`; on error abort + delete temp."""
+        shard = self._shards[i]
+        with shard.lock:
+            phase = shard.rewrite
+            if phase is None or phase.keys is None or shard.aof is None:
+                raise PhaseError(f"shard {i}: call write_rewrite({i}) first")
+            if phase.as_save:
+                shard.rewrite = None
+                self.commit_save(i)
+                aof = shard.aof
+                return RewriteResult(phase.keys, aof.size_bytes if aof is not None else 0)
+            try:
+                result = shard.aof.finish_concurrent_rewrite(phase.tmp, phase.keys)
+            except Exception:
+                self._abort_rewrite_locked(shard)
+                raise
+            shard.rewrite = None
+            return result
+
+    def abort_rewrite(self, i: int) -> None:
+        """Abandon a rewrite between phases: discard the tee, delete the temp file."""
+        self._abort_rewrite_locked(self._shards[i])
+
+    def _abort_rewrite_locked(self, shard: _Shard) -> None:
+        with shard.lock:
+            phase, shard.rewrite = shard.rewrite, None
+            if phase is not None and phase.as_save:
+                self.abort_save(shard.index)
+                return
+            if shard.aof is not None:
+                shard.aof.abort_concurrent_rewrite()
+            if phase is not None and self.fs is not None:
+                with contextlib.suppress(OSError):
+                    self.fs.unlink(phase.tmp)
+
+    def rewrite_aof(self) -> RewriteResult | None:
+        """§9.4 for every shard with a log and no tee; summed `{keys, bytes}` or None."""
+        if self.config.data_dir is None:
+            return None
+        keys = size = 0
+        done = False
+        for i in range(self.n):
+            if not self.begin_rewrite(i):
+                continue
+            self.write_rewrite(i)
+            result = self.finish_rewrite(i)
+            keys += result.keys
+            size += result.bytes
+            done = True
+        return RewriteResult(keys, size) if done else None
+
+    def _auto_rewrite(self) -> None:
+        """§9.4 auto-rewrite: the three phases for each shard where §2.5 says due."""
+        cfg = self.config
+        for i, shard in enumerate(self._shards):
+            with shard.lock:
+                aof = shard.aof
+                due = aof is not None and aof.rewrite_due(cfg.auto_rewrite_percentage,
+                                                          cfg.auto_rewrite_min_size)
+            if not due:
+                continue
+            try:
+                if self.begin_rewrite(i):
+                    self.write_rewrite(i)
+                    self.finish_rewrite(i)
+            except (OSError, KevyVerifyError) as err:
+                print(f"kevy: auto AOF rewrite of shard {i} failed: {err}", file=sys.stderr)
+
+    # -- durability barrier, reaper, close -------------------------------------------------------
+    def fsync_aof(self) -> None:
+        """Flush + fdatasync every shard's log, whatever the policy."""
+        for shard in self._shards:
+            with shard.lock:
+                if shard.aof is not None:
+                    shard.aof.sync()
+
+    def tick(self) -> int:
+        """Manual reaper (§9.5): `tick_expire` per shard, then the auto-rewrite check.
+
+        Not `maybe_sync` (kevy's Manual mode never syncs on tick). Returns keys expired.
+        """
+        expired = 0
+        for shard in self._shards:
+            with shard.lock:
+                expired += self._tick_expire(shard.ks)
+        self._auto_rewrite()
+        return expired
+
+    def _tick_expire(self, ks: Keyspace) -> int:
+        """§6.2 active expiry: sampled rounds from a pseudo-random slot."""
+        samples = max(1, self.config.reaper_samples)
+        removed = 0
+        empty_rounds = 0
+        now = ks.now()
+        for _ in range(max(0, self.config.reaper_rounds)):
+            data = ks.raw()
+            keys = list(data)
+            if not keys:
+                break
+            start = self._rng.randrange(len(keys))
+            sampled = expired = 0
+            for step in range(min(len(keys), 8 * samples)):
+                key = keys[(start + step) % len(keys)]
+                entry = data.get(key)
+                if entry is None or entry.deadline_ms is None:
+                    continue
+                sampled += 1
+                if entry.deadline_ms <= now:
+                    del data[key]
+                    expired += 1
+                if sampled >= samples:
+                    break
+            removed += expired
+            if sampled == 0:
+                empty_rounds += 1
+                if empty_rounds >= 3:
+                    break
+                continue
+            empty_rounds = 0
+            if expired * 4 < sampled:
+                break
+        return removed
+
+    def _start_reaper(self) -> None:
+        thread = threading.Thread(target=self._reaper_loop, name="kevy-reaper", daemon=True)
+        self._reaper = thread
+        thread.start()
+
+    def _reaper_loop(self) -> None:
+        interval = self.config.reaper_interval_ms / 1000
+        # Event.wait is the background reaper's real sleep (module rule 1).
+        while not self._stop.wait(interval):
+            for shard in self._shards:
+                with shard.lock:
+                    if self.closed:
+                        return
+                    self._tick_expire(shard.ks)
+                    if shard.aof is not None:
+                        with contextlib.suppress(OSError):
+                            shard.aof.maybe_sync()
+            self._auto_rewrite()
+
+    def close(self) -> None:
+        """§9.6: stop the reaper; per shard `maybe_sync`; flush buffers without fsync."""
+        if self.closed:
+            return
+        self._stop.set()
+        if self._reaper is not None and self._reaper is not threading.current_thread():
+            self._reaper.join()
+        self._close_logs(sync=True)
+        self.closed = True
+
+    def _close_logs(self, *, sync: bool) -> None:
+        for shard in self._shards:
+            with shard.lock:
+                aof, shard.aof = shard.aof, None
+                if aof is None:
+                    continue
+                if sync:
+                    with contextlib.suppress(OSError):
+                        aof.maybe_sync()
+                aof.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Store {self.config.data_dir!r} shards={self.n} {self.profile.name}>"
+
+
+def _approx_size(key: bytes, value: object) -> int:
+    """A rough byte count for maxmemory accounting (kevy's own numbers differ)."""
+    size = 48 + len(key)
+    if isinstance(value, bytes):
+        return size + len(value)
+    if isinstance(value, SetValue | list):
+        return size + sum(16 + len(m) for m in value)
+    if isinstance(value, dict):
+        return size + sum(32 + len(f) + len(v) for f, v in value.items())
+    if isinstance(value, ZSet):
+        return size + sum(24 + len(m) for m in value.scores)
+    if isinstance(value, Stream):
+        return size + sum(24 + sum(len(f) + len(v) for f, v in fv)
+                          for fv in value.entries.values())
+    return size
+
+
+# --------------------------------------------------------------------------
+# Open-time recovery (§9.1 steps 3–6).
+
+
+def _read_meta(fs: FileSystem, directory: str) -> Layout | None:
+    try:
+        data = fs.read_bytes(join(directory, SHARDS_META))
+    except OSError:
+        return None
+    return parse_shards_meta(data)
+
+
+def _write_meta(fs: FileSystem, directory: str, layout: Layout) -> None:
+    """§7.2: a plain truncating overwrite — no temp file, no fsync."""
+    f = fs.create_truncate(join(directory, SHARDS_META))
+    try:
+        write_all(f, format_shards_meta(layout))
+    finally:
+        f.close()
+
+
+def _recover_journal(fs: FileSystem, directory: str, names: FileNames,
+                     profile: Profile) -> None:
+    """§9.1 step 4 through the re-shard seam (`impl.reshard.recover_journal`)."""
+    from impl import reshard  # the seam: imported where used, as the other re-shard call
+
+    reshard.recover_journal(fs, directory, names, profile=profile)
+
+
+def _roll_forward(fs: FileSystem, shard: _Shard) -> None:
+    """Switch `save_commit_roll_forward`: settle a save commit a crash interrupted.
+
+    `<aof>.reset` exists only between the hardened commit's first step and its
+    last rename. If `<snapshot>.tmp` is still there the snapshot rename (the
+    commit point) never happened: discard `.reset`. Otherwise the snapshot is
+    the new one and `.reset` is its log: rename it over the AOF.
+    """
+    assert shard.aof_path is not None and shard.snapshot_path is not None
+    reset = reset_path(shard.aof_path)
+    if not fs.exists(reset):
+        return
+    if fs.exists(tmp_of(shard.snapshot_path)):
+        fs.unlink(reset)
+    else:
+        fs.rename(reset, shard.aof_path)
+
+
+def _recover(fs: FileSystem, directory: str, n: int, config: StoreConfig,
+             keyspaces: list[Keyspace], clock: Clock, profile: Profile,
+             reports: list[replay.ReplayReport]) -> list[_Shard]:
+    names = config.names
+    fs.makedirs(directory)
+    _recover_journal(fs, directory, names, profile)
+    prev = _read_meta(fs, directory)
+    same = (prev is not None and prev.n == n and prev.routing is Routing.KEVYHASH) or (
+        prev is None and n == 1 and infer_files_n(fs, directory) <= 1
+    )
+    shards = [
+        _Shard(i, keyspaces[i], names.snapshot_path(directory, i, n),
+               names.aof_path(directory, i, n))
+        for i in range(n)
+    ]
+    if profile.fixes("save_commit_roll_forward"):
+        for shard in shards:
+            _roll_forward(fs, shard)
+    if same:
+        for shard in shards:
+            assert shard.snapshot_path is not None and shard.aof_path is not None
+            if fs.exists(shard.snapshot_path):
+                snapshot.load_snapshot(fs, shard.snapshot_path, shard.ks, clock.now_ms())
+            # Replayed even when the AOF is disabled in the config (§9.1).
+            reports.append(replay.replay_aof(fs, shard.aof_path, shard.ks, profile=profile))
+        if n > 1 or names.default_names:
+            _write_meta(fs, directory, Layout(n, Routing.KEVYHASH))
+        return shards
+    if prev is not None:
+        src_n = prev.n
+    else:
+        inferred = infer_files_n(fs, directory)
+        src_n = inferred if inferred > 1 else 1
+    from impl import reshard
+
+    reshard.reshard_open(fs, directory, src_n=src_n, n=n, names=names, shards=keyspaces,
+                         now_ms=clock.now_ms(), profile=profile)
+    return shards
+
+
+def iter_shard_paths(config: StoreConfig) -> Iterator[tuple[str, str]]:
+    """(snapshot path, AOF path) of each shard of `config` (tests, tools)."""
+    if config.data_dir is None:
+        return
+    n = max(1, config.shards)
+    for i in range(n):
+        yield (config.names.snapshot_path(config.data_dir, i, n),
+               config.names.aof_path(config.data_dir, i, n))

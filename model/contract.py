@@ -1,0 +1,444 @@
+"""Which recovered keyspaces are admissible after a crash: the durability contract.
+
+What: a `History` records, in program order, the writes a client sent (argv,
+the injected time, whether the reply came back) and the durability events the
+store reported (an fsync by policy, a `fsync_aof` barrier, a completed save or
+rewrite). `History.judge(recovered, ...)` compares the keyspace a recovery
+produced with the admissible set and returns a `Judgement` whose `verdict` is
+a `Verdict`; `assert_admissible` raises `ContractViolation` instead.
+
+Why: a crash harness is only as good as its oracle. This one is written from
+the promise kevy makes to a client, not from kevy's code: it replays the
+acknowledged writes into `model.keyspace.ModelKeyspace` (Redis semantics, an
+independent second opinion) and never looks at a file.
+
+Rules:
+1. Admissible = the model state after a prefix of the writes, of length at
+   least `promised` (every write promised durable, in order) and at most the
+   acknowledged writes plus the one write in flight when the power went.
+2. Durability by fsync policy (SPEC §2.3): `always` - an acknowledged write
+   is durable at its ack; `everysec` - at the next `maybe_sync` that synced,
+   or a barrier; `no` - only at barriers: `fsync_aof`, a completed rewrite
+   (everything acknowledged before its finish), a completed save (everything
+   acknowledged before its freeze).
+3. Time: each write runs in the model at the time it ran in the store; the
+   prefix states are then viewed at the recovery instant, as a client would
+   see them (a key whose deadline is at or before it is gone, as
+   `kevy-keyspace/1` prints it). Deadlines compare within ±1000 ms (the
+   format's own tolerance); scores compare by bits.
+4. After a recovery the run may go on (`rebase`): the writes that came back
+   are the new history, nothing beyond them, and the promise is unchanged
+   (data recovered but never synced is still not promised).
+5. This module imports nothing from `impl/` (ARCHITECTURE.md arrows); the
+   keyspace comes in as a canonical `kevy-keyspace/1` document.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import struct
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from model.keyspace import ModelKeyspace, NotModelled
+
+__all__ = [
+    "TTL_TOLERANCE_MS",
+    "ContractViolation",
+    "History",
+    "Judgement",
+    "Op",
+    "Policy",
+    "Verdict",
+    "assert_admissible",
+    "keyspace_diff",
+    "worst",
+]
+
+Policy = Literal["always", "everysec", "no"]
+POLICIES: tuple[Policy, ...] = ("always", "everysec", "no")
+#: kevy-keyspace/1 allows this much difference on `expire_at_ms` (a deadline
+#: stored as remaining time is re-anchored on load).
+TTL_TOLERANCE_MS = 1000
+Doc = dict[str, Any]
+
+
+class Verdict(enum.Enum):
+    """What one recovery amounts to. `worst()` combines by `PRECEDENCE`."""
+
+    #: the recovered keyspace is the model state after an admissible prefix
+    OK = "ok"
+    #: it is a prefix state, but shorter than what was promised durable:
+    #: acknowledged, promised writes are gone
+    LOST_DURABLE = "lost_durable"
+    #: it equals no prefix state at all (a write applied twice, out of order,
+    #: half applied, or bytes that were never written)
+    NO_PREFIX = "no_prefix"
+    #: recovery itself failed (the store would not open): nothing comes back
+    RECOVERY_ERROR = "recovery_error"
+
+    @property
+    def is_violation(self) -> bool:
+        return self is not Verdict.OK
+
+
+#: Later overrides earlier when several recoveries are summarised: an error
+#: hides everything, garbage is worse than a clean loss, a loss worse than OK.
+PRECEDENCE: tuple[Verdict, ...] = (
+    Verdict.OK,
+    Verdict.LOST_DURABLE,
+    Verdict.NO_PREFIX,
+    Verdict.RECOVERY_ERROR,
+)
+_RANK = {v: i for i, v in enumerate(PRECEDENCE)}
+
+
+def worst(verdicts: Iterable[Verdict]) -> Verdict:
+    """The highest-precedence verdict (OK for none)."""
+    return max(verdicts, key=_RANK.__getitem__, default=Verdict.OK)
+
+
+@dataclass(frozen=True)
+class Op:
+    """One write a client sent."""
+
+    index: int
+    """1-based position in the history."""
+    argv: tuple[bytes, ...]
+    now_ms: int
+    """The injected clock when the store ran it."""
+    acked: bool
+    """The reply came back to the client."""
+    durable_at: str | None = None
+    """Where it was first promised durable ("point 4: fdatasync aof-0.aof, ack under
+    appendfsync always"), or None if never."""
+
+    def describe(self) -> str:
+        """E.g. "SET k v (op 3)"."""
+        return f"{_argv_text(self.argv)} (op {self.index})"
+
+
+def _argv_text(argv: Sequence[bytes]) -> str:
+    parts = []
+    for a in argv:
+        text = a.decode("latin-1")
+        parts.append(text if text and text.isprintable() and " " not in text else repr(text))
+    return " ".join(parts)
+
+
+# --------------------------------------------------------------------------
+# Canonical comparison of kevy-keyspace/1 documents.
+
+_Norm = tuple[Any, ...]
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable form in which floats compare by bits (-0.0 != 0.0)."""
+    if isinstance(value, float):
+        return ("f", struct.unpack("<Q", struct.pack("<d", value))[0])
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    return value
+
+
+def _split(doc: Doc) -> tuple[_Norm, tuple[int | None, ...]]:
+    """(everything but the deadlines, the deadlines) - deadlines match with tolerance."""
+    keys = doc.get("keys", [])
+    body = tuple((k["key"], k["type"], _freeze(k["value"])) for k in keys)
+    return body, tuple(k.get("expire_at_ms") for k in keys)
+
+
+def _deadlines_close(a: Sequence[int | None], b: Sequence[int | None]) -> bool:
+    for x, y in zip(a, b, strict=True):
+        if (x is None) != (y is None):
+            return False
+        if x is not None and y is not None and abs(x - y) > TTL_TOLERANCE_MS:
+            return False
+    return True
+
+
+def keyspace_diff(expected: Doc, got: Doc, limit: int = 4) -> list[str]:
+    """Short lines saying how `got` differs from `expected` (at most `limit`, then "...")."""
+    exp = {k["key"]: k for k in expected.get("keys", [])}
+    rec = {k["key"]: k for k in got.get("keys", [])}
+    lines: list[str] = []
+    for key in sorted(exp.keys() | rec.keys()):
+        e, g = exp.get(key), rec.get(key)
+        if e is None:
+            assert g is not None
+            lines.append(f"unexpected key {key!r} = {_show(g)}")
+        elif g is None:
+            lines.append(f"missing key {key!r} (expected {_show(e)})")
+        elif _freeze(e["value"]) != _freeze(g["value"]) or e["type"] != g["type"]:
+            lines.append(f"key {key!r}: expected {_show(e)}, got {_show(g)}")
+        elif not _deadlines_close([e["expire_at_ms"]], [g["expire_at_ms"]]):
+            lines.append(
+                f"key {key!r}: expected deadline {e['expire_at_ms']}, got {g['expire_at_ms']}"
+            )
+    if len(lines) > limit:
+        lines = [*lines[:limit], f"... {len(lines) - limit} more"]
+    return lines
+
+
+def _show(entry: dict[str, Any]) -> str:
+    text = json.dumps(entry["value"], ensure_ascii=False)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    ttl = "" if entry.get("expire_at_ms") is None else f" (deadline {entry['expire_at_ms']})"
+    return f"{entry['type']} {text}{ttl}"
+
+
+# --------------------------------------------------------------------------
+# The history.
+
+
+@dataclass
+class History:
+    """Writes and durability events of one run, in program order.
+
+    Drive it from a scenario or machine: `begin(argv, now_ms)` before sending
+    a write, `ack()` when its reply came back (under `always` that is also
+    its durability point), `synced(why)` when an everysec `maybe_sync`
+    really synced, `barrier(why, upto)` for fsync_aof / save / rewrite.
+    """
+
+    policy: Policy
+    ops: list[Op] = field(default_factory=list)
+    promised: int = 0
+    """The first `promised` ops are promised durable."""
+    base: tuple[Op, ...] = ()
+    """Writes from earlier runs that recovery brought back (see `rebase`)."""
+
+    def __post_init__(self) -> None:
+        if self.policy not in POLICIES:
+            raise ValueError(f"fsync policy {self.policy!r} is not one of {POLICIES}")
+
+    # ---- recording -------------------------------------------------------
+
+    @property
+    def acked(self) -> int:
+        """How many leading ops were acknowledged."""
+        n = 0
+        for op in self.ops:
+            if not op.acked:
+                break
+            n += 1
+        return n
+
+    @property
+    def in_flight(self) -> Op | None:
+        """The write sent but not acknowledged (the crash hit it), if any."""
+        if self.ops and not self.ops[-1].acked:
+            return self.ops[-1]
+        return None
+
+    def begin(self, argv: Sequence[bytes], now_ms: int) -> int:
+        """A write is being sent; returns its op index. The previous one must be acked."""
+        if self.in_flight is not None:
+            raise ValueError(f"{self.in_flight.describe()} is still in flight")
+        op = Op(len(self.ops) + 1, tuple(bytes(a) for a in argv), now_ms, acked=False)
+        self.ops.append(op)
+        return op.index
+
+    def ack(self, where: str | None = None) -> None:
+        """The write in flight got its reply. Under `always` it is now durable."""
+        op = self.in_flight
+        if op is None:
+            raise ValueError("no write in flight to acknowledge")
+        self.ops[-1] = Op(op.index, op.argv, op.now_ms, True, op.durable_at)
+        if self.policy == "always":
+            self._promise(op.index, where or "its ack under appendfsync always")
+
+    def synced(self, why: str) -> None:
+        """An everysec `maybe_sync` really synced: every acknowledged write is durable."""
+        if self.policy == "everysec":
+            self._promise(self.acked, why)
+
+    def barrier(self, why: str, upto: int | None = None) -> None:
+        """A durability barrier completed; it covers the first `upto` ops (default: all
+        acknowledged). A save covers what was acknowledged before its freeze."""
+        self._promise(self.acked if upto is None else min(upto, self.acked), why)
+
+    def mark(self) -> int:
+        """The number of acknowledged writes now (a save's freeze)."""
+        return self.acked
+
+    def _promise(self, upto: int, why: str) -> None:
+        for i in range(self.promised, upto):
+            op = self.ops[i]
+            self.ops[i] = Op(op.index, op.argv, op.now_ms, op.acked, why)
+        self.promised = max(self.promised, upto)
+
+    def rebase(self, prefix: int) -> None:
+        """Recovery brought back the first `prefix` ops; carry on from there (rule 4)."""
+        if not 0 <= prefix <= len(self.ops):
+            raise ValueError(f"prefix {prefix} outside 0..{len(self.ops)}")
+        kept = self.ops[:prefix]
+        self.ops = [Op(o.index, o.argv, o.now_ms, True, o.durable_at) for o in kept]
+        self.promised = min(self.promised, prefix)
+
+    # ---- the admissible set ----------------------------------------------
+
+    def bounds(self) -> tuple[int, int]:
+        """(shortest, longest) admissible prefix length."""
+        longest = self.acked + (1 if self.in_flight is not None else 0)
+        return self.promised, longest
+
+    def states(self, now_ms: int) -> list[Doc]:
+        """The model's document after each prefix 0..len(ops), viewed at `now_ms`."""
+        model = ModelKeyspace()
+        out = [model.to_keyspace_json(now_ms)]
+        for op in self.ops:
+            try:
+                model.execute(list(op.argv), op.now_ms)
+            except NotModelled as e:
+                raise ValueError(f"{op.describe()} is outside the model: {e}") from e
+            out.append(model.to_keyspace_json(now_ms))
+        return out
+
+    def judge(
+        self,
+        recovered: Doc | None,
+        *,
+        now_ms: int,
+        crash: str,
+        model: str,
+        image: int | None = None,
+        trace: Sequence[str] = (),
+        error: str | None = None,
+        states: list[Doc] | None = None,
+        case: str | None = None,
+    ) -> Judgement:
+        """Judge one recovery. `recovered` is its document (None with `error` if the
+        store failed to open); `crash` names the crash point; `model`, `image` and
+        `trace` the crash image; `states` may pass `self.states(now_ms)` precomputed."""
+        lo, hi = self.bounds()
+        if states is None:
+            states = self.states(now_ms)
+        common = dict(history=self, crash=crash, model=model, image=image,
+                      trace=tuple(trace), lo=lo, hi=hi, now_ms=now_ms, case=case)
+        if recovered is None:
+            return Judgement(Verdict.RECOVERY_ERROR, prefix=None, recovered=None,
+                             expected=states[hi], error=error or "recovery failed", **common)
+        body, deadlines = _split(recovered)
+        matches = []
+        for i, doc in enumerate(states):
+            b, d = _split(doc)
+            if b == body and _deadlines_close(d, deadlines):
+                matches.append(i)
+        admissible = [i for i in matches if lo <= i <= hi]
+        if admissible:
+            # Report the longest admissible match: it is what a reader would call
+            # "came back" when several prefixes print the same (e.g. a no-op write).
+            return Judgement(Verdict.OK, prefix=admissible[-1], recovered=recovered,
+                             expected=states[admissible[-1]], **common)
+        if matches and max(matches) < lo:
+            return Judgement(Verdict.LOST_DURABLE, prefix=max(matches), recovered=recovered,
+                             expected=states[lo], **common)
+        if matches:
+            # Longer than anything sent: impossible unless writes were invented.
+            return Judgement(Verdict.NO_PREFIX, prefix=None, recovered=recovered,
+                             expected=states[hi], **common)
+        nearest = min(range(lo, hi + 1),
+                      key=lambda i: (len(keyspace_diff(states[i], recovered, 10**6)), -i))
+        return Judgement(Verdict.NO_PREFIX, prefix=None, recovered=recovered,
+                         expected=states[nearest], **common)
+
+
+# --------------------------------------------------------------------------
+# Judgements and violations.
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The verdict on one recovery, with everything needed to explain it."""
+
+    verdict: Verdict
+    prefix: int | None
+    """Length of the prefix the recovered keyspace equals (None: no prefix / error)."""
+    recovered: Doc | None
+    expected: Doc
+    """The state compared against: the promised one for a loss, the nearest
+    admissible one otherwise."""
+    history: History
+    crash: str
+    """E.g. "before point 7: rename aof-0.aof.rewrite → aof-0.aof"."""
+    model: str
+    image: int | None
+    trace: tuple[str, ...]
+    lo: int
+    hi: int
+    now_ms: int
+    error: str | None = None
+    case: str | None = None
+    """The corpus case that replays this, if known."""
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict is Verdict.OK
+
+    @property
+    def promised_op(self) -> Op | None:
+        """The first promised write that did not come back (for a loss), else the last
+        promised write."""
+        ops = self.history.ops
+        if self.verdict is Verdict.LOST_DURABLE and self.prefix is not None:
+            return ops[self.prefix]
+        return ops[self.lo - 1] if self.lo else None
+
+    @property
+    def diff(self) -> list[str]:
+        if self.recovered is None:
+            return []
+        return keyspace_diff(self.expected, self.recovered)
+
+    def explain(self) -> str:
+        """One readable paragraph: what happened, why it matters, where, how to replay."""
+        n = len(self.history.ops)
+        where = f"after a crash {self.crash}"
+        img = "drawn image" if self.image is None else f"image {self.image}"
+        trace = "; ".join(self.trace) if self.trace else "no decisions"
+        if self.verdict is Verdict.OK:
+            return (f"OK: {where}, {img} ({self.model}) recovered the state after op "
+                    f"{self.prefix} of {n} (admissible {self.lo}..{self.hi}).")
+        op = self.promised_op
+        if op is not None:
+            promise = (f"{op.describe()} was promised durable at {op.durable_at}, and every "
+                       f"write up to op {self.lo} with it")
+        else:
+            promise = "nothing was promised durable yet"
+        if self.verdict is Verdict.RECOVERY_ERROR:
+            what = f"but the store failed to open: {self.error}"
+        elif self.verdict is Verdict.LOST_DURABLE:
+            what = (f"but recovery came back with the state after op {self.prefix} of {n}, "
+                    f"losing {self.lo - (self.prefix or 0)} promised write(s)")
+        else:
+            what = (f"but the recovered keyspace matches no prefix of the {n} write(s) "
+                    f"(admissible: after op {self.lo}..{self.hi})")
+        diff = "; ".join(self.diff) or "no keyspace"
+        replay = f" Replay: pytest tests/test_corpus.py -k {self.case}." if self.case else ""
+        return (f"{self.verdict.value.upper()}: {promise}, {what} {where}. "
+                f"Crash {img} ({self.model}): {trace}. "
+                f"Expected vs recovered: {diff}.{replay}")
+
+
+class ContractViolation(AssertionError):
+    """A recovery broke the durability contract; `judgement` holds the parts."""
+
+    def __init__(self, judgement: Judgement) -> None:
+        super().__init__(judgement.explain())
+        self.judgement = judgement
+        self.verdict = judgement.verdict
+
+
+def assert_admissible(history: History, recovered: Doc | None, **where: Any) -> Judgement:
+    """`history.judge(...)`, raising `ContractViolation` unless the verdict is OK."""
+    __tracebackhide__ = True
+    judgement = history.judge(recovered, **where)
+    if not judgement.ok:
+        raise ContractViolation(judgement)
+    return judgement

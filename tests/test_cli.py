@@ -1,0 +1,197 @@
+"""The `kevy-verify` file tools against the golden files kevy 1.17 wrote.
+
+Every golden artifact must dump to exactly the keyspace kevy itself read from
+it; `dump` reports what it dropped with offsets and `--strict` refuses;
+`check` exits non-zero on any problem; `repair` cuts only a torn tail, keeps a
+backup, and refuses corruption; `dump` and `check` never change a byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main as harness_main
+from impl.cli import main
+from impl.keyspace_json import describe_difference
+
+GOLDEN = Path(__file__).parent / "golden"
+#: 2026-11-23T00:00:00Z, when the golden files were generated: their TTLs are live.
+NOW = "1795392000000"
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def tree_digest(path: Path) -> dict[str, str]:
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+GOLDEN_CASES = [
+    ("snapshots/snap_one_each.rdb", "snapshots/snap_one_each.json"),
+    ("snapshots/snap_binary.rdb", "snapshots/snap_binary.json"),
+    ("aof/aof_plain.aof", "aof/aof_plain.json"),
+    ("aof/aof_legacy_nomagic.aof", "aof/aof_legacy_nomagic.json"),
+    ("aof/aof_trunc_mid_bulk_data.aof", "aof/aof_trunc_mid_bulk_data.json"),
+    ("aof/aof_corrupt_missing_crlf.aof", "aof/aof_corrupt_missing_crlf.json"),
+    ("dirs/dir_single", "dirs/dir_single.json"),
+]
+
+
+@pytest.mark.parametrize(("artifact", "expected"), GOLDEN_CASES, ids=[c[0] for c in GOLDEN_CASES])
+def test_golden_dumps_to_kevys_keyspace(artifact: str, expected: str, tmp_path: Path) -> None:
+    src = GOLDEN / artifact
+    target = tmp_path / src.name
+    if src.is_dir():
+        shutil.copytree(src, target)
+    else:
+        shutil.copy(src, target)
+    before = tree_digest(target)
+    code, out, err = run("dump", str(target), "--now-ms", NOW)
+    assert code == 0, err
+    want = json.loads((GOLDEN / expected).read_text())
+    got = json.loads(out)
+    assert got["format"] == "kevy-keyspace/1"
+    assert describe_difference(want, got) is None, describe_difference(want, got)
+    assert tree_digest(target) == before, "dump modified what it read"
+
+
+def test_dump_reports_torn_tail_with_offset_and_strict_refuses() -> None:
+    path = str(GOLDEN / "aof/aof_trunc_mid_bulk_data.aof")
+    code, out, err = run("dump", path, "--now-ms", NOW)
+    assert code == 0
+    assert "torn-tail" in err and "offset 2327" in err and "10 bytes" in err
+    code, out, err = run("dump", path, "--now-ms", NOW, "--strict")
+    assert code == 1 and out == ""
+    assert "refused" in err and "offset 2327" in err
+
+
+def test_dump_reports_corrupt_frame_and_everything_after_it() -> None:
+    path = str(GOLDEN / "aof/aof_corrupt_missing_crlf.aof")
+    code, _out, err = run("dump", path, "--now-ms", NOW)
+    assert code == 0
+    assert "corrupt-frame" in err and "offset 822" in err and "1540 bytes" in err
+    assert "bulk string not CRLF-terminated" in err
+
+
+def test_dump_of_a_clean_log_says_nothing() -> None:
+    code, _out, err = run("dump", str(GOLDEN / "aof/aof_plain.aof"), "--now-ms", NOW, "--strict")
+    assert code == 0 and err == ""
+
+
+def test_dump_reports_skipped_verbs_and_inline_commands(tmp_path: Path) -> None:
+    aof = tmp_path / "a.aof"
+    aof.write_bytes(
+        b"KEVYAOF1\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
+        b"*3\r\n$4\r\nXADD\r\n$2\r\nst\r\n$1\r\n*\r\n"  # a stream verb kevy skips
+        b"SET j w\r\n"  # an inline command
+    )
+    code, out, err = run("dump", str(aof), "--now-ms", NOW)
+    assert code == 0
+    assert "skipped-verb: XADD" in err and "offset 36" in err
+    assert "inline" in err and "offset 65" in err
+    assert [k["key"] for k in json.loads(out)["keys"]] == ["j", "k"]
+
+
+@pytest.mark.parametrize(
+    ("artifact", "code"),
+    [
+        ("aof/aof_plain.aof", 0),
+        ("snapshots/snap_one_each.rdb", 0),
+        ("dirs/dir_single", 0),
+        ("aof/aof_legacy_nomagic.aof", 1),
+        ("aof/aof_trunc_mid_bulk_data.aof", 1),
+        ("aof/aof_corrupt_missing_crlf.aof", 1),
+    ],
+)
+def test_check_exit_code(artifact: str, code: int) -> None:
+    path = GOLDEN / artifact
+    before = tree_digest(path)
+    got, out, err = run("check", str(path), "--now-ms", NOW)
+    assert got == code, out + err
+    assert tree_digest(path) == before
+
+
+def test_check_names_problem_offsets() -> None:
+    _, out, _ = run("check", str(GOLDEN / "aof/aof_corrupt_missing_crlf.aof"), "--now-ms", NOW)
+    assert "offset 822" in out and "23 complete" in out
+    _, out, _ = run("check", str(GOLDEN / "aof/aof_trunc_mid_bulk_data.aof"), "--now-ms", NOW)
+    assert "offset 2327" in out and "57 complete" in out
+
+
+def test_check_flags_snapshot_trailing_bytes_and_truncation(tmp_path: Path) -> None:
+    good = (GOLDEN / "snapshots/snap_one_each.rdb").read_bytes()
+    trailing = tmp_path / "t.rdb"
+    trailing.write_bytes(good + b"junk")
+    code, out, _ = run("check", str(trailing))
+    assert code == 1 and f"offset {len(good)}" in out
+    cut = tmp_path / "c.rdb"
+    cut.write_bytes(good[:100])
+    code, out, _ = run("check", str(cut))
+    assert code == 1 and "truncated" in out
+
+
+def test_dump_of_a_truncated_snapshot_is_one_line_error(tmp_path: Path) -> None:
+    good = (GOLDEN / "snapshots/snap_one_each.rdb").read_bytes()
+    cut = tmp_path / "c.rdb"
+    cut.write_bytes(good[:100])
+    code, out, err = run("dump", str(cut))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and str(cut) in err and "offset" in err
+    assert "Traceback" not in err
+
+
+def test_repair_cuts_torn_tail_and_keeps_backup(tmp_path: Path) -> None:
+    src = (GOLDEN / "aof/aof_trunc_mid_bulk_data.aof").read_bytes()
+    aof = tmp_path / "aof-0.aof"
+    aof.write_bytes(src)
+    code, out, err = run("repair", str(aof), "--backup", str(tmp_path / "bak"))
+    assert code == 0, err
+    assert (tmp_path / "bak").read_bytes() == src
+    assert aof.read_bytes() == src[:2327]
+    code, out, _ = run("check", str(aof), "--now-ms", NOW)
+    assert code == 0, out
+    code, out, _ = run("repair", str(aof))
+    assert code == 0 and "nothing to repair" in out
+
+
+def test_repair_refuses_mid_file_corruption(tmp_path: Path) -> None:
+    src = (GOLDEN / "aof/aof_corrupt_missing_crlf.aof").read_bytes()
+    aof = tmp_path / "aof-0.aof"
+    aof.write_bytes(src)
+    code, _out, err = run("repair", str(aof))
+    assert code == 1 and "refus" in err and "offset 822" in err
+    assert aof.read_bytes() == src
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["aof-0.aof"]
+
+
+def test_missing_path_is_a_one_line_usage_error() -> None:
+    code, _out, err = run("dump", "/nonexistent/path")
+    assert code == 2 and "no such file" in err and "Traceback" not in err
+
+
+def test_profiles_lists_every_switch() -> None:
+    from impl.profile import SWITCHES
+
+    code, out, _ = run("profiles")
+    assert code == 0
+    for name in SWITCHES:
+        assert name in out
+
+
+def test_console_script_has_file_tools(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        harness_main(["--help"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    for command in ("dump", "check", "repair", "profiles"):
+        assert command in text

@@ -1,0 +1,142 @@
+"""The durability contract (model/contract.py) on hand-written histories."""
+
+from __future__ import annotations
+
+import pytest
+
+from model.contract import ContractViolation, History, Verdict, assert_admissible, worst
+from model.keyspace import ModelKeyspace
+
+T = 1_700_000_000_000
+
+
+def doc_after(*ops: tuple[bytes, ...], now: int = T) -> dict:
+    m = ModelKeyspace()
+    for argv in ops:
+        m.execute(list(argv), T)
+    return m.to_keyspace_json(now)
+
+
+def history(policy: str = "always", n: int = 3, *, ack_last: bool = True) -> History:
+    h = History(policy)  # type: ignore[arg-type]
+    for i in range(n):
+        h.begin((b"SET", b"k%d" % i, b"v"), T)
+        if i < n - 1 or ack_last:
+            h.ack(f"point {i + 1}")
+    return h
+
+
+def judge(h: History, doc: dict | None, **kw: object):
+    return h.judge(doc, now_ms=T, crash="before point 9: fsync x", model="posix", **kw)
+
+
+SETS = [(b"SET", b"k%d" % i, b"v") for i in range(3)]
+
+
+def test_always_promises_every_acked_write() -> None:
+    h = history("always")
+    assert h.bounds() == (3, 3)
+    assert judge(h, doc_after(*SETS)).verdict is Verdict.OK
+    j = judge(h, doc_after(*SETS[:2]))
+    assert j.verdict is Verdict.LOST_DURABLE and j.prefix == 2
+    assert j.promised_op is not None and j.promised_op.index == 3
+
+
+def test_in_flight_write_may_or_may_not_survive() -> None:
+    h = history("always", ack_last=False)
+    assert h.bounds() == (2, 3)
+    assert judge(h, doc_after(*SETS[:2])).ok
+    assert judge(h, doc_after(*SETS)).ok
+
+
+def test_everysec_and_no_promise_only_at_syncs_and_barriers() -> None:
+    h = history("everysec")
+    assert h.bounds() == (0, 3)
+    h.synced("point 5: fdatasync")
+    assert h.bounds() == (3, 3)
+    h = history("no")
+    h.synced("ignored under no")
+    assert h.bounds() == (0, 3)
+    h.barrier("save completed", upto=2)
+    assert h.bounds() == (2, 3)
+    assert h.ops[1].durable_at == "save completed" and h.ops[2].durable_at is None
+
+
+def test_a_state_that_is_no_prefix_is_no_prefix() -> None:
+    h = history("no")
+    doubled = doc_after((b"RPUSH", b"l", b"a"), (b"RPUSH", b"l", b"a"))
+    h2 = History("no")
+    h2.begin((b"RPUSH", b"l", b"a"), T)
+    h2.ack()
+    assert judge(h2, doubled).verdict is Verdict.NO_PREFIX
+    assert judge(h, None, error="boom").verdict is Verdict.RECOVERY_ERROR
+
+
+def test_time_is_judged_at_the_recovery_instant() -> None:
+    h = History("always")
+    h.begin((b"SET", b"a", b"1"), T)
+    h.ack()
+    h.begin((b"PEXPIRE", b"a", b"100"), T)
+    h.ack()
+    later = T + 5000
+    gone = {"format": "kevy-keyspace/1", "keys": []}
+    assert h.judge(gone, now_ms=later, crash="end", model="posix").ok
+    assert not h.judge(gone, now_ms=T, crash="end", model="posix").ok
+
+
+def test_deadlines_compare_within_tolerance_and_scores_by_bits() -> None:
+    h = History("always")
+    h.begin((b"SET", b"a", b"1"), T)
+    h.ack()
+    h.begin((b"PEXPIRE", b"a", b"10000"), T)
+    h.ack()
+    doc = doc_after((b"SET", b"a", b"1"), (b"PEXPIRE", b"a", b"10000"))
+    doc["keys"][0]["expire_at_ms"] += 999
+    assert judge(h, doc).ok
+    doc["keys"][0]["expire_at_ms"] += 2
+    assert not judge(h, doc).ok
+    z = History("always")
+    z.begin((b"ZADD", b"z", b"0", b"m"), T)
+    z.ack()
+    neg = {"format": "kevy-keyspace/1",
+           "keys": [{"key": "z", "type": "zset", "expire_at_ms": None, "value": [["m", -0.0]]}]}
+    assert not judge(z, neg).ok
+
+
+def test_rebase_keeps_what_came_back_and_the_promise() -> None:
+    h = history("no")
+    h.barrier("fsync_aof", upto=1)
+    h.rebase(2)
+    assert len(h.ops) == 2 and h.promised == 1 and h.in_flight is None
+
+
+def test_violation_explains_itself_in_one_paragraph() -> None:
+    h = history("always")
+    with pytest.raises(ContractViolation) as info:
+        assert_admissible(h, doc_after(*SETS[:1]), now_ms=T,
+                          crash="before point 7: rename aof-0.aof.rewrite → aof-0.aof",
+                          model="posix", image=3, trace=["create aof-0.aof: lost"],
+                          case="demo")
+    text = str(info.value)
+    assert "\n" not in text
+    for part in ("LOST_DURABLE", "SET k1 v (op 2)", "point 2", "state after op 1 of 3",
+                 "point 7: rename aof-0.aof.rewrite → aof-0.aof", "image 3 (posix)",
+                 "create aof-0.aof: lost", "missing key 'k1'", "-k demo"):
+        assert part in text, part
+    assert info.value.verdict is Verdict.LOST_DURABLE
+
+
+def test_precedence() -> None:
+    assert worst([]) is Verdict.OK
+    assert worst([Verdict.LOST_DURABLE, Verdict.OK]) is Verdict.LOST_DURABLE
+    assert worst([Verdict.NO_PREFIX, Verdict.LOST_DURABLE]) is Verdict.NO_PREFIX
+    assert worst([Verdict.RECOVERY_ERROR, Verdict.NO_PREFIX]) is Verdict.RECOVERY_ERROR
+
+
+def test_misuse_is_refused() -> None:
+    with pytest.raises(ValueError, match="fsync policy"):
+        History("sometimes")  # type: ignore[arg-type]
+    h = History("always")
+    h.begin((b"SET", b"a", b"1"), T)
+    with pytest.raises(ValueError, match="still in flight"):
+        h.begin((b"SET", b"b", b"1"), T)

@@ -1,0 +1,496 @@
+"""Tests for impl/store.py: open/recover (§9.1), writes (§9.2), save (§9.3), rewrite (§9.4).
+
+The three-phase protocols are driven through the explicit phase API so that
+writes land deterministically between the phases; every check that matters
+reopens the directory and compares what replay rebuilds. Syscall sequences
+are compared with SPEC §2.8 through `RecordingFS`. No test sleeps: time is a
+`ManualClock`, the save retry's sleeper is injected, the reaper is manual.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from impl.aof import FsyncPolicy
+from impl.clock import ManualClock
+from impl.fs import OsFileSystem
+from impl.keyspace_json import describe_difference, same_keyspace
+from impl.profile import HARDENED, KEVY_1_17, Profile
+from impl.resp import MAGIC, encode_frame, scan_aof
+from impl.store import (
+    SAVE_RETRIES,
+    SaveTimedOut,
+    ShardBusy,
+    Store,
+    StoreConfig,
+    reset_path,
+)
+from tests.recording_fs import RecordingFS
+
+GOLDEN = Path(__file__).parent / "golden" / "dirs"
+A, D = "aof-0.aof", "dump-0.rdb"
+RW, TMP = A + ".rewrite", D + ".tmp"
+NOW = 1_795_435_200_000  # 2026-11-23T12:00Z, when the golden files were made
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(NOW)
+
+
+@pytest.fixture
+def rec() -> RecordingFS:
+    return RecordingFS(OsFileSystem())
+
+
+def cfg(path, **kw) -> StoreConfig:
+    kw.setdefault("reaper", "manual")
+    kw.setdefault("appendfsync", FsyncPolicy.ALWAYS)
+    return StoreConfig(data_dir=str(path), **kw)
+
+
+def open_store(path, clock, fs=None, profile: Profile = KEVY_1_17, **kw) -> Store:
+    return Store.open(cfg(path, **kw), fs=fs or OsFileSystem(), clock=clock, profile=profile)
+
+
+def values(store: Store) -> dict[str, object]:
+    return {k["key"]: k["value"] for k in store.snapshot()["keys"]}
+
+
+def reopened(path, clock, profile: Profile = KEVY_1_17, **kw) -> dict[str, object]:
+    store = open_store(path, clock, profile=profile, **kw)
+    try:
+        return values(store)
+    finally:
+        store.close()
+
+
+def log_frames(path: Path) -> list[tuple[bytes, ...]]:
+    return [f.argv for f in scan_aof(path.read_bytes()).frames]
+
+
+# -- open (§9.1) ----------------------------------------------------------------
+
+
+def test_in_memory_store_touches_no_files(clock, rec):
+    store = Store.open(StoreConfig(reaper="manual"), fs=rec, clock=clock)
+    store.set(b"k", b"v")
+    assert values(store) == {"k": "v"}
+    assert store.save() is False and store.rewrite_aof() is None
+    store.close()
+    assert rec.calls == []
+
+
+def test_open_of_an_empty_dir_writes_meta_then_the_new_log(tmp_path, clock, rec):
+    store = open_store(tmp_path / "d", clock, fs=rec)
+    assert rec.take() == [
+        ("create", "shards.meta"), ("write", "shards.meta", b"1\nkevyhash\n"),
+        ("close", "shards.meta"),  # a plain overwrite: no temp file, no fsync (§7.2)
+        ("open_append", A, True), ("write", A, MAGIC), ("fdatasync", A),
+    ]
+    store.close()
+    assert sorted(os.listdir(tmp_path / "d")) == [A, "shards.meta"]
+
+
+def test_custom_names_skip_shards_meta(tmp_path, clock):
+    open_store(tmp_path, clock, snapshot_name="my.rdb", aof_name="my.aof").close()
+    assert sorted(os.listdir(tmp_path)) == ["my.aof"]
+
+
+def test_golden_dir_single_opens_to_kevys_keyspace_and_files_unchanged(tmp_path, clock):
+    src = GOLDEN / "dir_single"
+    for name in os.listdir(src):  # copy the bytes, not the read-only mode
+        shutil.copyfile(src / name, tmp_path / name)
+    before = {n: (tmp_path / n).read_bytes() for n in os.listdir(tmp_path)}
+    store = open_store(tmp_path, clock, appendfsync=FsyncPolicy.EVERYSEC)
+    expected = json.loads((GOLDEN / "dir_single.json").read_text())
+    actual = store.snapshot()
+    assert same_keyspace(expected, actual), describe_difference(expected, actual)
+    store.close()
+    listing = json.loads((GOLDEN / "dir_single.open.json").read_text())
+    assert sorted([n, (tmp_path / n).stat().st_size] for n in os.listdir(tmp_path)) == sorted(
+        listing["files_after_open"])
+    assert {n: (tmp_path / n).read_bytes() for n in os.listdir(tmp_path)} == before
+
+
+def test_aof_is_replayed_even_when_disabled_and_then_not_opened(tmp_path, clock, rec):
+    store = open_store(tmp_path, clock)
+    store.set(b"k", b"v")
+    store.close()
+    store = open_store(tmp_path, clock, fs=rec, aof_enabled=False)
+    assert values(store) == {"k": "v"}
+    store.set(b"k2", b"v2")
+    store.close()
+    assert [c for c in rec.mutations() if c[1] == A] == []
+    assert log_frames(tmp_path / A) == [(b"SET", b"k", b"v")]
+
+
+def test_a_different_layout_goes_through_the_reshard_seam(tmp_path, clock):
+    store = open_store(tmp_path, clock)
+    store.rpush(b"l", b"a")
+    store.set(b"hello", b"1")
+    store.close()
+    store = open_store(tmp_path, clock, shards=2)  # 1 → 2 shards: impl.reshard runs
+    assert values(store) == {"l": ["a"], "hello": "1"}
+    assert store.shard_for(b"hello") == 1
+    store.close()
+    assert (tmp_path / "shards.meta").read_bytes() == b"2\nkevyhash\n"
+    assert (tmp_path / "dump-0.rdb").exists() and (tmp_path / "dump-1.rdb").exists()
+
+
+# -- writes (§9.2) ----------------------------------------------------------------------
+
+
+def test_always_write_is_write_plus_fdatasync_and_survives_reopen(tmp_path, clock, rec):
+    store = open_store(tmp_path, clock, fs=rec)
+    rec.take()
+    store.rpush(b"l", b"a", b"b")
+    assert rec.take() == [("write", A, encode_frame([b"RPUSH", b"l", b"a", b"b"])),
+                          ("fdatasync", A)]
+    store.incr_by(b"n", 5)
+    store.close()
+    assert reopened(tmp_path, clock) == {"l": ["a", "b"], "n": "5"}
+
+
+def test_ttl_is_logged_as_absolute_pexpireat(tmp_path, clock):
+    store = open_store(tmp_path, clock)
+    store.set(b"k", b"v")
+    store.expire(b"k", 10)
+    store.close()
+    assert log_frames(tmp_path / A)[-1] == (b"PEXPIREAT", b"k", b"%d" % (NOW + 10_000))
+    clock.advance(9_999)
+    assert reopened(tmp_path, clock) == {"k": "v"}
+    clock.advance(1)
+    assert reopened(tmp_path, clock) == {}
+
+
+def test_shards_route_by_kevyhash_and_flushall_reaches_every_shard(tmp_path, clock):
+    (tmp_path / "shards.meta").write_bytes(b"2\nkevyhash\n")  # same layout: no re-shard
+    store = open_store(tmp_path, clock, shards=2)
+    keys = [b"a", b"abc", b"hello", b"user:1000"]  # SPEC §7.3: n=2 → 0, 1, 1, 0
+    assert [store.shard_for(k) for k in keys] == [0, 1, 1, 0]
+    for k in keys:
+        store.set(k, b"1")
+    assert store.delete(b"a", b"abc", b"missing") == 2  # split per shard
+    store.close()
+    assert log_frames(tmp_path / "aof-0.aof") == [
+        (b"SET", b"a", b"1"), (b"SET", b"user:1000", b"1"), (b"DEL", b"a")]
+    assert log_frames(tmp_path / "aof-1.aof") == [
+        (b"SET", b"abc", b"1"), (b"SET", b"hello", b"1"), (b"DEL", b"abc")]
+    store = open_store(tmp_path, clock, shards=2)
+    assert values(store) == {"hello": "1", "user:1000": "1"}
+    store.flushall()
+    store.close()
+    for name in ("aof-0.aof", "aof-1.aof"):
+        assert log_frames(tmp_path / name)[-1] == (b"FLUSHALL",)
+    assert reopened(tmp_path, clock, shards=2) == {}
+
+
+def test_eviction_is_not_logged(tmp_path, clock):
+    store = open_store(tmp_path, clock, maxmemory=200, maxmemory_policy="allkeys-lru")
+    for i in range(10):
+        store.set(b"k%d" % i, b"x" * 40)
+    live = values(store)
+    assert 0 < len(live) < 10 and "k9" in live
+    store.close()
+    assert len(log_frames(tmp_path / A)) == 10  # every SET, no DEL for evictions
+
+
+# -- snapshot save (§9.3) -------------------------------------------------------------------
+
+
+def test_save_syscalls_are_kevys(tmp_path, clock, rec):
+    store = open_store(tmp_path, clock, fs=rec)
+    store.set(b"a", b"1")
+    rec.take()
+    store.begin_save(0)
+    assert rec.take() == []  # Always: nothing buffered to flush
+    store.set(b"b", b"2")  # after the freeze: goes to the live log and the tee
+    tee = encode_frame([b"SET", b"b", b"2"])
+    assert rec.take() == [("write", A, tee), ("fdatasync", A)]
+    store.write_save(0)
+    calls = rec.take()
+    assert calls[0] == ("create", TMP) and calls[-2:] == [("fsync", TMP), ("close", TMP)]
+    assert {c[0] for c in calls[1:-2]} == {"write"}
+    store.commit_save(0)
+    assert rec.take() == [
+        ("rename", TMP, D),
+        ("create", RW), ("write", RW, MAGIC), ("fsync", RW), ("close", RW),
+        ("open_append", RW, False), ("write", RW, tee), ("fsync", RW), ("close", RW),
+        ("rename", RW, A), ("open_append", A, False), ("close", A),
+    ]
+    store.close()
+    # After a save the log holds MAGIC + only the post-freeze writes.
+    assert (tmp_path / A).read_bytes() == MAGIC + tee
+    assert reopened(tmp_path, clock) == {"a": "1", "b": "2"}
+
+
+@pytest.mark.parametrize("policy", list(FsyncPolicy))
+def test_writes_between_save_phases_survive_exactly_once(tmp_path, clock, policy):
+    store = open_store(tmp_path, clock, appendfsync=policy)
+    store.rpush(b"l", b"t0")
+    store.incr_by(b"n", 1)
+    store.begin_save(0)
+    store.rpush(b"l", b"t1")
+    store.incr_by(b"n", 10)
+    store.write_save(0)
+    store.rpush(b"l", b"t2")
+    store.incr_by(b"n", 100)
+    store.commit_save(0)
+    store.rpush(b"l", b"t3")
+    store.incr_by(b"n", 1000)
+    store.close()
+    assert reopened(tmp_path, clock) == {"l": ["t0", "t1", "t2", "t3"], "n": "1111"}
+    assert [f[0] for f in log_frames(tmp_path / A)] == [b"RPUSH", b"INCRBY"] * 3
+
+
+def test_save_waits_for_a_rewrite_with_the_injected_sleeper(tmp_path, clock):
+    naps: list[float] = []
+    store = Store.open(cfg(tmp_path), fs=OsFileSystem(), clock=clock, sleeper=naps.append)
+    store.set(b"k", b"v")
+    assert store.begin_rewrite(0)
+    with pytest.raises(ShardBusy):
+        store.begin_save(0)
+    with pytest.raises(SaveTimedOut) as info:
+        store.save()
+    assert len(naps) == SAVE_RETRIES and set(naps) == {0.005}
+    assert info.value.retries == SAVE_RETRIES
+    assert not (tmp_path / D).exists()  # nothing changed
+    # A rewrite that finishes while the save sleeps lets the save through.
+    naps.clear()
+
+    def finish_on_third_nap(seconds: float) -> None:
+        naps.append(seconds)
+        if len(naps) == 3:
+            store.write_rewrite(0)
+            store.finish_rewrite(0)
+
+    store.sleeper = finish_on_third_nap
+    assert store.save() is True and len(naps) == 3
+    store.close()
+    assert reopened(tmp_path, clock) == {"k": "v"}
+
+
+def test_failed_snapshot_write_aborts_the_tee_and_leaves_tmp(tmp_path, clock):
+    store = open_store(tmp_path, clock)
+    store.set(b"k", b"v")
+    store.begin_save(0)
+    os.mkdir(tmp_path / TMP)  # create_truncate of the .tmp now fails
+    with pytest.raises(OSError):
+        store.write_save(0)
+    assert not store.aof(0).is_rewriting
+    os.rmdir(tmp_path / TMP)
+    store.set(b"k2", b"v2")
+    store.close()
+    assert reopened(tmp_path, clock) == {"k": "v", "k2": "v2"}
+
+
+def _crash_after_snapshot_rename(tmp_path, clock, profile: Profile) -> None:
+    """Run a save whose process dies right after `rename(dump-0.rdb.tmp → dump-0.rdb)`."""
+
+    class Crash(BaseException):
+        pass
+
+    class CrashAfterSnapshotRename(OsFileSystem):
+        def rename(self, src: str, dst: str) -> None:
+            super().rename(src, dst)
+            if dst.endswith(D):
+                raise Crash
+
+    store = open_store(tmp_path, clock, fs=CrashAfterSnapshotRename(), profile=profile)
+    store.rpush(b"l", b"before")
+    store.incr_by(b"n", 1)
+    store.begin_save(0)
+    store.rpush(b"l", b"during")
+    store.write_save(0)
+    with pytest.raises(Crash):
+        store.commit_save(0)
+    # The process is gone: no close, nothing more reaches the disk.
+
+
+def test_kevy_replays_the_whole_old_log_over_the_new_snapshot_after_a_crash(tmp_path, clock):
+    """Finding I3-1, reproduced: kevy 1.17 applies every pre-save write twice.
+
+    History: RPUSH l before; INCRBY n 1; save freezes; RPUSH l during; the
+    snapshot is renamed into place; the process dies before the log-reset
+    rename. The directory now holds the new snapshot (before) *and* the old,
+    complete log (before, during). The next open loads one and replays the
+    other on top. Consequence: every non-idempotent write made since the
+    previous save (RPUSH, INCRBY, APPEND, HINCRBY, ...) is applied twice.
+    """
+    _crash_after_snapshot_rename(tmp_path, clock, KEVY_1_17)
+    assert reopened(tmp_path, clock) == {"l": ["before", "before", "during"], "n": "2"}
+
+
+def test_hardened_save_commit_rolls_forward_after_the_same_crash(tmp_path, clock):
+    _crash_after_snapshot_rename(tmp_path, clock, HARDENED)
+    assert (tmp_path / (A + ".reset")).exists()
+    assert reopened(tmp_path, clock, profile=HARDENED) == {"l": ["before", "during"], "n": "1"}
+    assert not (tmp_path / (A + ".reset")).exists()
+
+
+def test_hardened_open_discards_a_reset_log_while_the_snapshot_tmp_exists(tmp_path, clock):
+    store = open_store(tmp_path, clock, profile=HARDENED)
+    store.rpush(b"l", b"x")
+    store.close()
+    (tmp_path / TMP).write_bytes(b"KEVYSNAP\x04\x00")  # the commit point was not reached
+    (tmp_path / (A + ".reset")).write_bytes(MAGIC)
+    assert reopened(tmp_path, clock, profile=HARDENED) == {"l": ["x"]}
+    assert not (tmp_path / (A + ".reset")).exists()
+
+
+def test_hardened_save_syscalls(tmp_path, clock, rec):
+    store = open_store(tmp_path, clock, fs=rec, profile=HARDENED)
+    store.begin_save(0)
+    store.set(b"b", b"2")
+    store.write_save(0)
+    rec.take()
+    store.commit_save(0)
+    reset = A + ".reset"
+    # F6: the `.tmp` name is made durable before `.reset` exists, and `.reset`'s
+    # name before the commit rename.
+    assert rec.take() == [
+        ("fsync_dir", tmp_path.name),
+        ("create", reset), ("write", reset, MAGIC), ("fsync", reset), ("close", reset),
+        ("open_append", reset, False), ("write", reset, encode_frame([b"SET", b"b", b"2"])),
+        ("fsync", reset), ("close", reset), ("fsync_dir", tmp_path.name),
+        ("rename", TMP, D), ("fsync_dir", tmp_path.name),
+        ("rename", reset, A), ("fsync_dir", tmp_path.name),
+        ("open_append", A, False), ("close", A),
+    ]
+    assert reset_path(str(tmp_path / A)).endswith(reset)
+    store.close()
+
+
+# -- AOF rewrite (§9.4) ------------------------------------------------------------------------
+
+
+def test_rewrite_phases_keep_interleaved_writes_exactly_once(tmp_path, clock, rec):
+    store = open_store(tmp_path, clock, fs=rec)
+    for _i in range(5):
+        store.incr_by(b"n", 1)
+    store.rpush(b"l", b"t0")
+    rec.take()
+    assert store.begin_rewrite(0)
+    assert store.begin_rewrite(0) is False  # a tee is active: skipped
+    store.rpush(b"l", b"t1")
+    store.write_rewrite(0)
+    store.incr_by(b"n", 10)
+    rec.take()
+    result = store.finish_rewrite(0)
+    tee = encode_frame([b"RPUSH", b"l", b"t1"]) + encode_frame([b"INCRBY", b"n", b"10"])
+    assert rec.take() == [
+        ("open_append", RW, False), ("write", RW, tee), ("fsync", RW), ("close", RW),
+        ("rename", RW, A), ("open_append", A, False), ("close", A),
+    ]
+    assert result.keys == 2
+    store.rpush(b"l", b"t2")
+    store.close()
+    assert log_frames(tmp_path / A)[:2] in (
+        [(b"SET", b"n", b"5"), (b"RPUSH", b"l", b"t0")],
+        [(b"RPUSH", b"l", b"t0"), (b"SET", b"n", b"5")],
+    )
+    assert reopened(tmp_path, clock) == {"l": ["t0", "t1", "t2"], "n": "15"}
+
+
+def test_aborted_rewrite_leaves_the_old_log_intact_and_in_use(tmp_path, clock):
+    store = open_store(tmp_path, clock)
+    store.rpush(b"l", b"t0")
+    before = (tmp_path / A).read_bytes()
+    assert store.begin_rewrite(0)
+    store.rpush(b"l", b"t1")
+    store.write_rewrite(0)
+    store.abort_rewrite(0)
+    assert not (tmp_path / RW).exists()
+    assert (tmp_path / A).read_bytes().startswith(before)
+    store.rpush(b"l", b"t2")
+    store.close()
+    assert reopened(tmp_path, clock) == {"l": ["t0", "t1", "t2"]}
+    assert len(log_frames(tmp_path / A)) == 3
+
+
+def test_rewrite_aof_sums_shards_and_tick_runs_the_auto_rewrite(tmp_path, clock):
+    store = open_store(tmp_path, clock, auto_rewrite_min_size=100)
+    for _i in range(20):
+        store.incr_by(b"n", 1)
+    assert store.aof(0).rewrites_total == 0
+    store.tick()
+    assert store.aof(0).rewrites_total == 1
+    assert log_frames(tmp_path / A) == [(b"SET", b"n", b"20")]
+    assert store.rewrite_aof().keys == 1
+    store.close()
+
+
+# -- reaper, barrier, close (§9.5, §9.6) ----------------------------------------------------------
+
+
+def test_tick_expires_but_never_syncs(tmp_path, clock, rec):
+    store = open_store(tmp_path, clock, fs=rec, appendfsync=FsyncPolicy.EVERYSEC)
+    store.set(b"k", b"v")
+    store.expire(b"k", 1)
+    rec.take()
+    clock.advance(5_000)
+    assert store.tick() == 1
+    assert rec.take() == []  # no maybe_sync in Manual mode
+    assert store.keyspace(0).raw() == {}
+    store.fsync_aof()
+    assert [c[0] for c in rec.take()] == ["write", "fdatasync"]
+
+
+def test_close_syncs_only_what_maybe_sync_would(tmp_path, clock, rec):
+    store = open_store(tmp_path, clock, fs=rec, appendfsync=FsyncPolicy.EVERYSEC)
+    store.set(b"k", b"v")
+    rec.take()
+    store.close()  # within 1 s of the open's sync: flush, no fsync
+    assert rec.take() == [("write", A, encode_frame([b"SET", b"k", b"v"])), ("close", A)]
+    store = open_store(tmp_path, clock, fs=rec, appendfsync=FsyncPolicy.EVERYSEC)
+    store.set(b"k", b"w")
+    clock.advance(1_000)
+    rec.take()
+    store.close()
+    assert [c[0] for c in rec.take()] == ["write", "fdatasync", "close"]
+
+
+def test_background_reaper_starts_and_stops(tmp_path, clock):
+    store = Store.open(StoreConfig(data_dir=str(tmp_path), reaper="background",
+                                   reaper_interval_ms=1), fs=OsFileSystem(), clock=clock)
+    store.set(b"k", b"v")
+    store.close()
+    assert store._reaper is not None and not store._reaper.is_alive()
+
+
+def _save_delete_rewrite(tmp_path, clock, profile: Profile) -> dict[str, object]:
+    store = open_store(tmp_path, clock, profile=profile)
+    store.rpush(b"l", b"a", b"b")
+    store.set(b"gone", b"1")
+    store.execute([b"HSET", b"h", b"f1", b"1", b"f2", b"2"])
+    assert store.save()
+    store.delete(b"gone")
+    store.execute([b"HDEL", b"h", b"f1"])
+    assert store.rewrite_aof() is not None
+    store.close()  # a clean close: no crash anywhere
+    return reopened(tmp_path, clock, profile=profile)
+
+
+def test_kevy_rewrite_beside_a_snapshot_doubles_lists_and_resurrects_deletes(tmp_path, clock):
+    """Finding I3-3, reproduced: no crash needed.
+
+    History: RPUSH l a b; SET gone 1; HSET h f1 1 f2 2; save; DEL gone;
+    HDEL h f1; rewrite_aof; close; open. The rewrite replaced the log with a
+    full image (RPUSH l a b, HSET h f2 2) but left dump-0.rdb, and open loads
+    the snapshot and then replays the image on top of it. Consequence: the
+    list is doubled, the deleted key and the deleted field are back.
+    """
+    assert _save_delete_rewrite(tmp_path, clock, KEVY_1_17) == {
+        "l": ["a", "b", "a", "b"], "gone": "1", "h": [["f1", "1"], ["f2", "2"]]}
+
+
+def test_hardened_rewrite_beside_a_snapshot_is_a_save(tmp_path, clock):
+    assert _save_delete_rewrite(tmp_path, clock, HARDENED) == {
+        "l": ["a", "b"], "h": [["f2", "2"]]}
+    assert (tmp_path / A).read_bytes() == MAGIC
