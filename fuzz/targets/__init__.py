@@ -1,0 +1,1 @@
+"""One fuzz target per parser; each module exposes `check(data: bytes) -> None`."""

@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Fuzz target: RESP frames and AOF scanning (impl/resp.py, SPEC §1.1–§1.3, §4.5).
+
+What `check(data)` asserts, beyond "no exception":
+
+1. Scanning: `scan_aof(data)` walks frames back to back from 0 or 9 (MAGIC);
+   each frame starts where the previous ended and re-parses identically with
+   `parse_frame`; the outcome agrees with how the walk ended (clean ⇔ stop
+   is the end; corrupt ⇔ a `CorruptFrame` whose `offset` is the stop).
+   Only `CorruptFrame` escapes `parse_frame`; every error and the truncation
+   report carry `0 <= offset <= at <= len(data)`.
+2. Round trip: a canonical frame re-encodes (`encode_frame`) to exactly the
+   bytes consumed and `estimate(argv)` equals its size; a non-canonical
+   multibulk frame is strictly longer than its canonical encoding.
+3. Incremental: `FrameReader(aof=True)` fed the same bytes in deterministic
+   1–17 byte chunks yields the same frames (argv, offsets, kind) and the same
+   outcome and error offset as the whole-buffer scan.
+4. Memory: a full scan's peak allocation is at most 16 × len + 256 KiB
+   (sampled), so no length field is trusted before its bytes exist.
+5. Differential: `hiredis.Reader` agrees frame by frame, via `compare()` of
+   tests/test_resp_hiredis.py (its docstring lists the nine deliberate
+   differences: inline commands, header spelling, negative counts, `$-1`,
+   nested replies, unchecked bulk terminator, hiredis allocating counts, CR
+   handling, no offsets in hiredis errors). Run on the bytes after MAGIC.
+
+Why: the AOF parser decides which bytes of a crashed log become data; a
+disagreement here silently replays a different keyspace.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __name__ == "__main__":  # run as a script: make the repository importable
+    sys.path[0] = str(Path(__file__).resolve().parents[2])
+
+from fuzz.common import FuzzFinding, check_error, chunk_sizes, instrumented, measured
+
+with instrumented(__name__):
+    from impl.resp import (
+        MAGIC,
+        NEED_DATA,
+        CorruptFrame,
+        Frame,
+        FrameReader,
+        Outcome,
+        TruncatedFrame,
+        encode_frame,
+        estimate,
+        parse_frame,
+        scan_aof,
+    )
+
+import pytest  # compare() reports through pytest.fail
+
+from tests.test_resp_hiredis import compare
+
+__all__ = ["TestOneInput", "check"]
+
+#: peak bytes allowed per input byte while scanning (rule 4)
+MEMORY_FACTOR = 16
+
+
+def _scan(data: bytes) -> tuple[list[Frame], Outcome, int, CorruptFrame | None]:
+    scan = scan_aof(data)
+    frames = list(scan.frames)
+    return frames, scan.outcome, scan.stop, scan.error
+
+
+def _check_frames(data: bytes, frames: list[Frame], start: int) -> int:
+    pos = start
+    for frame in frames:
+        if frame.offset != pos or not pos < frame.end <= len(data):
+            raise FuzzFinding(f"frame {frame!r} does not continue at {pos}")
+        again = parse_frame(data, pos)
+        if again != frame:
+            raise FuzzFinding(f"parse_frame at {pos} gave {again!r}, scan gave {frame!r}")
+        consumed = data[frame.offset : frame.end]
+        if frame.kind == "multibulk":
+            canonical = encode_frame(frame.argv)
+            if estimate(frame.argv) != len(canonical):
+                raise FuzzFinding(f"estimate {estimate(frame.argv)} != {len(canonical)}")
+            if frame.canonical and canonical != consumed:
+                raise FuzzFinding(f"canonical frame {consumed!r} re-encodes to {canonical!r}")
+            if not frame.canonical and len(consumed) <= len(canonical):
+                raise FuzzFinding(f"non-canonical {consumed!r} not longer than {canonical!r}")
+        pos = frame.end
+    return pos
+
+
+def _check_scan(data: bytes) -> None:
+    frames, outcome, stop, error = measured(
+        lambda: _scan(data), len(data), MEMORY_FACTOR, "scan_aof"
+    )
+    scan = scan_aof(data)
+    start = len(MAGIC) if data.startswith(MAGIC) else 0
+    if scan.start != start:
+        raise FuzzFinding(f"frames start at {scan.start}, expected {start}")
+    end = _check_frames(data, frames, start)
+    if end != stop or scan.count != len(frames):
+        raise FuzzFinding(f"scan stopped at {stop} with {scan.count} frames; walk ended at {end}")
+    try:
+        tail = parse_frame(data, stop)
+    except Exception as err:  # the oracle classifies whatever escapes
+        check_error(err, data, (CorruptFrame,))
+        assert isinstance(err, CorruptFrame)
+        if outcome is not Outcome.CORRUPT_FRAME or error is None:
+            raise FuzzFinding(f"parse_frame raised at {stop} but the scan says {outcome}") from err
+        if (err.offset, err.at, err.kind) != (error.offset, error.at, error.kind) or (
+            err.offset != stop
+        ):
+            raise FuzzFinding(f"scan error {error!r} differs from {err!r} at {stop}") from err
+        check_error(error, data, (CorruptFrame,))
+        return
+    if tail is NEED_DATA:
+        expected = Outcome.CLEAN if stop == len(data) else Outcome.TRUNCATED_TAIL
+        if outcome is not expected:
+            raise FuzzFinding(f"tail at {stop} needs data but outcome is {outcome}")
+        truncation = scan.truncation
+        if expected is Outcome.TRUNCATED_TAIL:
+            if truncation is None:
+                raise FuzzFinding("truncated tail without a truncation report")
+            check_error(truncation, data, (TruncatedFrame,))
+            if truncation.offset != stop or truncation.at != len(data):
+                raise FuzzFinding(f"truncation {truncation!r} not [{stop}, {len(data)}]")
+        return
+    raise FuzzFinding(f"scan stopped at {stop} ({outcome}) but a frame parses there: {tail!r}")
+
+
+def _check_reader(data: bytes) -> None:
+    scan = scan_aof(data)
+    reader = FrameReader(aof=True)
+    got: list[Frame] = []
+    error: CorruptFrame | None = None
+    pos = 0
+    sizes = chunk_sizes(data)
+    while pos < len(data) and error is None:
+        step = next(sizes)
+        reader.feed(data[pos : pos + step])
+        pos += step
+        try:
+            got.extend(reader.frames())
+        except CorruptFrame as err:
+            error = err
+    outcome = reader.eof()
+    want = list(scan.frames)
+    if got != want:
+        raise FuzzFinding(f"FrameReader frames {got[:3]!r}... differ from scan {want[:3]!r}...")
+    if outcome is not scan.outcome:
+        raise FuzzFinding(f"FrameReader outcome {outcome} != scan outcome {scan.outcome}")
+    if error is not None:
+        check_error(error, data, (CorruptFrame,))
+        ref = scan.error
+        assert ref is not None
+        if (error.offset, error.at, error.kind) != (ref.offset, ref.at, ref.kind):
+            raise FuzzFinding(f"FrameReader error {error} != scan error {ref}")
+
+
+def _check_hiredis(data: bytes) -> None:
+    stream = data[len(MAGIC) :] if data.startswith(MAGIC) else data
+    try:
+        compare(stream)
+    except pytest.fail.Exception as failed:  # a BaseException: turn it into a finding
+        raise FuzzFinding(f"hiredis differential: {failed}") from None
+
+
+def check(data: bytes) -> None:
+    """All oracles of the module docstring on one input."""
+    _check_scan(data)
+    _check_reader(data)
+    _check_hiredis(data)
+
+
+def TestOneInput(data: bytes) -> None:  # atheris's conventional name
+    check(data)
+
+
+if __name__ == "__main__":
+    import atheris
+
+    atheris.Setup(sys.argv, TestOneInput)
+    atheris.Fuzz()

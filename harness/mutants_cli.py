@@ -1,0 +1,112 @@
+"""`kevy-verify mutants [--only ID...] [--jobs N] [--timeout S]`: run the mutant catalogue.
+
+What: `register(subparsers)` adds the `mutants` command to the console script
+(harness/cli.py composes it); the command runs `harness.mutants.run_catalogue`
+over `tests/mutants/catalogue.py` and prints a table: per mutant killed or
+survived, the first failing test and the seconds to it, then the median and
+worst time to kill.
+
+Why a command and not a test: one run costs minutes (a full suite per
+surviving mutant), far too slow for the CI suite. The fast half — every
+mutant still applies to the current source — is a normal test
+(tests/test_mutants_catalogue.py).
+
+Rules:
+1. Exit codes follow impl/cli.py: 0 every selected mutant was killed; 1 one
+   survived, timed out, errored or no longer applies; 2 usage (unknown id,
+   bad --jobs/--timeout, a baseline that cannot run).
+2. Progress lines go to stderr as mutants finish; the table goes to stdout.
+3. `--list` prints the catalogue (id and description) and runs nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, TextIO
+
+from harness import mutants
+
+__all__ = ["register"]
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+
+
+def register(sub: Any) -> None:
+    """Add the `mutants` command to the console script's subparsers."""
+    p = sub.add_parser(
+        "mutants",
+        help="apply each catalogued durability bug to a copy of the tree and run the suite",
+        description="For each mutant of tests/mutants/catalogue.py: copy the repository to a "
+        "temporary directory, apply the patch, run `python -m pytest -x` (the mutant's own "
+        "tests first), and report killed or survived, the first failing test and the time "
+        "to it. The working tree is never modified.",
+        epilog="Exit codes: 0 all killed; 1 a mutant survived, timed out or errored; 2 usage.",
+    )
+    p.add_argument("--only", nargs="+", metavar="ID", default=None,
+                   help="run only these mutant ids")
+    p.add_argument("--jobs", type=int, default=2, metavar="N",
+                   help="mutants run in parallel (default 2)")
+    p.add_argument("--timeout", type=float, default=600.0, metavar="S",
+                   help="seconds before one mutant's run is stopped (default 600)")
+    p.add_argument("--no-baseline", action="store_true",
+                   help="skip the unmutated baseline run that finds tests already failing "
+                        "(they would otherwise 'kill' every mutant)")
+    p.add_argument("--deselect", nargs="+", metavar="NODEID", default=[],
+                   help="also deselect these tests in every mutant run (e.g. the baseline "
+                        "failures of an earlier run, with --no-baseline)")
+    p.add_argument("--root", type=Path, default=mutants.REPO_ROOT, metavar="DIR",
+                   help="repository to copy (default: the one this harness belongs to)")
+    p.add_argument("--list", action="store_true", help="list the catalogue and exit")
+    p.set_defaults(func=cmd_mutants, harness=True)
+
+
+def cmd_mutants(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    root: Path = args.root.resolve()
+    catalogue = mutants.load_catalogue(root)
+    if args.list:
+        width = max(len(m.id) for m in catalogue)
+        for m in catalogue:
+            out.write(f"{m.id:<{width}}  {m.description}\n")
+        return EXIT_OK
+    if args.jobs < 1 or args.timeout <= 0:
+        err.write("kevy-verify: error: --jobs must be >= 1 and --timeout > 0\n")
+        return EXIT_USAGE
+    selected = catalogue
+    if args.only:
+        by_id = {m.id: m for m in catalogue}
+        unknown = [i for i in args.only if i not in by_id]
+        if unknown:
+            err.write(f"kevy-verify: error: unknown mutant id(s): {', '.join(unknown)} "
+                      f"(known: {', '.join(by_id)})\n")
+            return EXIT_USAGE
+        selected = [by_id[i] for i in dict.fromkeys(args.only)]
+
+    deselect: list[str] = list(args.deselect)
+    if not args.no_baseline:
+        err.write("baseline: running the unmutated suite to find tests that already fail...\n")
+        err.flush()
+        failing, problem = mutants.run_baseline(root, timeout=max(args.timeout, 900.0))
+        if problem:
+            err.write(f"kevy-verify: error: baseline: {problem}\n")
+            return EXIT_USAGE
+        deselect.extend(n for n in failing if n not in deselect)
+        for nodeid in failing:
+            err.write(f"baseline: already failing, deselected: {nodeid}\n")
+
+    def progress(line: str) -> None:
+        err.write(line + "\n")
+        err.flush()
+
+    results = mutants.run_catalogue(selected, root, jobs=args.jobs, timeout=args.timeout,
+                                    deselect=deselect, progress=progress)
+    out.write(mutants.format_table(results) + "\n")
+    if deselect:
+        out.write(f"({len(deselect)} test(s) already failing on the unmutated tree "
+                  "were deselected)\n")
+    for r in results:
+        if r.status in ("survived", "timeout", "error", "invalid"):
+            out.write(f"\n--- {r.id}: {r.status}\n{r.detail}\n")
+    return EXIT_OK if all(r.killed for r in results) else EXIT_PROBLEMS

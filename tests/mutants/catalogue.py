@@ -1,0 +1,452 @@
+"""The mutant catalogue: realistic durability bugs, as textual patches to `impl/`.
+
+What: `MUTANTS`, a tuple of `harness.mutants.Mutant` records. Each names one
+file under `impl/`, an `old` snippet that must occur there exactly once, the
+`new` snippet that replaces it, and the tests most likely to kill it (run
+first by `kevy-verify mutants`; the rest of the suite runs after them).
+
+Why: each entry is a bug a plausible edit could introduce and that loses or
+resurrects data after a crash, or misreads a file kevy wrote: a dropped
+fsync before a rename, a commit record written after the changes it commits,
+a TTL stored relative, a tee dropped, a torn tail and corruption confused.
+The suite must kill every one (`kevy-verify mutants`); if it cannot, the
+suite has a hole.
+
+Rules:
+1. A mutant is a real behaviour change a test can observe — not an
+   equivalent rewrite. (Example of what is *not* here: `h % n` instead of
+   `h & (n - 1)` for a power-of-two n is the same number for an unsigned h.)
+2. `old` must match the current source exactly once;
+   tests/test_mutants_catalogue.py checks this in the normal suite, naming the
+   mutant, so a refactor that moves the code fails loudly. Fix the entry (same
+   bug, new text) rather than deleting it.
+3. Snippets are exact text, indentation included: they are written below
+   with explicit "\\n" joins so the indentation is visible and survives
+   reformatting.
+4. `tests` are test files or node ids under tests/; only a speed hint.
+"""
+
+from __future__ import annotations
+
+from harness.mutants import Mutant
+
+__all__ = ["MUTANTS"]
+
+
+def _lines(*lines: str) -> str:
+    """Join source lines with newlines (rule 3); a trailing newline is added."""
+    return "\n".join(lines) + "\n"
+
+
+MUTANTS: tuple[Mutant, ...] = (
+    # ---------------------------------------------------------------- fsyncs
+    Mutant(
+        id="snapshot-tmp-no-fsync",
+        description="write_snapshot_tmp renames its .tmp without fsyncing it first (§3.8)",
+        file="impl/snapshot.py",
+        old=_lines(
+            "            write_all(f, bytes(buf))  # flush",
+            "        f.fsync()",
+        ),
+        new=_lines(
+            "            write_all(f, bytes(buf))  # flush",
+        ),
+        tests=("tests/test_snapshot.py", "tests/test_store.py"),
+    ),
+    Mutant(
+        id="rewrite-tmp-no-fsync",
+        description="dump_aof leaves the .rewrite file unsynced before it is renamed (§2.6)",
+        file="impl/rewrite.py",
+        old=_lines(
+            "        size = f.size()",
+            "        f.fsync()",
+        ),
+        new=_lines(
+            "        size = f.size()",
+        ),
+        tests=("tests/test_aof.py", "tests/test_rewrite.py"),
+    ),
+    Mutant(
+        id="finish-tee-no-fsync",
+        description="finish_concurrent_rewrite appends the tee to tmp but renames it unsynced",
+        file="impl/aof.py",
+        old=_lines(
+            "            write_all(f, tee)",
+            "            f.fsync()",
+        ),
+        new=_lines(
+            "            write_all(f, tee)",
+        ),
+        tests=("tests/test_aof.py", "tests/test_store.py"),
+    ),
+    Mutant(
+        id="aof-base-no-fsync",
+        description="write_aof_base (the save's empty log base) is renamed without a full fsync",
+        file="impl/aof.py",
+        old=_lines(
+            "        write_all(f, resp.MAGIC)",
+            "        f.fsync()",
+        ),
+        new=_lines(
+            "        write_all(f, resp.MAGIC)",
+        ),
+        tests=("tests/test_aof.py", "tests/test_store.py"),
+    ),
+    Mutant(
+        id="always-no-fdatasync",
+        description="appendfsync=always flushes but never fdatasyncs, so an acked write is lost",
+        file="impl/aof.py",
+        old=_lines(
+            "            self._writer.flush()",
+            "            self._writer.handle.fdatasync()",
+            "        else:",
+            "            self.dirty = True",
+        ),
+        new=_lines(
+            "            self._writer.flush()",
+            "        else:",
+            "            self.dirty = True",
+        ),
+        tests=("tests/test_aof.py", "tests/test_store.py"),
+    ),
+    Mutant(
+        id="everysec-ignores-1s-rule",
+        description="maybe_sync fdatasyncs on every call instead of at most once per second",
+        file="impl/aof.py",
+        old=_lines(
+            "        if self.clock.now_ms() - self.last_sync_ms < EVERYSEC_INTERVAL_MS:",
+            "            return False",
+        ),
+        new="",
+        tests=("tests/test_aof.py", "tests/test_store.py"),
+    ),
+    Mutant(
+        id="journal-no-fsync",
+        description="commit_reshard writes reshard.journal (the commit point) without fsync",
+        file="impl/reshard.py",
+        old=_lines(
+            "        write_all(f, format_journal(journal))",
+            "        f.fsync()",
+        ),
+        new=_lines(
+            "        write_all(f, format_journal(journal))",
+        ),
+        tests=("tests/test_reshard.py",),
+    ),
+    # ------------------------------------------------------------ commit order
+    Mutant(
+        id="save-resets-log-before-snapshot-rename",
+        description="save commit empties the log before the new snapshot is renamed into place",
+        file="impl/store.py",
+        old=_lines(
+            "            try:",
+            "                fs.rename(phase.tmp, phase.target)",
+            "            except Exception:",
+            "                # kevy returns the error with the tee still active: later saves",
+            "                # then wait on a rewrite that never ends (ShardBusy → SaveTimedOut).",
+            "                shard.save = None",
+            "                raise",
+            "            shard.save = None",
+            "            self._dir_fsync(fs, phase.target)  # HARDENED aof_dir_fsync only",
+            "            if shard.aof is None:",
+            "                return",
+            "            aof = shard.aof",
+            "            tmp = aof.tmp_path",
+            "            try:",
+            "                aof.write_aof_base(tmp)",
+            "                aof.finish_concurrent_rewrite(tmp, 0)",
+            "            except Exception:",
+            "                aof.abort_concurrent_rewrite()",
+            "                with contextlib.suppress(OSError):",
+            "                    fs.unlink(tmp)",
+            "                raise",
+        ),
+        new=_lines(
+            "            shard.save = None",
+            "            if shard.aof is not None:",
+            "                aof = shard.aof",
+            "                tmp = aof.tmp_path",
+            "                try:",
+            "                    aof.write_aof_base(tmp)",
+            "                    aof.finish_concurrent_rewrite(tmp, 0)",
+            "                except Exception:",
+            "                    aof.abort_concurrent_rewrite()",
+            "                    with contextlib.suppress(OSError):",
+            "                        fs.unlink(tmp)",
+            "                    raise",
+            "            fs.rename(phase.tmp, phase.target)",
+            "            self._dir_fsync(fs, phase.target)  # HARDENED aof_dir_fsync only",
+        ),
+        tests=("tests/test_store.py", "tests/test_process_crash.py"),
+    ),
+    Mutant(
+        id="reshard-renames-sources-before-journal",
+        description="commit_reshard renames the old shards to backups before writing the journal",
+        file="impl/reshard.py",
+        old=_lines(
+            "    _dir_fsync_hook(fs, directory, profile)",
+            "    write_journal(fs, directory, Journal(stamp=stamp, prev_n=prev_n, n=target.n,",
+        ),
+        new=_lines(
+            "    _dir_fsync_hook(fs, directory, profile)",
+            "    for i in range(prev_n):",
+            "        snap = names.snapshot_path(directory, i, prev_n)",
+            "        if (i >= target.n or fs.exists(reshard_of(names.snapshot_path(",
+            "                directory, i, target.n)))) and fs.exists(snap):",
+            "            fs.rename(snap, premigration_of(snap, stamp))",
+            "        aof = names.aof_path(directory, i, prev_n)",
+            "        if fs.exists(aof):",
+            "            fs.rename(aof, premigration_of(aof, stamp))",
+            "    write_journal(fs, directory, Journal(stamp=stamp, prev_n=prev_n, n=target.n,",
+        ),
+        tests=("tests/test_reshard.py",),
+    ),
+    Mutant(
+        id="reshard-deletes-journal-before-finish",
+        description="finish_reshard deletes the journal first: a crash mid-finish cannot redo it",
+        file="impl/reshard.py",
+        old=_lines(
+            "    for i in range(prev_n):",
+            "        snap = names.snapshot_path(directory, i, prev_n)",
+            "        is_source = i >= target.n or fs.exists(",
+        ),
+        new=_lines(
+            "    if fs.exists(join(directory, JOURNAL)):",
+            "        fs.unlink(join(directory, JOURNAL))",
+            "    for i in range(prev_n):",
+            "        snap = names.snapshot_path(directory, i, prev_n)",
+            "        is_source = i >= target.n or fs.exists(",
+        ),
+        tests=("tests/test_reshard.py",),
+    ),
+    Mutant(
+        id="reshard-placed-snapshot-treated-as-source",
+        description="finish_reshard backs up every old snapshot, even a target already placed",
+        file="impl/reshard.py",
+        old=_lines(
+            "        is_source = i >= target.n or fs.exists(",
+        ),
+        new=_lines(
+            "        is_source = True or fs.exists(",
+        ),
+        tests=("tests/test_reshard.py",),
+    ),
+    # ------------------------------------------------------------------- TTLs
+    Mutant(
+        id="snapshot-ttl-remaining",
+        description="the snapshot writer stores remaining ms, not the absolute deadline (v4 §3.4)",
+        file="impl/snapshot.py",
+        old="deadline = None if remaining is None else _written_deadline(now_ms, remaining)",
+        new="deadline = None if remaining is None else max(0, remaining)",
+        tests=("tests/test_snapshot.py",),
+    ),
+    Mutant(
+        id="rewrite-pexpireat-remaining",
+        description="the AOF rewrite writes PEXPIREAT with the remaining ms, not a deadline (§4.1)",
+        file="impl/rewrite.py",
+        old="deadline = min(U64_MAX, max(0, now_ms + remaining))  # rule 2: saturating",
+        new="deadline = min(U64_MAX, max(0, remaining))  # rule 2: saturating",
+        tests=("tests/test_rewrite.py",),
+    ),
+    Mutant(
+        id="snapshot-v2-ttl-read-as-absolute",
+        description="the loader reads a v2 TTL (remaining ms) as an absolute deadline (§3.4)",
+        file="impl/snapshot.py",
+        old="deadline = now + stored if relative else max(now, stored)",
+        new="deadline = max(now, stored)",
+        tests=("tests/test_snapshot.py",),
+    ),
+    Mutant(
+        id="reshard-drops-ttl",
+        description="re-shard redistribution moves each key but drops its deadline",
+        file="impl/reshard.py",
+        old="put(key, entry.value, entry.deadline_ms)",
+        new="put(key, entry.value, None)",
+        tests=("tests/test_reshard.py",),
+    ),
+    # -------------------------------------------------------- tee and freezes
+    Mutant(
+        id="finish-drops-tee",
+        description="finish_concurrent_rewrite installs the base without the writes teed meanwhile",
+        file="impl/aof.py",
+        old="        self.append_tee_to(tmp, tee)\n",
+        new="        self.append_tee_to(tmp, b\"\")\n",
+        tests=("tests/test_aof.py", "tests/test_store.py"),
+    ),
+    Mutant(
+        id="save-starts-no-tee",
+        description="save's freeze flushes the log but starts no tee: writes during a save vanish",
+        file="impl/store.py",
+        old=_lines(
+            "            if shard.aof is not None:",
+            "                shard.aof.begin_view_rewrite()",
+        ),
+        new=_lines(
+            "            if shard.aof is not None:",
+            "                shard.aof.flush()",
+        ),
+        tests=("tests/test_store.py",),
+    ),
+    Mutant(
+        id="freeze-shares-values",
+        description="freeze keeps references to live values, so later writes leak into the save",
+        file="impl/snapshot.py",
+        old="rows = [(k, copy_value(v), rem) for k, v, rem in live_view(ks, now_ms)]",
+        new="rows = [(k, v, rem) for k, v, rem in live_view(ks, now_ms)]",
+        tests=("tests/test_snapshot.py", "tests/test_store.py"),
+    ),
+    # ------------------------------------------------ torn tails, corruption
+    Mutant(
+        id="torn-tail-as-corrupt",
+        description="replay reports an incomplete last frame as a corrupt frame (§1.3)",
+        file="impl/resp.py",
+        old=_lines(
+            "            if isinstance(result, _Partial):",
+            "                self._finish(Outcome.TRUNCATED_TAIL, pos, count, None, result)",
+        ),
+        new=_lines(
+            "            if isinstance(result, _Partial):",
+            "                err = _corrupt(BULK_NOT_CRLF_TERMINATED, data, pos, pos, n,",
+            "                               r\"b'\\r\\n'\", 0)",
+            "                self._finish(Outcome.CORRUPT_FRAME, pos, count, err, None)",
+        ),
+        tests=("tests/test_resp.py", "tests/test_cli.py"),
+    ),
+    Mutant(
+        id="corrupt-as-torn-tail",
+        description="replay reports a malformed frame as a torn tail, so repair cuts good frames",
+        file="impl/resp.py",
+        old=_lines(
+            "            except CorruptFrame as err:",
+            "                self._finish(Outcome.CORRUPT_FRAME, pos, count, err, None)",
+        ),
+        new=_lines(
+            "            except CorruptFrame:",
+            "                self._finish(Outcome.TRUNCATED_TAIL, pos, count, None,",
+            "                             _Partial(pos, pos))",
+        ),
+        tests=("tests/test_resp.py", "tests/test_cli.py"),
+    ),
+    Mutant(
+        id="replay-resyncs-after-corrupt",
+        description="replay skips a corrupt frame and applies the frames after it (§1.3 step 3)",
+        file="impl/resp.py",
+        old=_lines(
+            "            except CorruptFrame as err:",
+            "                self._finish(Outcome.CORRUPT_FRAME, pos, count, err, None)",
+            "                return",
+        ),
+        new=_lines(
+            "            except CorruptFrame as err:",
+            "                nxt = data.find(b\"*\", pos + 1)",
+            "                if nxt < 0:",
+            "                    self._finish(Outcome.CORRUPT_FRAME, pos, count, err, None)",
+            "                    return",
+            "                pos = nxt",
+            "                continue",
+        ),
+        tests=("tests/test_resp.py", "tests/test_cli.py"),
+    ),
+    Mutant(
+        id="legacy-aof-skips-first-bytes",
+        description="replay always starts after a 9-byte magic, eating a legacy log's first frame",
+        file="impl/resp.py",
+        old="self.start: int = len(MAGIC) if self.has_magic else 0",
+        new="self.start: int = len(MAGIC)",
+        tests=("tests/test_resp.py", "tests/test_cli.py"),
+    ),
+    Mutant(
+        id="aof-open-repairs-short-file",
+        description="Aof.open truncates a short legacy/partial-magic log and writes a fresh MAGIC",
+        file="impl/aof.py",
+        old=_lines(
+            "            if length == 0:",
+            "                write_all(handle, resp.MAGIC)  # unbuffered: straight to the OS",
+        ),
+        new=_lines(
+            "            if length < len(resp.MAGIC):",
+            "                handle.truncate(0)",
+            "                write_all(handle, resp.MAGIC)  # unbuffered: straight to the OS",
+        ),
+        tests=("tests/test_aof.py",),
+    ),
+    Mutant(
+        id="snapshot-opcode-checked-before-key",
+        description="the loader rejects an unknown opcode before reading its TTL and key (§3.6.4)",
+        file="impl/snapshot.py",
+        old=_lines(
+            "            # One unpack for the TTL flag and, when there is no TTL, the key length.",
+        ),
+        new=_lines(
+            "            if op > 6:",
+            "                raise SnapshotCorrupt(",
+            "                    f\"kevy snapshot: unknown opcode {op}\", offset=rec, at=rec,",
+            "                    expected=\"an opcode in 0..=6\", got=data[rec:rec + 1],",
+            "                    records_loaded=records, report=report,",
+            "                )",
+            "            # One unpack for the TTL flag and, when there is no TTL, the key length.",
+        ),
+        tests=("tests/test_snapshot.py",),
+    ),
+    # ----------------------------------------------------------------- routing
+    Mutant(
+        id="kevyhash-mask-for-any-n",
+        description="shard_of masks with n-1 for every n, not only powers of two (§7.3)",
+        file="impl/layout.py",
+        old="return h & (n - 1) if n & (n - 1) == 0 else h % n",
+        new="return h & (n - 1)",
+        tests=("tests/test_layout.py", "tests/test_reshard.py"),
+    ),
+    # ------------------------------------------------------- more of our own
+    Mutant(
+        id="short-write-drops-buffer",
+        description="the AOF buffer flush treats a short write as complete, losing the rest",
+        file="impl/aof.py",
+        old="            del self.buf[:n]\n",
+        new="            self.buf.clear()\n",
+        tests=("tests/test_mutant_kills.py", "tests/test_aof.py"),
+    ),
+    Mutant(
+        id="close-skips-maybe-sync",
+        description="Store.close drops the logs without the EverySec maybe_sync of §9.6",
+        file="impl/store.py",
+        old="        self._close_logs(sync=True)\n",
+        new="        self._close_logs(sync=False)\n",
+        tests=("tests/test_store.py",),
+    ),
+    Mutant(
+        id="replay-only-when-aof-enabled",
+        description="open skips the AOF replay when the AOF is disabled, losing its writes (§9.1)",
+        file="impl/store.py",
+        old=("            reports.append(replay.replay_aof(fs, shard.aof_path, shard.ks, "
+             "profile=profile))"),
+        new=("            if config.aof_enabled:\n"
+             "                reports.append(replay.replay_aof(fs, shard.aof_path, shard.ks,\n"
+             "                                                 profile=profile))"),
+        tests=("tests/test_store.py",),
+    ),
+    Mutant(
+        id="merge-aof-before-snapshot",
+        description="re-shard merge replays a shard's AOF before loading its snapshot (§8.2)",
+        file="impl/reshard.py",
+        old=_lines(
+            "        if fs.exists(snap):",
+            "            load_snapshot(fs, snap, temp, now_ms)",
+            "            found.append(snap)",
+            "        aof = names.aof_path(directory, i, src_n)",
+            "        if fs.exists(aof):",
+            "            replay_aof(fs, aof, temp, profile=profile)",
+            "            found.append(aof)",
+        ),
+        new=_lines(
+            "        aof = names.aof_path(directory, i, src_n)",
+            "        if fs.exists(aof):",
+            "            replay_aof(fs, aof, temp, profile=profile)",
+            "            found.append(aof)",
+            "        if fs.exists(snap):",
+            "            load_snapshot(fs, snap, temp, now_ms)",
+            "            found.append(snap)",
+        ),
+        tests=("tests/test_reshard.py",),
+    ),
+)
