@@ -19,7 +19,7 @@ the machine:
 * `test_hardened_bug` — disagreements under `hardened` that no known difference
   explains (impl bugs), each a strict xfail with the reply pair in its reason.
 * `test_machine_finds_planted_bug` — the machine has teeth: with a one-line
-  bug monkeypatched into impl, a bounded, derandomized run must fail.
+  bug monkeypatched into impl, a bounded, derandomized run must fail (rule 7).
 
 Why: the model is the independent second opinion (it imports nothing from
 impl/). A lock-step machine finds the sequences nobody thought to write down:
@@ -50,10 +50,15 @@ Rules:
 5. Impl bugs found here are excluded from generation by name (`_BUG_*`) and
    pinned by `test_hardened_bug`; when the fix lands its xfail turns XPASS
    (strict) and the exclusion must go.
-6. Deterministic: no wall clock, no randomness outside Hypothesis. The CI
-   profile (`tests/conftest.py`) runs `_RUNS[profile]` examples of
-   `_RUNS[profile]` steps, so every verb runs ≥ ~20 times (check with
-   `pytest --hypothesis-show-statistics tests/test_keyspace_machine.py`).
+6. Deterministic: no wall clock, no randomness outside Hypothesis. The
+   Hypothesis profile (KEVY_VERIFY_PROFILE, `tests/conftest.py`) picks
+   `_runs()`: ci 150 examples x 100 steps (every verb runs ≥ ~60 times, ~20 s
+   CPU), nightly 3000 x 150. Per-verb presence: `pytest
+   --hypothesis-show-statistics tests/test_keyspace_machine.py`; exact
+   per-verb counts and every disagreement at once: `python -m
+   tests.keyspace_machine_stats`.
+7. Teeth: a planted bug that needs a three-step setup among ~60 rules runs
+   on `focused(...)`, the same machine with only the rules around it.
 """
 
 from __future__ import annotations
