@@ -1,0 +1,1 @@
+"""Deliberately wrong contracts and functions: CrossHair must flag every one."""
