@@ -43,6 +43,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 
+from impl import numbers
 from impl.errors import CorruptInput
 from impl.fs import FileSystem, join
 
@@ -107,21 +108,13 @@ def parse_uint(text: str, bits: int = 64) -> int | None:
     `_`, whitespace and non-ASCII digits such as `"٣"`. Python's `int()`
     accepts the last four, so it only sees text already checked here.
     Takes decoded text (the text-file parsers decode once, as kevy does);
-    `impl.numbers.parse_uint` is the same grammar on raw bytes.
+    It is `impl.numbers.parse_uint` applied to the text's UTF-8 bytes.
 
     pre: bits >= 1
     post: __return__ is None or 0 <= __return__ < 2 ** bits
     """
-    digits = text[1:] if text.startswith("+") else text
-    if not digits or not all(c in _ASCII_DIGITS for c in digits):
-        return None
-    # Strip zeros first: Rust accepts any number of them, while Python's
-    # int() refuses strings over 4300 digits (sys.int_info.str_digits_check).
-    significant = digits.lstrip("0")
-    if len(significant) > len(str((1 << bits) - 1)):
-        return None
-    value = int(significant) if significant else 0
-    return value if value < (1 << bits) else None
+    # One grammar: non-ASCII text encodes to bytes the byte grammar rejects.
+    return numbers.parse_uint(text.encode("utf-8"), bits)
 
 
 # Unicode White_Space, which Rust's `char::is_whitespace` (and so

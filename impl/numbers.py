@@ -63,7 +63,12 @@ def parse_uint(data: bytes, bits: int = 64) -> int | None:
     """
     if _UINT.fullmatch(data) is None:
         return None
-    value = int(data)
+    # Rust accepts any number of leading zeros; Python's int() refuses text over
+    # 4300 digits, so the zeros go first and an over-long rest is out of range.
+    significant = data.lstrip(b"+").lstrip(b"0")
+    if len(significant) > len(str((1 << bits) - 1)):
+        return None
+    value = int(significant) if significant else 0
     return value if value < (1 << bits) else None
 
 
@@ -74,7 +79,11 @@ def parse_sint(data: bytes) -> int | None:
     """
     if _SINT.fullmatch(data) is None:
         return None
-    value = int(data)
+    sign = -1 if data[:1] == b"-" else 1
+    significant = data.lstrip(b"+-").lstrip(b"0")
+    if len(significant) > 19:  # as parse_uint: int() refuses > 4300 digits
+        return None
+    value = sign * int(significant) if significant else 0
     return value if I64_MIN <= value <= I64_MAX else None
 
 

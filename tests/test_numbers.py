@@ -1,0 +1,29 @@
+"""The SPEC §0 integer grammars on inputs Python's int() alone would mishandle."""
+
+from __future__ import annotations
+
+from impl.layout import parse_uint as parse_uint_text
+from impl.numbers import parse_sint, parse_uint
+
+
+def test_uint_accepts_any_number_of_leading_zeros() -> None:
+    # int() refuses > 4300 digits; Rust's from_str does not care about zeros.
+    assert parse_uint(b"0" * 5000 + b"7") == 7
+    assert parse_uint(b"+" + b"0" * 5000) == 0
+    assert parse_uint(b"1" * 5000) is None
+    assert parse_uint(b"18446744073709551616") is None
+    assert parse_uint(b"18446744073709551615") == 2**64 - 1
+
+
+def test_sint_accepts_leading_zeros_and_keeps_its_range() -> None:
+    assert parse_sint(b"-" + b"0" * 5000 + b"9") == -9
+    assert parse_sint(b"-9223372036854775808") == -(2**63)
+    assert parse_sint(b"9223372036854775808") is None
+    assert parse_sint(b"-0") == 0
+
+
+def test_text_uint_is_the_byte_grammar() -> None:
+    assert parse_uint_text("\u0663") is None  # a non-ASCII digit int() would take
+    assert parse_uint_text("+007") == 7
+    assert parse_uint_text("-0") is None
+    assert parse_uint_text("0" * 5000 + "1", 128) == 1
