@@ -15,6 +15,7 @@ the inputs that reached the deepest code, without running atheris.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,35 @@ def test_committed_input_passes_its_oracle(target: str, path: Path) -> None:
     assert time.monotonic() - started < SLOW_INPUT_SECONDS, f"{path} took too long (a hang?)"
 
 
+def test_resp_differential_from_the_scan_equals_the_one_from_parse_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The RESP target feeds hiredis's comparison from its scan (one parse per
+    # input); on every committed input that must end exactly where the
+    # comparison driven by parse_frame ends, or the fast path changed the oracle.
+    from tests.test_resp_hiredis import compare
+
+    seen: list[tuple[str, int]] = []
+
+    def spy(stream: bytes, parse: Callable[..., object]) -> tuple[str, int]:
+        seen.append(compare(stream, parse))  # type: ignore[arg-type]
+        return seen[-1]
+
+    monkeypatch.setattr(resp, "compare", spy)
+    compared = 0
+    for target, path in CASES:
+        if target != "resp":
+            continue
+        data = path.read_bytes()
+        scan, frames = resp._check_scan(data)
+        expected = compare(data[scan.start:])
+        seen.clear()
+        resp._check_hiredis(data, scan, frames)
+        assert seen == [expected], path
+        compared += expected[1]
+    assert compared > 100  # the corpus really exercises frame-by-frame comparison
+
+
 def test_every_target_has_a_corpus() -> None:
     for target in common.TARGETS:
         files = [p for p in (FUZZ / "corpus" / target).iterdir() if p.is_file()]
@@ -125,3 +155,20 @@ def test_fuzz_command_runs_the_target(
     assert calls == [("journal", 5, 2, ["-max_len=64"])]
     assert code == 1  # a crash was written
     assert "crash: " in capsys.readouterr().out
+
+
+def test_target_flags_come_before_the_callers(monkeypatch: pytest.MonkeyPatch) -> None:
+    # libFuzzer keeps the last value of a flag: the RESP target's default
+    # -max_len must be in the command, and a caller's own -max_len after it.
+    seen: list[list[str]] = []
+
+    def fake_run(cmd: list[str], **kwargs: object) -> object:
+        seen.append(cmd)
+        return type("Done", (), {"returncode": 0})()
+
+    monkeypatch.setattr(fuzz_cli.subprocess, "run", fake_run)
+    fuzz_cli.run_target("resp", seconds=1, extra=["-max_len=64"], nice=0)
+    fuzz_cli.run_target("journal", seconds=1, nice=0)
+    resp_cmd, journal_cmd = seen
+    assert resp_cmd.index("-max_len=512") < resp_cmd.index("-max_len=64")
+    assert not any(flag.startswith("-max_len") for flag in journal_cmd)
