@@ -1,19 +1,26 @@
-"""Nightly fuzzing: every target in turn, then the Hypothesis suite under the nightly profile.
+"""Nightly job: every fuzz target in turn, the exhaustive crash explorer, then
+the Hypothesis suite under the nightly profile.
 
 What: runs `harness.fuzz_cli.run_target` for each target (one at a time,
-niced, so a shared machine stays usable), then `pytest` with
-`KEVY_VERIFY_PROFILE=nightly`, and writes `fuzz/nightly-out/summary.json`
-and `summary.txt`: per target the seconds run, inputs executed, exec/s,
-libFuzzer's exit code and the crash files found; then pytest's exit code.
+niced, so a shared machine stays usable); then `harness.explore.explore` on
+every scenario under every persistence model for the `hardened` profile
+(and, with `--explore both`, for `kevy-1.17`, whose violations are findings,
+recorded but not a failure); then `pytest` with `KEVY_VERIFY_PROFILE=nightly`.
+It writes `fuzz/nightly-out/summary.json` and `summary.txt`: per target the
+seconds run, inputs executed, exec/s, libFuzzer's exit code and the crash
+files found; per scenario × model × profile the crash points, images,
+violations and images/s; then pytest's exit code.
 
 Why: ten minutes per target per night finds what a per-commit run cannot,
 and a summary file lets CI or a person see at a glance what ran and what
 broke without reading libFuzzer logs.
 
-Rules: exit 0 only if no target crashed and pytest passed; a crash file stays
+Rules: exit 0 only if no target crashed, `hardened` had no violation and
+pytest passed; a crash file stays
 in `fuzz/crashes/<target>/` until it is fixed and moved to
 `fuzz/regressions/<target>/`. Run:
-`python fuzz/nightly.py [--time S] [--targets resp,snapshot] [--no-pytest]`.
+`python fuzz/nightly.py [--time S] [--targets resp,snapshot] [--explore hardened|both|none]
+[--no-pytest]`.
 """
 
 from __future__ import annotations
@@ -29,7 +36,10 @@ from pathlib import Path
 if __name__ == "__main__":  # run as a script: make the repository importable
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
+from harness.explore import explore
 from harness.fuzz_cli import FUZZ_DIR, TARGETS, run_target
+from harness.scenarios import SCENARIOS
+from model.crashfs import MODELS
 
 __all__ = ["main"]
 
@@ -42,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
                         metavar="S", help="seconds per target (default 600, or $KEVY_FUZZ_TIME)")
     parser.add_argument("--targets", default=",".join(TARGETS),
                         help=f"comma-separated subset of {','.join(TARGETS)}")
+    parser.add_argument("--explore", choices=("hardened", "both", "none"), default="hardened",
+                        help="exhaustive crash exploration of every scenario x model for these "
+                        "profiles (default hardened; kevy-1.17's reshard/posix walk alone takes "
+                        "minutes)")
     parser.add_argument("--no-pytest", action="store_true", help="skip the Hypothesis suite")
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -62,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         failed |= bool(result.crashes) or result.returncode != 0
         print(f"{target}: {targets[target]}", flush=True)
     summary["targets"] = targets
+    explored = _explore(args.explore)
+    summary["explore"] = explored
+    failed |= any(row["profile"] == "hardened" and row["violations"] for row in explored)
     if not args.no_pytest:
         env = {**os.environ, "KEVY_VERIFY_PROFILE": "nightly"}
         with (OUT / "pytest.log").open("wb") as sink:
@@ -77,11 +94,33 @@ def main(argv: list[str] | None = None) -> int:
         assert isinstance(row, dict)
         lines.append(f"{target:12} {row['seconds']:>7} s {row['executions']:>10} inputs "
                      f"{row['exec_per_second']:>8} exec/s  crashes: {len(row['crashes'])}")
+    for row in explored:
+        lines.append(f"explore {row['scenario']:20} {row['profile']:9} {row['model']:13} "
+                     f"{row['points']:>4} points {row['images']:>9} images "
+                     f"{row['violations']:>8} violating {row['images_per_s']:>7} images/s")
     if "pytest_nightly_exit" in summary:
         lines.append(f"pytest (KEVY_VERIFY_PROFILE=nightly) exit {summary['pytest_nightly_exit']}")
     (OUT / "summary.txt").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 1 if failed else 0
+
+
+def _explore(which: str) -> list[dict[str, object]]:
+    profiles = {"hardened": ["hardened"], "both": ["hardened", "kevy-1.17"], "none": []}[which]
+    rows: list[dict[str, object]] = []
+    for profile in profiles:
+        for name in SCENARIOS:
+            for model in MODELS:
+                result = explore(name, profile, model)
+                rows.append({
+                    "scenario": name, "profile": profile, "model": model,
+                    "points": result.points, "images": result.images,
+                    "violations": result.violations, "findings": len(result.findings),
+                    "seconds": round(result.elapsed_s, 1),
+                    "images_per_s": round(result.images_per_s),
+                })
+                print(f"explore: {result.summary()}", flush=True)
+    return rows
 
 
 if __name__ == "__main__":
