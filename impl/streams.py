@@ -277,13 +277,16 @@ def cmd_xsetid(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
         raise CommandError(
             "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id"
         )
-    if redis_checks and added is not None and len(st.entries) > added:
-        raise CommandError(
-            "ERR The entries_added specified in XSETID is smaller than the target stream length"
-        )
+    # Redis 7.2 (t_stream.c xsetidCommand) checks the ID against the top item
+    # before entries_added against the length: the first failing check names
+    # the error the client sees.
     if st.entries and sid < st.top_id():
         raise CommandError(
             "ERR The ID specified in XSETID is smaller than the target stream top item"
+        )
+    if redis_checks and added is not None and len(st.entries) > added:
+        raise CommandError(
+            "ERR The entries_added specified in XSETID is smaller than the target stream length"
         )
     st.last_id = sid
     if added is not None:

@@ -1010,6 +1010,23 @@ def test_known_difference(case: KnownCase) -> None:
         assert not hardened[-1].agrees, "hardened now agrees; mark fixed:\n" + explain(hardened)
 
 
+#: impl bugs the machine found that are fixed: each must keep agreeing
+FIXED_BUGS: tuple[Bug, ...] = (
+    Bug("xsetid-top-item-checked-before-entries-added",
+        (_a("XADD", "k0", "1700000000002-0", "f", "a"),
+         _a("XSETID", "k0", "1-1", "ENTRIESADDED", "0")),
+        "'ERR The entries_added specified in XSETID is smaller than the target stream length'",
+        "'ERR The ID specified in XSETID is smaller than the target stream top item'"),
+)
+
+
+@pytest.mark.parametrize("bug", FIXED_BUGS, ids=[b.name for b in FIXED_BUGS])
+def test_fixed_bug_stays_fixed(bug: Bug) -> None:
+    for profile in (HARDENED, KEVY_1_17):
+        steps = run_steps(profile, bug)
+        assert all(s.agrees for s in steps), explain(steps)
+
+
 # --------------------------------------------------------------------------
 # Impl bugs under hardened (strict xfail until impl/commands*.py is fixed).
 # --------------------------------------------------------------------------
