@@ -8,6 +8,13 @@ the last call. Each run's crash images under the model are recovered with
 into distinct findings; `write_case` stores one as a small JSON regression
 case, and `replay_case` judges a stored case again.
 
+With `sample=N` (for image spaces too big to walk) a crash run with more
+than N images judges N distinct images drawn by `CrashFS.sample_image` from
+`random.Random` seeded with the seed and the run ("<seed>:<when>:<point>");
+a run with at most N images is walked whole, so a large enough N is the
+exhaustive walk. A sampled finding's case records the draw's choices (and
+its trace), from which `replay_case` rebuilds the image.
+
 Why: the protocols are correct only if they are correct at every point
 where the machine can die and for every way the disk may have kept what it
 was given. The runs are cheap; recovery dominates, so it is cached by the
@@ -15,9 +22,11 @@ image's bytes (most images at a point are byte-identical).
 
 Rules:
 1. Deterministic: the scenario, the image order and so the image indices are
-   the same on every run; only the reported throughput reads a timer.
+   the same on every run, and the same seed draws the same sample; only the
+   reported throughput reads a timer.
 2. A case names its crash point by index *and* description, and its image by
-   index *and* trace; replay checks both and says so if the code drifted.
+   index (or, sampled, by its recorded choices) *and* trace; replay checks
+   both and says so if the code drifted.
 3. Recovery never raises into the explorer: an open that fails is the
    verdict RECOVERY_ERROR.
 """
@@ -27,6 +36,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import random
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -112,13 +122,22 @@ class Finding:
     trace: list[str]
     judgement: Judgement
     occurrences: int = 1
+    draw: tuple[int, int] | None = None
+    """A sampled image: (seed, ordinal of the draw in its crash run); `image` is None."""
+    choices: list[int] | None = None
+    """A sampled image: the choices `CrashFS.chosen_image` rebuilds it from."""
 
     @property
     def id(self) -> str:
-        return case_id(self.scenario, self.profile, self.model, self.point, self.when, self.image)
+        return case_id(self.scenario, self.profile, self.model, self.point, self.when, self.image,
+                       draw=self.draw)
+
+    @property
+    def losses(self) -> int:
+        return _losses(self.trace)
 
     def case(self) -> dict[str, Any]:
-        return {
+        case: dict[str, Any] = {
             "format": CASE_FORMAT,
             "id": self.id,
             "scenario": self.scenario,
@@ -132,13 +151,27 @@ class Finding:
             "verdict": self.judgement.verdict.value,
             "message": self.judgement.explain(),
         }
+        if self.draw is not None:
+            case["sample"] = {"seed": self.draw[0], "draw": self.draw[1]}
+            case["choices"] = self.choices
+        return case
 
 
 def case_id(scenario: str, profile: str, model: str, point: int | None, when: str,
-            image: int | None) -> str:
+            image: int | None, *, draw: tuple[int, int] | None = None) -> str:
+    """E.g. `save--kevy-1.17--posix--p11a-i24`; a sampled image `...--p11a-s0d17`
+    (seed 0, draw 17 of that crash run)."""
     where = "end" if point is None else f"p{point}{when[0]}"
-    img = "all" if image is None else f"i{image}"
+    if draw is not None:
+        img = f"s{draw[0]}d{draw[1]}"
+    else:
+        img = "all" if image is None else f"i{image}"
     return f"{scenario}--{profile}--{model}--{where}-{img}"
+
+
+def _losses(trace: list[str]) -> int:
+    # As `CrashImage.losses`: decisions that lost or tore something.
+    return sum(1 for line in trace if not line.endswith(("kept", "moot")))
 
 
 @dataclass
@@ -155,18 +188,39 @@ class ExploreResult:
     """Images whose judgement was a violation."""
     findings: list[Finding] = field(default_factory=list)
     elapsed_s: float = 0.0
+    sample: int | None = None
+    """Images judged at most per crash run (None: every image)."""
+    seed: int = 0
+    space: int = 0
+    """Images in the whole space (= `images` when not sampled)."""
+    whole_runs: int = 0
+    """Crash runs walked whole (all of them when not sampled)."""
 
     @property
     def images_per_s(self) -> float:
         return self.images / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
     @property
+    def sampled(self) -> bool:
+        """True if some crash run judged only a sample of its images."""
+        return self.images < self.space
+
+    @property
     def verdict(self) -> Verdict:
         return worst(f.judgement.verdict for f in self.findings)
 
     def summary(self) -> str:
+        if self.sample is None:
+            images = f"{self.images} images"
+        elif not self.sampled:
+            images = (f"{self.images} images (no crash run has more than {self.sample}: "
+                      f"every one walked whole)")
+        else:
+            images = (f"sampled {self.images} of {self.space} images (seed {self.seed}, at most "
+                      f"{self.sample} per crash run; {self.whole_runs} of {self.points} runs "
+                      f"walked whole)")
         return (f"{self.scenario} / {self.profile} / {self.model}: {self.points} crash points, "
-                f"{self.images} images ({self.recoveries} distinct recoveries), "
+                f"{images} ({self.recoveries} distinct recoveries), "
                 f"{self.violations} violating images in {len(self.findings)} distinct "
                 f"finding(s), {self.elapsed_s:.2f} s, {self.images_per_s:.0f} images/s")
 
@@ -231,6 +285,32 @@ def _finding_key(cr: CrashRun, j: Judgement) -> tuple[Any, ...]:
     return (j.verdict, "none", cr.when, step)
 
 
+def _run_rng(seed: int, cr: CrashRun) -> random.Random:
+    """The rng a sampled crash run draws from: one per run, so a run's sample does
+    not depend on how many images the runs before it drew (a str seed is hashed
+    with SHA-512, the same on every machine and process)."""
+    return random.Random(f"{seed}:{cr.when}:{cr.point}")
+
+
+def _sampled_images(cr: CrashRun, model: Model, sample: int, seed: int
+                    ) -> Iterator[tuple[int, CrashImage]]:
+    """Up to `sample` distinct images of `cr` drawn by its rng, with their draw ordinal.
+
+    Draws repeat (few decisions, or one far likelier image), so stop after a
+    bounded number of attempts rather than loop on a space barely above `sample`.
+    """
+    rng = _run_rng(seed, cr)
+    traces: set[tuple[str, ...]] = set()
+    for k in range(10 * sample + 100):
+        if len(traces) >= sample:
+            return
+        image = cr.fs.sample_image(rng, model)
+        trace = tuple(image.trace)
+        if trace not in traces:
+            traces.add(trace)
+            yield k, image
+
+
 def explore(
     sc: Scenario | str,
     profile: Profile | str,
@@ -238,13 +318,21 @@ def explore(
     *,
     progress: Callable[[str], None] | None = None,
     cache: dict[Any, Recovery] | None = None,
+    sample: int | None = None,
+    seed: int = 0,
 ) -> ExploreResult:
-    """Walk every crash point × every crash image of `sc` under `model`."""
+    """Walk every crash point × every crash image of `sc` under `model`.
+
+    With `sample`, a crash run with more than `sample` images judges only
+    `sample` distinct images drawn with `seed` (module docstring).
+    """
     if isinstance(sc, str):
         sc = get_scenario(sc)
     if isinstance(profile, str):
         profile = get_profile(profile)
-    result = ExploreResult(sc.name, profile.name, model)
+    if sample is not None and sample < 1:
+        raise ValueError(f"sample must be at least 1 image per crash run, got {sample}")
+    result = ExploreResult(sc.name, profile.name, model, sample=sample, seed=seed)
     judge = _Judge(sc, profile, {} if cache is None else cache)
     seen: dict[tuple[Any, ...], Finding] = {}
     start = time.perf_counter()  # throughput report only (rule 1)
@@ -253,7 +341,19 @@ def explore(
         result.points += 1
         states = cr.run.history.states(cr.run.clock.now_ms())
         verdicts: dict[Any, Judgement] = {}
-        for image in cr.fs.images(model):
+        images: Iterator[tuple[int | None, CrashImage]]
+        drawn = False
+        if sample is not None:
+            total = cr.fs.count_images(model)
+            result.space += total
+            drawn = total > sample
+        if drawn:
+            assert sample is not None
+            images = _sampled_images(cr, model, sample, seed)
+        else:
+            result.whole_runs += 1
+            images = ((None, image) for image in cr.fs.images(model))
+        for k, image in images:
             result.images += 1
             key, rec = judge.recovery(cr, image)
             j = verdicts.get(key)
@@ -263,19 +363,30 @@ def explore(
                 continue
             result.violations += 1
             fkey = _finding_key(cr, j)
-            if fkey in seen:
-                seen[fkey].occurrences += 1
-                continue
-            cid = case_id(sc.name, profile.name, model, cr.point, cr.when, image.index)
+            old = seen.get(fkey)
+            if old is not None:
+                old.occurrences += 1
+                # Exhaustive order is already most-kept first; a sample is not,
+                # so within the same crash run keep the draw that lost least.
+                if not (drawn and old.point == cr.point and old.when == cr.when
+                        and _losses(image.trace) < old.losses):
+                    continue
+            draw = None if k is None else (seed, k)
+            cid = case_id(sc.name, profile.name, model, cr.point, cr.when, image.index,
+                          draw=draw)
             j = judge.judge(cr, image, rec, states, case=cid)
-            seen[fkey] = Finding(sc.name, profile.name, model, cr.point, cr.when,
-                                 cr.label, image.index, list(image.trace), j)
+            seen[fkey] = Finding(
+                sc.name, profile.name, model, cr.point, cr.when, cr.label, image.index,
+                list(image.trace), j, old.occurrences if old is not None else 1, draw,
+                None if image.choices is None else list(image.choices))
         if progress is not None:
             progress(f"{sc.name} / {profile.name} / {model}: crash run {n}/{len(runs)}, "
                      f"{result.images} images, {result.violations} violating")
     result.elapsed_s = time.perf_counter() - start
     result.recoveries = judge.recoveries
     result.findings = list(seen.values())
+    if sample is None:
+        result.space = result.images
     return result
 
 
@@ -303,11 +414,17 @@ def load_case(path: str) -> dict[str, Any]:
     return case
 
 
-def clean_case(scenario: str, profile: str, model: str) -> dict[str, Any]:
-    """A case that says: every crash point and image of this scenario must judge OK."""
-    return {
+def clean_case(scenario: str, profile: str, model: str, *, sample: int | None = None,
+               seed: int = 0) -> dict[str, Any]:
+    """A case that says: every crash point and image of this scenario must judge OK.
+
+    With `sample`: every crash point, and per crash run the images
+    `explore(..., sample=sample, seed=seed)` judges (id `...--every-s<seed>n<sample>`).
+    """
+    cid = case_id(scenario, profile, model, None, "all", None).replace("--end-", "--every-")
+    case: dict[str, Any] = {
         "format": CASE_FORMAT,
-        "id": case_id(scenario, profile, model, None, "all", None).replace("--end-", "--every-"),
+        "id": cid,
         "scenario": scenario,
         "profile": profile,
         "model": model,
@@ -319,6 +436,11 @@ def clean_case(scenario: str, profile: str, model: str) -> dict[str, Any]:
         "verdict": Verdict.OK.value,
         "message": "",
     }
+    if sample is not None:
+        case["id"] = cid.removesuffix("-all") + f"-s{seed}n{sample}"
+        case["point_description"] += f"; at most {sample} images per crash run, seed {seed}"
+        case["sample"] = {"seed": seed, "images_per_run": sample}
+    return case
 
 
 def replay_case(case: dict[str, Any]) -> Judgement:
@@ -327,7 +449,10 @@ def replay_case(case: dict[str, Any]) -> Judgement:
     profile = get_profile(case["profile"])
     model: Model = case["model"]
     if case["point"] == "all":
-        result = explore(sc, profile, model)
+        sampled = case.get("sample")
+        result = explore(sc, profile, model,
+                         sample=None if sampled is None else sampled["images_per_run"],
+                         seed=0 if sampled is None else sampled["seed"])
         if not result.findings:
             cr = _crash_run(sc, profile, None, "end")
             judge = _Judge(sc, profile, {})
@@ -344,6 +469,10 @@ def replay_case(case: dict[str, Any]) -> Judgement:
                           "KEVY_VERIFY_OVERWRITE=1")
     judge = _Judge(sc, profile, {})
     states = cr.run.history.states(cr.run.clock.now_ms())
+    if case.get("choices") is not None:
+        image = _replay_drawn(case, cr, model)
+        _, rec = judge.recovery(cr, image)
+        return judge.judge(cr, image, rec, states, case=case["id"])
     images = cr.fs.images(model)
     if case["image"] is None:
         judgements = []
@@ -361,6 +490,24 @@ def replay_case(case: dict[str, Any]) -> Judgement:
         image = found[0]
     _, rec = judge.recovery(cr, image)
     return judge.judge(cr, image, rec, states, case=case["id"])
+
+
+def _replay_drawn(case: dict[str, Any], cr: CrashRun, model: Model) -> CrashImage:
+    """A sampled case's image: rebuilt from its choices, else found by its trace."""
+    try:
+        image: CrashImage | None = cr.fs.chosen_image(case["choices"], model)
+    except ValueError:
+        image = None
+    if image is not None and image.trace == case["trace"]:
+        return image
+    # Sampled tears are enumerated cuts, so the image is among `images()`.
+    for candidate in cr.fs.images(model):
+        if candidate.trace == case["trace"]:
+            candidate.index = None  # the golden message names a drawn image
+            return candidate
+    raise CaseDrifted(f"case {case['id']}: neither its recorded choices nor its trace "
+                      f"{case['trace']} give an image of {cr.label} under {model}; "
+                      "regenerate with KEVY_VERIFY_OVERWRITE=1")
 
 
 def report(result: ExploreResult, out: TextIO) -> None:

@@ -3,10 +3,11 @@
 What: each `Scenario` is a function of a `Run`. The run opens an embedded
 `Store` on a `FileSystem` (normally `model.crashfs.CrashFS`) with a
 `ManualClock`, and its verbs - `write`, `tick`, `fsync_aof`, the phases of
-`save` and `rewrite`, `close`, `reopen` - drive the store and record, for
-`model.contract`, every write and every durability event. `recover()`
-opens a crash image with the same configuration and profile and returns
-the canonical `kevy-keyspace/1` document.
+`save` and `rewrite`, `close`, `reopen`, and the outside event `damage_aof` -
+drive the store and record, for `model.contract`, every write and every
+durability event. `recover()` opens a crash image with the same
+configuration and profile and returns the canonical `kevy-keyspace/1`
+document.
 
 Why: the explorer (`harness/explore.py`) replays a scenario once per crash
 point, so a scenario must be a small, deterministic program whose history
@@ -36,9 +37,11 @@ from typing import Any
 
 from impl.aof import FsyncPolicy
 from impl.clock import ManualClock
-from impl.fs import FileSystem
+from impl.errors import CorruptLogRefused
+from impl.fs import FileSystem, write_all
 from impl.profile import Profile
-from impl.store import Store, StoreConfig
+from impl.resp import Outcome, scan_aof
+from impl.store import Store, StoreConfig, iter_shard_paths
 from model.contract import History, Policy
 from model.crashfs import CrashFS
 
@@ -138,6 +141,8 @@ class Run:
     history: History = field(init=False)
     config: StoreConfig = field(init=False)
     store: Store | None = None
+    damaged_keep: int | None = field(default=None, init=False)
+    """After `damage_aof`: how many ops precede the damaged frame."""
 
     def __post_init__(self) -> None:
         self.history = History(self.scenario.policy)
@@ -220,6 +225,65 @@ class Run:
         if self.store is not None:
             self.close()
         self.open(shards)
+
+    def damage_aof(self, op: int) -> None:
+        """An outside event (a bad sector, a stray write) corrupts the closed log inside
+        the frame of op `op`: the `$` of its first bulk header becomes `!`, which
+        replay reads as a corrupt frame (§1.2 "expected bulk string"), not a
+        truncated one.
+
+        The file system has no in-place write, so the flip is done as kevy-verify
+        would do it to a real file: truncate to the frame, append the damaged rest,
+        fsync. That gives the damage its own crash points, whose images (rest
+        dropped, torn, kept) all end at or inside the damaged frame. The history
+        learns of the damage first (`History.damage`): ops `op` and later lose
+        their promise, and a refusal naming the file and frame is admissible.
+        """
+        if self.store is not None:
+            raise InvalidScenario(f"scenario {self.scenario.name!r}: close the store "
+                                  "before damaging its log")
+        if self.config.shards != 1:
+            raise InvalidScenario(f"scenario {self.scenario.name!r}: damage_aof needs "
+                                  "one shard")
+        _, path = next(iter_shard_paths(self.config))
+        data = self.fs.read_bytes(path)
+        scan = scan_aof(data)
+        frames = list(scan.frames)
+        # One frame per op, all still in the log (no save or rewrite since): only
+        # then is "the ops before the damaged frame" exactly the first op-1 ops.
+        if scan.outcome is not Outcome.CLEAN or len(frames) != len(self.history.ops):
+            raise InvalidScenario(
+                f"scenario {self.scenario.name!r}: damage_aof needs a clean log with one "
+                f"frame per op; {path} has {len(frames)} frame(s) ({scan.outcome.value}) "
+                f"for {len(self.history.ops)} op(s)")
+        if not 1 <= op <= len(frames):
+            raise InvalidScenario(f"scenario {self.scenario.name!r}: no op {op} to damage")
+        start = frames[op - 1].offset
+        flip = data.index(b"$", start)
+        tail = data[start:flip] + b"!" + data[flip + 1:]
+        self.history.damage(op - 1, path, start)
+        self.damaged_keep = op - 1
+        f = self.fs.open_append(path, create=False)
+        try:
+            f.truncate(start)
+            write_all(f, tail)
+            f.fsync()
+        finally:
+            f.close()
+
+    def reopen_damaged(self) -> bool:
+        """Open the store again after `damage_aof`. False if it refused the damaged
+        log (`aof_refuse_corrupt`: the run ends, the next move is the operator's);
+        True if it opened, and the history goes on from the ops before the damaged
+        frame - all a replay that stops at the corrupt frame can bring back."""
+        if self.damaged_keep is None:
+            raise InvalidScenario(f"scenario {self.scenario.name!r}: call damage_aof first")
+        try:
+            self.open()
+        except CorruptLogRefused:
+            return False
+        self.history.rebase(self.damaged_keep)
+        return True
 
 
 def drive(sc: Scenario, profile: Profile, fs: FileSystem) -> Run:
@@ -379,6 +443,101 @@ def reopen(run: Run) -> None:
     run.write(b"DEL", b"a")
 
 
+# The three scenarios below go beyond rule 4's verbs on purpose: each writes
+# exactly the state a kevy 1.17 rewrite or frozen view mangles (F1-F3). Each
+# write is in a form where kevy's live execution and the model (Redis 7) end
+# in the same state - the two stream differences that would not are stepped
+# around below - so a difference after recovery is still a persistence defect.
+
+
+@scenario("rewrite-streams", "a stream with a deleted entry, a group and a claimed entry, "
+          "then an AOF rewrite (F1: replay skips every stream verb)")
+def rewrite_streams(run: Run) -> None:
+    run.write(b"XADD", b"x", b"1-1", b"f", b"v")
+    run.write(b"XADD", b"x", b"2-1", b"f", b"w")
+    run.write(b"XDEL", b"x", b"2-1")  # max_deleted_id 2-1: the rewrite needs XSETID
+    run.write(b"XGROUP", b"CREATE", b"x", b"g", b"0")
+    # A PEL row, so the rewrite emits XGROUP CREATECONSUMER and XCLAIM. The clock
+    # stays still: the live log keeps this XCLAIM verbatim (no TIME) and §4.3
+    # does not carry a consumer's last_seen_ms, so replay stamps both with the
+    # replay time - a limit of its own, not F1.
+    # RETRYCOUNT: a forced claim starts its count at 1 in Redis and 0 in kevy.
+    run.write(b"XCLAIM", b"x", b"g", b"c", b"0", b"1-1", b"RETRYCOUNT", b"1", b"FORCE",
+              b"JUSTID")
+    run.begin_rewrite()
+    run.write_rewrite()
+    run.finish_rewrite()
+
+
+@scenario("rewrite-scores", "a zset with scores -0 and 5e-324, then an AOF rewrite "
+          "(F2: %.17f does not round-trip them)")
+def rewrite_scores(run: Run) -> None:
+    run.write(b"ZADD", b"z", b"-0", b"a", b"5e-324", b"b")
+    run.begin_rewrite()
+    run.write_rewrite()
+    run.finish_rewrite()
+
+
+@scenario("save-ttl-drift", "a key with a PEXPIRE TTL, then a save whose write runs 5 s "
+          "after its freeze (F3: the snapshot's deadline drifts by the delay)")
+def save_ttl_drift(run: Run) -> None:
+    # Not `SET k v PX 100000`: kevy logs that as two frames synced one by one,
+    # so a crash between them keeps the key with no TTL (a finding of its own).
+    run.write(b"SET", b"k", b"v")
+    run.write(b"PEXPIRE", b"k", b"100000")
+    freeze = run.begin_save()
+    # Longer than the contract's 1000 ms deadline tolerance, so a drift shows.
+    run.advance(5000)
+    run.write_save()
+    run.commit_save(freeze)
+
+
+@scenario("corrupt-then-append", "writes, close, a byte of the second frame flipped, reopen, "
+          "more acknowledged writes, close, reopen (mid-file corruption then append)")
+def corrupt_then_append(run: Run) -> None:
+    _some_writes(run)
+    run.close()
+    run.damage_aof(2)
+    if not run.reopen_damaged():
+        return  # refused (aof_refuse_corrupt): nothing more a client can do
+    run.write(b"SADD", b"s", b"m")
+    run.write(b"DEL", b"a")
+    run.reopen()
+
+
+@scenario("set-with-ttl", "SET k v PX n and SET j w EX n under appendfsync always (F15: "
+          "kevy logs each as SET then PEXPIREAT, two frames synced one by one)")
+def set_with_ttl(run: Run) -> None:
+    # Beyond rule 4 on purpose: live SET honours PX/EX in kevy (set_with_ttl,
+    # SPEC §5.1) and in the model alike, so the live states agree; only the
+    # log's spelling differs. A crash between the two frames, or a torn
+    # PEXPIREAT cut at open, brings the key back without its TTL.
+    run.write(b"SET", b"k", b"v", b"PX", b"100000")
+    run.write(b"SET", b"j", b"w", b"EX", b"100")
+
+
+@scenario("xclaim-clock", "a claimed stream entry saved, a second claim logged, then the "
+          "clock moves 5 s before one more write (F16: a verbatim XCLAIM takes its delivery "
+          "time from the replay clock)")
+def xclaim_clock(run: Run) -> None:
+    # Beyond rule 4 like rewrite-streams (same forms, same RETRYCOUNT reason).
+    # A consumer's last-seen time is carried by no log (neither Redis's AOF nor
+    # SPEC §4.3): replay stamps it with the replay clock. So the consumer is
+    # created and saved in a v4 snapshot (which keeps it) before the clock
+    # moves, and the logged claim is by that consumer at the same instant; what
+    # the moving clock can then change is only the claimed row's delivery time.
+    run.write(b"XADD", b"x", b"1-1", b"f", b"v")
+    run.write(b"XADD", b"x", b"2-1", b"f", b"w")
+    run.write(b"XGROUP", b"CREATE", b"x", b"g", b"0")
+    run.write(b"XCLAIM", b"x", b"g", b"c", b"0", b"1-1", b"RETRYCOUNT", b"1", b"FORCE",
+              b"JUSTID")
+    run.save()
+    run.write(b"XCLAIM", b"x", b"g", b"c", b"0", b"2-1", b"RETRYCOUNT", b"1", b"FORCE",
+              b"JUSTID")
+    run.advance(5000)
+    run.write(b"SET", b"a", b"1")
+
+
 @scenario("reshard", "one shard with writes, reopen with three shards, more writes",
           requires="impl.reshard")
 def reshard(run: Run) -> None:
@@ -387,6 +546,18 @@ def reshard(run: Run) -> None:
     run.reopen(shards=3)
     run.write(b"SET", b"b", b"2")
     run.write(b"SADD", b"s", b"m")
+
+
+@scenario("reshard-aof0", "one write, reopen with three shards, one write to shard 0, whose "
+          "new log reuses the old single-shard log's name aof-0.aof", requires="impl.reshard")
+def reshard_aof0(run: Run) -> None:
+    # `reshard` writes only keys of shard 2 after the re-shard; a journal that
+    # comes back renames the previous layout's logs, and of the new logs only
+    # aof-0.aof has such a name, so only a write to shard 0 can show it (F13).
+    run.write(b"SET", b"a", b"1")
+    run.close()
+    run.reopen(shards=3)
+    run.write(b"INCRBY", b"n", b"5")  # KevyHash: n -> shard 0 of 3
 
 
 def variant(sc: Scenario, **changes: Any) -> Scenario:

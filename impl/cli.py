@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from impl.clock import Clock, ManualClock, SystemClock
 from impl.commands import Dialect
-from impl.errors import DecodeError, KevyVerifyError, UsageError
+from impl.errors import DecodeError, KevyVerifyError, Refusal, UsageError
 from impl.fs import FileSystem, OsFileSystem, ReadOnlyFileSystem, basename, write_all
 from impl.keyspace import Keyspace
 from impl.keyspace_json import document, dumps
@@ -40,7 +40,7 @@ EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
 
 
-class Refused(KevyVerifyError):
+class Refused(Refusal):
     """The command declined to proceed (`--strict`, corrupt log for `repair`)."""
 
 
@@ -397,7 +397,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
         if getattr(args, "harness", False):
             return args.func(args, out, err)
         return args.func(args, real, clock, out, err)
-    except Refused as e:
+    except Refusal as e:  # ours (--strict, repair) or the store's (a corrupt log)
         err.write(f"kevy-verify: refused: {e}\n")
         return EXIT_PROBLEMS
     except (DecodeError, KevyVerifyError) as e:

@@ -24,7 +24,8 @@ Rules:
    ignored, pop counts lenient, every other verb SKIPPED (SELECT, MULTI, EXEC
    and all stream verbs included). Switches widen it: `replay_stream_verbs`
    (the rewrite's stream forms, SPEC §4.3), `replay_stream_writes` (the other
-   stream writes), `replay_command_options` (SET/ZADD/EXPIRE options).
+   stream writes), `replay_command_options` (SET/ZADD/EXPIRE options),
+   `set_ttl_one_frame` (the `SET k v PXAT t` frame its writer logs, F15).
 3. `Dialect.REDIS` (a stock Redis 7 log) replays with Redis semantics
    whatever the profile, honours every option, applies all stream writes and
    never deletes for a past deadline: the caller replays into a keyspace with
@@ -50,7 +51,7 @@ from impl.commands_base import (
     wrong_args,
 )
 from impl.commands_collections import COLLECTION_VERBS, replay_zadd
-from impl.commands_keys import KEY_VERBS, replay_set
+from impl.commands_keys import KEY_VERBS, replay_set, replay_set_pxat
 from impl.keyspace import Keyspace, WrongTypeError
 from impl.profile import Profile
 from impl.streams import STREAM_REWRITE_VERBS, STREAM_VERBS, STREAM_WRITE_VERBS
@@ -157,6 +158,10 @@ def replay_table(profile: Profile, dialect: Dialect) -> dict[bytes, tuple[Handle
         handler = _handler(_ALL_LIVE, verb)
         if not options and verb in _KEVY_REPLAY_FORMS:
             handler = _KEVY_REPLAY_FORMS[verb]
+        if verb == b"SET" and not redis and profile.fixes("set_ttl_one_frame"):
+            # What the F15 writer logs must round-trip with or without
+            # `replay_command_options`.
+            handler = replay_set_pxat(handler)
         table[verb] = (handler, min_argc)
     if redis:
         table[b"UNLINK"] = (_handler(_ALL_LIVE, b"DEL"), 2)

@@ -115,10 +115,12 @@ class Ctx:
         "redis_expire",
         "reject_nan",
         "replay",
+        "set_ttl_one_frame",
         "sint",
         "strict_numbers",
         "uint",
         "wrap_decrby",
+        "xclaim_logs_time",
         "zero_equal",
     )
 
@@ -152,6 +154,10 @@ class Ctx:
         # SPEC §6.2: a deadline already past deletes at once — except while a
         # Redis log replays, where every expiry is an explicit DEL in the log.
         self.past_deletes = not redis_dialect
+        # Log spelling only (F15, F16): read by live calls, whose frames
+        # kevy's own replay must turn back into the same state.
+        self.set_ttl_one_frame = profile.fixes("set_ttl_one_frame")
+        self.xclaim_logs_time = profile.fixes("xclaim_logs_time")
 
     def fresh(self) -> Ctx:
         """A copy with an empty log (for one `execute` call)."""

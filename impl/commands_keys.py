@@ -21,6 +21,8 @@ Rules:
    deadline ≤ now; `redis_expire_semantics` gives Redis 7's signed times,
    delete-if-past and overflow errors. The Redis dialect never deletes here.
 5. Log frames follow SPEC §5.1; TTLs are always logged absolute (PEXPIREAT).
+   A SET that sets a TTL is two frames, `SET` then `PEXPIREAT`, unless
+   `set_ttl_one_frame` (F15) logs the one frame `SET k v PXAT <deadline>`.
 """
 
 from __future__ import annotations
@@ -34,15 +36,18 @@ from impl.commands_base import (
     ERR_SYNTAX,
     CommandError,
     Ctx,
+    Handler,
     Reply,
     check_i64,
     sat_u64,
 )
 from impl.keyspace import Entry, Keyspace, WrongTypeError, type_name
-from impl.numbers import I64_MAX, I64_MIN, format_incrbyfloat, parse_float
+from impl.numbers import I64_MAX, I64_MIN, format_incrbyfloat, parse_float, parse_uint
 
 __all__ = [
     "KEY_VERBS",
+    "replay_set",
+    "replay_set_pxat",
 ]
 
 _ERR_INCR_NAN = "ERR increment would produce NaN or Infinity"
@@ -135,10 +140,47 @@ def cmd_set(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     else:
         ks.put(key, value, deadline)
     if c.log is not None:
-        c.log.append([b"SET", key, value])
-        if deadline is not None:
+        if deadline is None:
+            c.log.append([b"SET", key, value])
+        elif c.set_ttl_one_frame:
+            # F15: one frame, so no crash and no torn-tail cut can keep the value
+            # without its TTL (Redis 7 propagates SET ... PX n the same way).
+            c.log.append([b"SET", key, value, b"PXAT", _d(deadline)])
+        else:
+            # kevy's set_with_ttl (SPEC §5.1): two frames, appended and synced
+            # one by one.
+            c.log.append([b"SET", key, value])
             c.log.append([b"PEXPIREAT", key, _d(deadline)])
     return reply
+
+
+def replay_set_pxat(fallback: Handler) -> Handler:
+    """Replay SET under `set_ttl_one_frame` (F15): the one frame the fixed writer logs,
+    `SET k v PXAT t`, means what kevy's `SET k v` + `PEXPIREAT k t` meant; any other
+    SET goes to `fallback` (kevy's `replay_set`, or Redis's SET under
+    `replay_command_options`).
+
+    `t` is kevy's UINT, not Redis's PXAT range: the writer logs kevy's u64
+    deadline (a KEEPTTL of a saturated one included), and a frame it wrote must
+    replay whatever number grammar the profile uses for client arguments.
+    """
+
+    def replay_set_one_frame(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
+        if len(a) == 3:
+            ks.raw()[a[1]] = Entry(a[2])
+            return "OK"
+        if len(a) == 5 and a[3].upper() == b"PXAT":
+            t = parse_uint(a[4])
+            if t is None:
+                raise CommandError(ERR_NOT_INT)
+            if t <= ks.now() and c.past_deletes:
+                ks.raw().pop(a[1], None)  # as PEXPIREAT with a past deadline (SPEC §5)
+            else:
+                ks.put(a[1], a[2], t)
+            return "OK"
+        return fallback(ks, a, c)
+
+    return replay_set_one_frame
 
 
 def cmd_get(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:

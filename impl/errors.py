@@ -9,6 +9,11 @@ with the bad bytes (the h11 habit of splitting errors by who is at fault):
 * `CorruptInput` — bytes are present and wrong. Refuse: cutting would
   silently drop data that may follow.
 
+`Refusal` is the other kind of leaf: nothing failed to decode in the usual
+sense, but going on would put data at risk, so the caller declines
+(`CorruptLogRefused`: a store will not append behind a corrupt frame). The
+CLI exits 1 for a refusal, 2 for any other error.
+
 Every `DecodeError` carries where it happened: `offset` (start of the unit
 being decoded, e.g. the frame or record), `at` (the offending byte, or the end
 of input for a truncation), `expected` and `got`, and `path` once known. Its
@@ -23,8 +28,10 @@ from typing import Self
 
 __all__ = [
     "CorruptInput",
+    "CorruptLogRefused",
     "DecodeError",
     "KevyVerifyError",
+    "Refusal",
     "TruncatedInput",
     "UsageError",
     "quote_bytes",
@@ -112,3 +119,38 @@ class CorruptInput(DecodeError):
 
     def describe(self) -> str:
         return f"corrupt {self.unit}"
+
+
+class Refusal(KevyVerifyError):
+    """Declined on purpose: going on would lose or hide data. Nothing was changed."""
+
+
+class CorruptLogRefused(Refusal):
+    """Opening a log whose frame at `offset` is corrupt (not merely truncated) is refused.
+
+    Raised under switch `aof_refuse_corrupt`. kevy 1.17 replays up to the
+    corrupt frame and then appends behind it, where replay never reaches:
+    every later write is lost at the next open. Cutting the frame instead
+    would silently drop the complete frames that may follow it, so the only
+    safe move is to stop and leave the file to the operator, as Redis does
+    (it refuses to start and points at redis-check-aof).
+
+    `path` is the log, `offset` the start of the corrupt frame, `size` the
+    file's length (bytes from `offset` on are the ones replay drops), and
+    `cause` the parser's `CorruptInput` with the offending byte.
+    """
+
+    def __init__(self, path: str, offset: int, size: int, cause: CorruptInput) -> None:
+        self.path = path
+        self.offset = offset
+        self.size = size
+        self.cause = cause
+        detail = cause.message
+        if cause.expected is not None and cause.got is not None:
+            detail += f": expected {cause.expected}, got {quote_bytes(cause.got)}"
+        super().__init__(
+            f"{path}: refusing to open the log: corrupt frame at offset {offset} "
+            f"(byte {cause.at}): {detail}; replay would drop the {size - offset} bytes "
+            f"from offset {offset} on and every write appended after them; nothing was "
+            f"changed (inspect: kevy-verify check {path})"
+        )

@@ -97,12 +97,55 @@ _register(
     "be unreadable",
 )
 _register(
+    "aof_refuse_corrupt",
+    "F14",
+    "opening a store whose log has a corrupt (not truncated) frame fails with "
+    "CorruptLogRefused naming the file and the frame's byte offset, leaving every byte "
+    "as it was, instead of replaying up to the frame and appending after it where no "
+    "later write is ever replayed",
+)
+_register(
     "rewrite_saves_beside_snapshot",
     "I3-3",
     "an AOF rewrite of a shard that has a snapshot runs as a snapshot save (snapshot + "
     "log reset) instead of writing a full image beside the old snapshot, which the next "
     "open would load and then replay the image on top of: lists doubled, keys and "
     "members deleted since the snapshot brought back",
+)
+_register(
+    "set_ttl_one_frame",
+    "F15",
+    "SET with EX/PX/EXAT/PXAT/KEEPTTL (set_with_ttl) is logged as one frame SET k v PXAT "
+    "<deadline>, as Redis 7 propagates it, and replay honours SET's options, instead of "
+    "SET then PEXPIREAT synced one by one, where a crash between them brings the key back "
+    "without its TTL; a log written so reads in kevy 1.17 as a SET with no TTL at all",
+)
+_register(
+    "xclaim_logs_time",
+    "F16 (ours)",
+    "a live XCLAIM is logged as Redis propagates it (t_stream.c streamPropagateXCLAIM): "
+    "one XCLAIM k g owner 0 id TIME <delivery> RETRYCOUNT <count> FORCE JUSTID LASTID <id> "
+    "per PEL row it changed (XGROUP SETID if it only moved LASTID), instead of verbatim, "
+    "where replay re-reads IDLE, a missing TIME and the retry count against the replay clock",
+)
+
+# --- re-shard (impl/reshard.py, SPEC §8) ------------------------------------------
+_register(
+    "reshard_dir_fsync",
+    "F10-F13",
+    "a re-shard fsyncs the data directory after writing every <snapshot>.reshard (before "
+    "the journal), after writing the journal (before the first source is renamed away), "
+    "before deleting the journal and after deleting it, so a power loss cannot keep the "
+    "journal without a .reshard file, the renamed sources without the journal, the "
+    "journal's deletion without finish's renames, or bring the journal back to rename "
+    "the new layout's live aof-0.aof away",
+)
+_register(
+    "reshard_meta_fsync",
+    "F12",
+    "finish_reshard fsyncs shards.meta before the journal is deleted, so a power loss "
+    "cannot keep the journal's deletion while shards.meta still says the old shard "
+    "count, which makes the next open re-shard the new files as if they were the old",
 )
 
 # --- command semantics (impl/commands*.py): kevy 1.17 vs Redis 7 ---------------

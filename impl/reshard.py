@@ -29,10 +29,13 @@ Rules:
    `<snapshot_i>.reshard` still exists (a placed target has no `.reshard`
    sibling, §8.7); renames happen only if the source still exists.
 3. No directory is fsynced and `shards.meta` is written by a plain truncating
-   overwrite without fsync (SPEC §2.8, §7.2): that is kevy 1.17. The places a
-   fix would sync the directory are marked by `_dir_fsync_hook`; it does
-   nothing until a switch named `DIR_FSYNC_SWITCH` is registered in
-   `impl/profile.py` (crash-safety switches are registered with their finding).
+   overwrite without fsync (SPEC §2.8, §7.2): that is kevy 1.17. Two fix
+   switches (impl/profile.py, findings F10–F13) change that, and only that:
+   `reshard_dir_fsync` (`DIR_FSYNC_SWITCH`) fsyncs the data directory at the
+   four points `_dir_fsync_hook` marks, each making one step's directory
+   entries durable before the next step depends on them; `reshard_meta_fsync`
+   (`META_FSYNC_SWITCH`) fsyncs `shards.meta` before the journal that would
+   rewrite it can disappear. With both off the calls are kevy's, one for one.
 4. Cleanup catches `OSError` only (the "errors ignored" delete of §8.3 step 1):
    an injected crash is a `BaseException` and must stop the protocol dead, as
    a real crash would.
@@ -59,12 +62,13 @@ from impl.layout import (
     reshard_of,
     shard_of,
 )
-from impl.profile import KEVY_1_17, SWITCHES, Profile
+from impl.profile import KEVY_1_17, Profile
 from impl.replay import replay_aof
 from impl.snapshot import load_snapshot, save_snapshot
 
 __all__ = [
     "DIR_FSYNC_SWITCH",
+    "META_FSYNC_SWITCH",
     "NS_PER_MS",
     "commit_reshard",
     "finish_reshard",
@@ -80,11 +84,12 @@ __all__ = [
 #: SPEC §8.3 step 3: the stamp is in nanoseconds; the injected clock gives ms.
 NS_PER_MS = 1_000_000
 
-#: The fix switch a later change may register to fsync the data directory at
-#: the points `_dir_fsync_hook` marks (kevy 1.17 never does, SPEC §2.8). Not
-#: registered here on purpose: crash-safety switches are registered in
-#: impl/profile.py together with their finding.
+#: Fix switch (F10–F13): fsync the data directory at the points
+#: `_dir_fsync_hook` marks (kevy 1.17 never does, SPEC §2.8, §8.5).
 DIR_FSYNC_SWITCH = "reshard_dir_fsync"
+#: Fix switch (F12): fsync `shards.meta` in `finish_reshard` (kevy 1.17 does
+#: not, SPEC §7.2), so the journal is never unlinked before the meta is durable.
+META_FSYNC_SWITCH = "reshard_meta_fsync"
 
 Log = Callable[[str], None]
 
@@ -95,8 +100,8 @@ def _stderr_line(line: str) -> None:
 
 
 def _dir_fsync_hook(fs: FileSystem, directory: str, profile: Profile) -> None:
-    """Where a fix would fsync `directory`; a no-op in kevy 1.17 (module rule 3)."""
-    if DIR_FSYNC_SWITCH in SWITCHES and profile.fixes(DIR_FSYNC_SWITCH):
+    """fsync `directory` under `reshard_dir_fsync`; a no-op in kevy 1.17 (module rule 3)."""
+    if profile.fixes(DIR_FSYNC_SWITCH):
         fs.fsync_dir(directory)
 
 
@@ -174,11 +179,20 @@ def write_journal(fs: FileSystem, directory: str, journal: Journal) -> None:
         f.close()
 
 
-def write_shards_meta(fs: FileSystem, directory: str, layout: Layout) -> None:
-    """SPEC §7.2: a plain truncating overwrite of `shards.meta` — no temp file, no fsync."""
+def write_shards_meta(fs: FileSystem, directory: str, layout: Layout, *,
+                      profile: Profile = KEVY_1_17) -> None:
+    """SPEC §7.2: a plain truncating overwrite of `shards.meta` — no temp file, no fsync.
+
+    Under `reshard_meta_fsync` the file is fsynced before it is closed. No
+    temp file is needed for the re-shard's write: until the journal is gone a
+    torn meta is rewritten by the roll-forward, and the journal goes only
+    after this fsync (F12).
+    """
     f = fs.create_truncate(join(directory, SHARDS_META))
     try:
         write_all(f, format_shards_meta(layout))
+        if profile.fixes(META_FSYNC_SWITCH):
+            f.fsync()
     finally:
         f.close()
 
@@ -221,12 +235,16 @@ def commit_reshard(
     for i, store in enumerate(stores):
         save_snapshot(fs, store, reshard_of(names.snapshot_path(directory, i, target.n)),
                       now_ms, profile=profile)
-    # Fix point: without a directory fsync here the `.reshard` renames may be
-    # lost by a power failure while the journal created next survives.
+    # F10: every `.reshard` name must be durable before the journal can be: a
+    # journal that outlives a lost `.reshard` rename makes finish_reshard take
+    # that index as already placed, so the new shard i is its old snapshot, or
+    # nothing, while the sources holding its keys are renamed away.
     _dir_fsync_hook(fs, directory, profile)
     write_journal(fs, directory, Journal(stamp=stamp, prev_n=prev_n, n=target.n,
                                          routing=target.routing))
-    # Fix point: the journal's directory entry is durable only after this.
+    # F11: the journal's name must be durable before the first source is
+    # renamed away: a power loss that keeps the renames but not the journal
+    # leaves the old meta and no sources, and the next open re-shards nothing.
     _dir_fsync_hook(fs, directory, profile)
     finish_reshard(fs, directory, prev_n, target, stamp, names, profile=profile)
     return stamp
@@ -251,7 +269,8 @@ def finish_reshard(
     2. For i < target.n: `<snapshot_i>.reshard`, if it exists, onto `snapshot_i`.
     3. `shards.meta` := target (truncating overwrite, no fsync).
     4. Delete the journal (if present: finishing again must not fail).
-    No directory is fsynced (kevy 1.17); `_dir_fsync_hook` marks where a fix would.
+    No directory or meta is fsynced in kevy 1.17; the fix switches (module rule 3)
+    sync the meta and the directory before step 4, and the directory after it.
     """
     for i in range(prev_n):
         snap = names.snapshot_path(directory, i, prev_n)
@@ -267,13 +286,20 @@ def finish_reshard(
         placed = reshard_of(snap)
         if fs.exists(placed):
             fs.rename(placed, snap)
-    write_shards_meta(fs, directory, target)
-    # Fix point: the renames and the meta must be durable before the journal
-    # that would redo them disappears.
+    write_shards_meta(fs, directory, target, profile=profile)
+    # F12: the renames and the meta (synced above) must be durable before the
+    # journal that would redo them disappears; else an image can keep the
+    # unlink but lose a placement (shard i opens empty), a backup rename (the
+    # old log is replayed into shard 0) or the meta (the next open re-shards
+    # the new files as if they were the old layout).
     _dir_fsync_hook(fs, directory, profile)
     journal = join(directory, JOURNAL)
     if fs.exists(journal):
         fs.unlink(journal)
+        # F13: the unlink must be durable before the store appends to the new
+        # layout's logs, whose names (aof-0.aof) the journal's old layout
+        # shares: a journal that comes back renames the live log away.
+        _dir_fsync_hook(fs, directory, profile)
 
 
 # --------------------------------------------------------------------------

@@ -34,8 +34,10 @@ Rules:
    I3-1: a crash between the snapshot rename and the log-reset rename makes
    the next open replay the whole old log over a snapshot that already
    holds it), `rewrite_saves_beside_snapshot` (I3-3: a rewrite beside a
-   snapshot makes open apply the full image on top of the snapshot) and
-   `aof_dir_fsync` (I3-2).
+   snapshot makes open apply the full image on top of the snapshot),
+   `aof_dir_fsync` (I3-2) and `aof_refuse_corrupt` (F14: kevy replays up to a
+   corrupt frame, then appends behind it where replay never reaches; the fix
+   makes open fail with `CorruptLogRefused` and change nothing).
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ from impl.aof import (
     write_aof_base,
 )
 from impl.clock import Clock
-from impl.errors import KevyVerifyError, UsageError
+from impl.errors import CorruptLogRefused, KevyVerifyError, UsageError
 from impl.fs import FileSystem, dirname, join, write_all
 from impl.keyspace import Keyspace, SetValue, Stream, ZSet
 from impl.keyspace_json import document
@@ -875,6 +877,17 @@ def _roll_forward(fs: FileSystem, shard: _Shard) -> None:
         fs.rename(reset, shard.aof_path)
 
 
+def _refuse_corrupt(report: replay.ReplayReport) -> None:
+    """Switch `aof_refuse_corrupt`: a log whose replay stopped at a corrupt frame is
+    refused, not appended to behind the garbage (kevy 1.17, F14).
+
+    Called right after the replay, before open writes anything (shards.meta, a
+    log's MAGIC), so a refused directory is byte for byte what the operator had.
+    """
+    if report.error is not None:
+        raise CorruptLogRefused(report.path, report.stop, report.size, report.error)
+
+
 def _recover(fs: FileSystem, directory: str, n: int, config: StoreConfig,
              keyspaces: list[Keyspace], clock: Clock, profile: Profile,
              reports: list[replay.ReplayReport]) -> list[_Shard]:
@@ -900,6 +913,8 @@ def _recover(fs: FileSystem, directory: str, n: int, config: StoreConfig,
                 snapshot.load_snapshot(fs, shard.snapshot_path, shard.ks, clock.now_ms())
             # Replayed even when the AOF is disabled in the config (§9.1).
             reports.append(replay.replay_aof(fs, shard.aof_path, shard.ks, profile=profile))
+            if profile.fixes("aof_refuse_corrupt"):
+                _refuse_corrupt(reports[-1])
         if n > 1 or names.default_names:
             _write_meta(fs, directory, Layout(n, Routing.KEVYHASH))
         return shards

@@ -22,7 +22,9 @@ Rules (SPEC §6.8):
    sets them verbatim (a snapshot may hold inconsistent scalars, SPEC §3.6).
 5. `XCLAIM k g c 0 id… TIME t RETRYCOUNT n FORCE JUSTID` on an existing entry
    installs the PEL row (c, t, n), creating consumer c (last seen = now) if
-   missing; on a missing entry it removes any row.
+   missing; on a missing entry it removes any row. A live XCLAIM is logged
+   verbatim, unless `xclaim_logs_time` (F16) logs that absolute form (plus
+   LASTID) once per PEL row it changed, as Redis does.
 6. CREATECONSUMER stamps `last_seen_ms` with the clock (SPEC §6.8).
 """
 
@@ -136,12 +138,16 @@ def _next_id(raw: bytes, last: StreamId, now: int) -> StreamId:
         ms = parse_uint(ms_text)
         if ms is None:
             raise CommandError(_ERR_ID)
+        if last == (U64_MAX, U64_MAX):  # Redis checks exhaustion before the ID
+            raise CommandError(_ERR_EXHAUSTED)
         if ms < last[0] or (ms == last[0] and last[1] == U64_MAX):
             raise CommandError(_ERR_XADD_SMALL)
         return (ms, last[1] + 1) if ms == last[0] else (ms, 0)
     sid = _id_arg(raw)
     if sid == (0, 0):
         raise CommandError(_ERR_XADD_ZERO)
+    if last == (U64_MAX, U64_MAX):
+        raise CommandError(_ERR_EXHAUSTED)
     if sid <= last:
         raise CommandError(_ERR_XADD_SMALL)
     return sid
@@ -447,14 +453,19 @@ def cmd_xclaim(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
             raise CommandError(f"ERR Unrecognized XCLAIM option '{a[i].decode('latin-1')}'")
     st, g = _group(ks, a[1], a[2], f"NOGROUP No such key '{a[1].decode('latin-1')}' or "
                    f"consumer group '{a[2].decode('latin-1')}'")
+    moved = False
     if lastid is not None and lastid > g.last_delivered:
-        g.last_delivered = lastid
+        g.last_delivered, moved = lastid, True
     out: list[object] = []
+    #: (id, row) for every PEL row this call installed or dropped, for the log
+    changed: list[tuple[StreamId, PelRow]] = []
     for sid in ids:
         row = g.pel.get(sid)
         if sid not in st.entries:
             # The entry is gone: drop its row instead of claiming a tombstone.
-            g.pel.pop(sid, None)
+            dropped = g.pel.pop(sid, None)
+            if dropped is not None:
+                changed.append((sid, dropped))
             continue
         if row is None:
             if not force:
@@ -463,12 +474,39 @@ def cmd_xclaim(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
         elif min_idle > 0 and now - row.delivery_ms < min_idle:
             continue
         count = retry if retry is not None else row.delivery_count + (0 if justid else 1)
-        g.pel[sid] = PelRow(a[3], max(0, deliver_at), count)
+        g.pel[sid] = new = PelRow(a[3], max(0, deliver_at), count)
+        changed.append((sid, new))
         g.consumers.setdefault(a[3], now)
         out.append(_fmt(sid) if justid else _entry_reply(st, sid))
     if c.log is not None:
-        c.log.append([b"XCLAIM", *a[1:]])
+        if c.xclaim_logs_time:
+            _log_xclaim_rows(c.log, a[1], a[2], g, changed, moved)
+        else:
+            # Verbatim: IDLE, a missing TIME and the count's increment are
+            # re-read against the replay clock and the replayed row (F16).
+            c.log.append([b"XCLAIM", *a[1:]])
     return out
+
+
+def _log_xclaim_rows(log: list[list[bytes]], key: bytes, group: bytes, g: StreamGroup,
+                     changed: list[tuple[StreamId, PelRow]], moved: bool) -> None:
+    """Switch `xclaim_logs_time` (F16): log an XCLAIM as Redis 7 propagates it
+    (t_stream.c streamPropagateXCLAIM), one absolute frame per PEL row it changed,
+    so replay at any later time installs the same (owner, delivery time, count).
+
+    A row dropped because its entry is gone is logged with its old values: the
+    entry is gone at replay too, so the frame drops the row there. A call that
+    changed no row but moved the group's last-delivered ID logs XGROUP SETID,
+    as Redis's streamPropagateGroupID does (replayed under `replay_stream_writes`,
+    like every live stream write that is not one of the rewrite's forms).
+    """
+    last = _fmt(g.last_delivered)
+    for sid, row in changed:
+        log.append([b"XCLAIM", key, group, row.owner, b"0", _fmt(sid),
+                    b"TIME", b"%d" % row.delivery_ms, b"RETRYCOUNT", b"%d" % row.delivery_count,
+                    b"FORCE", b"JUSTID", b"LASTID", last])
+    if moved and not changed:
+        log.append([b"XGROUP", b"SETID", key, group, last])
 
 
 def cmd_xack(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:

@@ -31,12 +31,21 @@ Rules:
    (data recovered but never synced is still not promised).
 5. This module imports nothing from `impl/` (ARCHITECTURE.md arrows); the
    keyspace comes in as a canonical `kevy-keyspace/1` document.
+6. Outside damage (`damage`): when something other than the store breaks the
+   log (a flipped byte in a closed file), the ops whose frames it destroyed
+   lose their promise - the floor drops to the ops before the damaged frame -
+   and, until the next write is sent, refusing to open is admissible
+   (`REFUSED`) if the error names the damaged file and the damaged frame's
+   offset. Writes acknowledged after the damage are promised as usual, so a
+   store that accepts the damaged log must keep them, and a refusal after
+   them, or naming anything else, stays a `RECOVERY_ERROR`.
 """
 
 from __future__ import annotations
 
 import enum
 import json
+import re
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -78,16 +87,21 @@ class Verdict(enum.Enum):
     NO_PREFIX = "no_prefix"
     #: recovery itself failed (the store would not open): nothing comes back
     RECOVERY_ERROR = "recovery_error"
+    #: the store refused to open a log an outside event damaged, naming the file
+    #: and the damaged frame's offset (rule 6): admissible, the bytes are intact
+    REFUSED = "refused"
 
     @property
     def is_violation(self) -> bool:
-        return self is not Verdict.OK
+        return self not in (Verdict.OK, Verdict.REFUSED)
 
 
 #: Later overrides earlier when several recoveries are summarised: an error
-#: hides everything, garbage is worse than a clean loss, a loss worse than OK.
+#: hides everything, garbage is worse than a clean loss, a loss worse than OK;
+#: an admissible refusal ranks just above OK (nothing lost, nothing served).
 PRECEDENCE: tuple[Verdict, ...] = (
     Verdict.OK,
+    Verdict.REFUSED,
     Verdict.LOST_DURABLE,
     Verdict.NO_PREFIX,
     Verdict.RECOVERY_ERROR,
@@ -212,6 +226,9 @@ class History:
     """The first `promised` ops are promised durable."""
     base: tuple[Op, ...] = ()
     """Writes from earlier runs that recovery brought back (see `rebase`)."""
+    refusable: tuple[str, int] | None = None
+    """(log path, offset) an outside event damaged, while refusing it is admissible
+    (from `damage` until the next `begin`; rule 6)."""
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -242,6 +259,9 @@ class History:
             raise ValueError(f"{self.in_flight.describe()} is still in flight")
         op = Op(len(self.ops) + 1, tuple(bytes(a) for a in argv), now_ms, acked=False)
         self.ops.append(op)
+        # A refusal now would also withhold this write from the client's view of
+        # the store; the damage does not excuse that (rule 6).
+        self.refusable = None
         return op.index
 
     def ack(self, where: str | None = None) -> None:
@@ -262,6 +282,22 @@ class History:
         """A durability barrier completed; it covers the first `upto` ops (default: all
         acknowledged). A save covers what was acknowledged before its freeze."""
         self._promise(self.acked if upto is None else min(upto, self.acked), why)
+
+    def damage(self, keep: int, path: str, offset: int) -> None:
+        """An outside event is about to damage the log at `path` from byte `offset` on,
+        destroying the frames of every op after the first `keep` (rule 6).
+
+        Call it before the damage reaches the disk: from then on a crash image may
+        hold it. Those ops are no longer promised (they may or may not come back),
+        and refusing to open, naming `path` and `offset`, is admissible until the
+        next write is sent.
+        """
+        if self.in_flight is not None:
+            raise ValueError(f"{self.in_flight.describe()} is still in flight")
+        if not 0 <= keep <= len(self.ops):
+            raise ValueError(f"keep {keep} outside 0..{len(self.ops)}")
+        self.promised = min(self.promised, keep)
+        self.refusable = (path, offset)
 
     def mark(self) -> int:
         """The number of acknowledged writes now (a save's freeze)."""
@@ -321,6 +357,9 @@ class History:
             states = self.states(now_ms)
         common = dict(history=self, crash=crash, model=model, image=image,
                       trace=tuple(trace), lo=lo, hi=hi, now_ms=now_ms, case=case)
+        if recovered is None and self._refusal_admissible(error):
+            return Judgement(Verdict.REFUSED, prefix=None, recovered=None,
+                             expected=states[hi], error=error, **common)
         if recovered is None:
             return Judgement(Verdict.RECOVERY_ERROR, prefix=None, recovered=None,
                              expected=states[hi], error=error or "recovery failed", **common)
@@ -347,6 +386,13 @@ class History:
                       key=lambda i: (len(keyspace_diff(states[i], recovered, 10**6)), -i))
         return Judgement(Verdict.NO_PREFIX, prefix=None, recovered=recovered,
                          expected=states[nearest], **common)
+
+    def _refusal_admissible(self, error: str | None) -> bool:
+        """Rule 6: the error names the damaged log and the damaged frame's offset."""
+        if self.refusable is None or error is None:
+            return False
+        path, offset = self.refusable
+        return path in error and re.search(rf"\boffset {offset}\b", error) is not None
 
 
 # --------------------------------------------------------------------------
@@ -379,7 +425,8 @@ class Judgement:
 
     @property
     def ok(self) -> bool:
-        return self.verdict is Verdict.OK
+        """Admissible: OK, or a refusal rule 6 allows."""
+        return not self.verdict.is_violation
 
     @property
     def promised_op(self) -> Op | None:
@@ -405,6 +452,10 @@ class Judgement:
         if self.verdict is Verdict.OK:
             return (f"OK: {where}, {img} ({self.model}) recovered the state after op "
                     f"{self.prefix} of {n} (admissible {self.lo}..{self.hi}).")
+        if self.verdict is Verdict.REFUSED:
+            return (f"REFUSED (admissible): {where}, {img} ({self.model}) refused to open "
+                    f"the log an outside event damaged, naming it and the damaged frame: "
+                    f"{self.error}")
         op = self.promised_op
         if op is not None:
             promise = (f"{op.describe()} was promised durable at {op.durable_at}, and every "

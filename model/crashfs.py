@@ -107,6 +107,9 @@ boolean per pending create/rename/unlink that is not moot (False = kept), in
 program order; then per visible file with unprotected data, sorted by path,
 an integer (data ops dropped from the end, 0 = none), and if the first
 dropped op is an append of 2+ bytes a boolean (torn?) and the torn length.
+`sample_image` makes the same choices from a seeded `random.Random` (each
+uniform; a torn length only among `tear_cuts`, so the image is an enumerated
+one) and records them, so `chosen_image` rebuilds it for a regression case.
 """
 
 from __future__ import annotations
@@ -118,6 +121,7 @@ import functools
 import itertools
 import math
 import posixpath
+import random
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
@@ -480,7 +484,33 @@ class CrashFS:
         `draw`). Every choice is a boolean or a bounded integer whose simplest
         value keeps everything, so failures shrink toward the fewest losses."""
         draw: Callable[[Any], Any] = getattr(data_or_draw, "draw", data_or_draw)
-        return _Analysis(self).draw(_check_model(model), draw)
+        return _Analysis(self).draw(_check_model(model), _HypothesisChooser(draw))
+
+    def sample_image(self, rng: random.Random, model: Model = "posix") -> CrashImage:
+        """One crash image chosen by `rng`, without Hypothesis (sampled exploration).
+
+        The choices are the ones `draw_image` makes, each uniform over its
+        range, except that a torn append is cut only where `images()` cuts it
+        (`tear_cuts`), so a sampled image is one of the enumerated images and
+        its trace names it. The image's `choices` record every value taken;
+        `chosen_image(image.choices, model)` rebuilds it without the rng.
+        """
+        chooser = _SeededChooser(rng)
+        image = _Analysis(self).draw(_check_model(model), chooser)
+        image.choices = tuple(chooser.taken)
+        return image
+
+    def chosen_image(self, choices: Iterable[int], model: Model = "posix") -> CrashImage:
+        """The image `sample_image` built with these recorded `choices`.
+
+        Raises ValueError if they no longer fit this log (a value out of
+        range, too few or too many): the run drifted since they were recorded.
+        """
+        chooser = _ReplayChooser(choices)
+        image = _Analysis(self).draw(_check_model(model), chooser)
+        chooser.finish()
+        image.choices = tuple(chooser.taken)
+        return image
 
     def fail_next(
         self,
@@ -707,6 +737,97 @@ def _apply_trunc(buf: bytearray, length: int) -> None:
 
 
 # --------------------------------------------------------------------------
+# Choosers: where the choices of a drawn image come from.
+
+
+class _Chooser:
+    """The three kinds of choice a drawn image makes (module docstring)."""
+
+    def integer(self, lo: int, hi: int) -> int:
+        raise NotImplementedError
+
+    def boolean(self) -> bool:
+        raise NotImplementedError
+
+    def tear(self, length: int) -> int:
+        """Bytes kept of a torn append of `length` >= 2 bytes (1 … length-1)."""
+        raise NotImplementedError
+
+
+class _HypothesisChooser(_Chooser):
+    # The strategies and their order are what Hypothesis shrinks and stores in
+    # its example database: changing them would invalidate saved failures.
+    def __init__(self, draw: Callable[[Any], Any]) -> None:
+        self._draw = draw
+
+    def integer(self, lo: int, hi: int) -> int:
+        from hypothesis import strategies as st
+
+        return int(self._draw(st.integers(lo, hi)))
+
+    def boolean(self) -> bool:
+        from hypothesis import strategies as st
+
+        return bool(self._draw(st.booleans()))
+
+    def tear(self, length: int) -> int:
+        return self.integer(1, length - 1)
+
+
+class _SeededChooser(_Chooser):
+    """Uniform choices from a `random.Random`, recorded (booleans as 0/1)."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+        self.taken: list[int] = []
+
+    def integer(self, lo: int, hi: int) -> int:
+        value = self._rng.randint(lo, hi)
+        self.taken.append(value)
+        return value
+
+    def boolean(self) -> bool:
+        return bool(self.integer(0, 1))
+
+    def tear(self, length: int) -> int:
+        # Only the enumerated cuts, so the image is one `images()` yields.
+        value = self._rng.choice(tear_cuts(length))
+        self.taken.append(value)
+        return value
+
+
+class _ReplayChooser(_Chooser):
+    """Replays recorded choices, checking each against its range."""
+
+    def __init__(self, choices: Iterable[int]) -> None:
+        self._left = list(choices)
+        self._left.reverse()
+        self.taken: list[int] = []
+
+    def _next(self, lo: int, hi: int) -> int:
+        if not self._left:
+            raise ValueError("the recorded choices ran out before the image was complete")
+        value = self._left.pop()
+        if not (isinstance(value, int) and lo <= value <= hi):
+            raise ValueError(f"recorded choice {value!r} is outside {lo}…{hi}")
+        self.taken.append(value)
+        return value
+
+    def integer(self, lo: int, hi: int) -> int:
+        return self._next(lo, hi)
+
+    def boolean(self) -> bool:
+        return bool(self._next(0, 1))
+
+    def tear(self, length: int) -> int:
+        return self._next(1, length - 1)
+
+    def finish(self) -> None:
+        if self._left:
+            raise ValueError(f"{len(self._left)} recorded choice(s) left over")
+
+
+# --------------------------------------------------------------------------
 # Crash images.
 
 
@@ -730,6 +851,8 @@ class CrashImage:
         self.index = index
         """Position in `images(model)` order, or None for a drawn image."""
         self.trace = trace
+        self.choices: tuple[int, ...] | None = None
+        """For an image built by `sample_image`/`chosen_image`: the choices taken."""
         self._names = names
         self._data = data
         self._an = analysis
@@ -847,15 +970,13 @@ class _Analysis:
         )
         return span.hi - span.lo + 1 + torn
 
-    def draw_choice(self, ino: int, span: _Span, draw: Callable[[Any], Any]) -> _DataChoice:
-        from hypothesis import strategies as st
-
+    def draw_choice(self, ino: int, span: _Span, chooser: _Chooser) -> _DataChoice:
         if span.hi == span.lo:
             return (span.hi, 0)
-        n = span.hi - draw(st.integers(0, span.hi - span.lo))
+        n = span.hi - chooser.integer(0, span.hi - span.lo)
         e = self.events[ino][n] if n < span.hi else None
-        if e is not None and e.kind == "append" and len(e.data) > 1 and draw(st.booleans()):
-            return (n, draw(st.integers(1, len(e.data) - 1)))
+        if e is not None and e.kind == "append" and len(e.data) > 1 and chooser.boolean():
+            return (n, chooser.tear(len(e.data)))
         return (n, 0)
 
     def describe_choice(self, path: str, ino: int, span: _Span, choice: _DataChoice) -> str:
@@ -904,14 +1025,14 @@ class _Analysis:
             total *= plan.weighted_count(ops, lambda i: self.count_choices(i, self.span_posix(i)))
         return total
 
-    def draw(self, model: Model, draw: Callable[[Any], Any]) -> CrashImage:
+    def draw(self, model: Model, chooser: _Chooser) -> CrashImage:
         if model == "process-crash":
             image = self._process_image()
             image.index = None
             return image
         if model == "ordered":
-            return self._ordered_draw(draw)
-        return self._posix_draw(draw)
+            return self._ordered_draw(chooser)
+        return self._posix_draw(chooser)
 
     def _process_image(self) -> CrashImage:
         trace = ["process crash: every completed call kept"]
@@ -935,14 +1056,14 @@ class _Analysis:
             yield data, lines
 
     def _data_draw(
-        self, names: Mapping[str, int], span: Callable[[int], _Span], draw: Callable[[Any], Any]
+        self, names: Mapping[str, int], span: Callable[[int], _Span], chooser: _Chooser
     ) -> tuple[dict[int, _DataChoice], list[str]]:
         data: dict[int, _DataChoice] = {}
         lines: list[str] = []
         for p in sorted(names):
             ino = names[p]
             s = span(ino)
-            data[ino] = self.draw_choice(ino, s, draw)
+            data[ino] = self.draw_choice(ino, s, chooser)
             if s.hi > s.lo or s.hi < len(self.events[ino]):
                 lines.append(self.describe_choice(p, ino, s, data[ino]))
         return data, lines
@@ -994,12 +1115,11 @@ class _Analysis:
                 yield CrashImage("ordered", index, [cut.line, *lines], cut.names, data, self)
                 index += 1
 
-    def _ordered_draw(self, draw: Callable[[Any], Any]) -> CrashImage:
-        from hypothesis import strategies as st
-
+    def _ordered_draw(self, chooser: _Chooser) -> CrashImage:
         cuts = self._ordered_cuts()
-        cut = cuts[draw(st.integers(0, len(cuts) - 1))]
-        data, lines = self._data_draw(cut.names, lambda i: self.span_ordered(i, cut.frontier), draw)
+        cut = cuts[chooser.integer(0, len(cuts) - 1)]
+        data, lines = self._data_draw(
+            cut.names, lambda i: self.span_ordered(i, cut.frontier), chooser)
         return CrashImage("ordered", None, [cut.line, *lines], cut.names, data, self)
 
     # ---- posix (Rule 5) --------------------------------------------------------
@@ -1036,21 +1156,19 @@ class _Analysis:
                 yield CrashImage("posix", index, [*lines, *data_lines], names, data, self)
                 index += 1
 
-    def _posix_draw(self, draw: Callable[[Any], Any]) -> CrashImage:
-        from hypothesis import strategies as st
-
+    def _posix_draw(self, chooser: _Chooser) -> CrashImage:
         plan = self._posix_plan()
         names = dict(plan.durable)
         lines: list[str] = []
         for e in plan.pending:
             if not _effective(names, e):
                 lines.append(_posix_line(e, "moot"))
-            elif draw(st.booleans()):
+            elif chooser.boolean():
                 lines.append(_posix_line(e, "lost"))
             else:
                 _apply_name_op(names, e)
                 lines.append(_posix_line(e, "kept"))
-        data, data_lines = self._data_draw(names, self.span_posix, draw)
+        data, data_lines = self._data_draw(names, self.span_posix, chooser)
         return CrashImage("posix", None, [*lines, *data_lines], names, data, self)
 
 

@@ -480,7 +480,7 @@ def test_every_command_switch_is_registered_and_in_hardened() -> None:
     for name in ("redis_decrby_overflow", "redis_negative_count_errors",
                  "redis_reject_nan_scores", "redis_zero_score_equality",
                  "redis_expire_semantics", "redis_strict_numbers", "replay_command_options",
-                 "replay_stream_writes"):
+                 "replay_stream_writes", "set_ttl_one_frame", "xclaim_logs_time"):
         assert HARDENED.fixes(name) and not KEVY_1_17.fixes(name)
 
 
@@ -634,6 +634,146 @@ def test_zadd_log_loses_negative_nan_sign_under_kevy() -> None:
     assert r.log == [[b"ZADD", b"z", b"NaN", b"m"]]
     apply(again, r.log[0], profile=KEVY_1_17)
     assert ks.lookup(b"z").value != again.lookup(b"z").value  # sign bit lost
+
+
+# ---------------------------------------------------------------------------
+# F15: SET with a TTL as one frame (switch set_ttl_one_frame)
+
+ONE_FRAME = KEVY_1_17.with_switches("set_ttl_one_frame")
+U64_MAX = 2**64 - 1
+
+
+@pytest.mark.parametrize("cmd, when", [
+    ("SET k v PX 1500", T0 + 1500),
+    ("SET k v EX 2", T0 + 2000),
+    (f"SET k v PXAT {T0 + 7}", T0 + 7),
+    (f"SET k v EXAT {T0 // 1000 + 5}", (T0 // 1000 + 5) * 1000),
+])
+def test_set_with_ttl_is_two_frames_in_kevy_and_one_under_the_switch(cmd: str,
+                                                                     when: int) -> None:
+    assert run(new_ks(), cmd) == ("OK", ["SET k v", f"PEXPIREAT k {when}"])  # SPEC §5.1
+    for p in (HARDENED, ONE_FRAME):
+        assert run(new_ks(), cmd, p) == ("OK", [f"SET k v PXAT {when}"])
+
+
+def test_one_frame_set_covers_keepttl_and_leaves_ttl_less_sets_alone() -> None:
+    ks = new_ks()
+    run(ks, "SET k v PX 1500", HARDENED)
+    assert run(ks, "SET k w KEEPTTL", HARDENED) == ("OK", [f"SET k w PXAT {T0 + 1500}"])
+    assert run(ks, "SET k x", HARDENED) == ("OK", ["SET k x"])
+    assert run(ks, "SET k y NX PX 5", HARDENED) == (None, [])
+    # The condition was decided live: the frame is the unconditional outcome.
+    assert run(ks, "SET k y XX GET PX 5", HARDENED) == (b"x", [f"SET k y PXAT {T0 + 5}"])
+    ks.put(b"s", b"v", U64_MAX)  # a saturated kevy deadline (EXPIRE with a huge time)
+    assert run(ks, "SET s w KEEPTTL", HARDENED) == ("OK", [f"SET s w PXAT {U64_MAX}"])
+
+
+def test_one_frame_set_replays_its_ttl_only_under_the_switch() -> None:
+    frame = f"SET k v PXAT {T0 + 1500}"
+    # kevy 1.17 ignores every SET option (SPEC §5): a log the fix wrote comes
+    # back in kevy 1.17 without its TTLs (the downgrade cost of F15's fix).
+    ks, out = replay(["SET k old", "PEXPIRE k 5", frame])
+    assert out[2] is APPLIED and deadline(ks, "k") is None
+    for p in (HARDENED, ONE_FRAME):
+        ks, out = replay(["SET k old", "PEXPIRE k 5", frame], p)
+        assert out[2] is APPLIED and (val(ks, "k"), deadline(ks, "k")) == ("v", T0 + 1500)
+        # A deadline already past deletes, as SET + PEXPIREAT did (SPEC §5).
+        ks, _ = replay(["SET k old", f"SET k v PXAT {T0}"], p)
+        assert b"k" not in ks.raw()
+        # kevy's u64 deadline, which Redis's PXAT (and strict numbers) would refuse.
+        ks, out = replay([f"SET k v PXAT {U64_MAX}"], p)
+        assert out[0] is APPLIED and deadline(ks, "k") == U64_MAX
+        ks, out = replay(["SET k v PXAT x"], p)
+        assert out[0].outcome is Outcome.IGNORED and b"k" not in ks.raw()
+    # The switch alone widens replay by its own frame only: other options keep
+    # SPEC §5's meaning (ignored) unless replay_command_options is on too.
+    ks, _ = replay(["SET k v EX 10", "SET k w NX"], ONE_FRAME)
+    assert (val(ks, "k"), deadline(ks, "k")) == ("w", None)
+    ks, _ = replay(["SET k v EX 10", "SET k w NX"], HARDENED)
+    assert (val(ks, "k"), deadline(ks, "k")) == ("v", T0 + 10_000)
+
+
+@pytest.mark.parametrize("profile", [KEVY_1_17, ONE_FRAME, HARDENED], ids=lambda p: p.name)
+def test_set_with_ttl_log_replays_to_the_same_deadline(profile: Profile) -> None:
+    live, again = new_ks(), new_ks()
+    for cmd in ("SET a 1 PX 1500", "SET b 2 EX 3", "SET a 3 KEEPTTL", "SET c 4 PXAT 9"):
+        for frame in execute(live, argv(cmd), profile=profile).log:
+            assert apply(again, frame, profile=profile) is APPLIED
+    assert {k: (e.value, e.deadline_ms) for k, e in again.raw().items()} == {
+        k: (e.value, e.deadline_ms) for k, e in live.raw().items()}
+
+
+# ---------------------------------------------------------------------------
+# F16 (ours): XCLAIM logged with its delivery time (switch xclaim_logs_time)
+
+NO_XCLAIM_TIME = HARDENED.with_switches("xclaim_logs_time", on=False)
+
+
+def _claim_stream(profile: Profile) -> Keyspace:
+    ks = new_ks()
+    for cmd in ("XADD s 1-1 f v", "XADD s 2-1 f w", "XADD s 3-1 f x", "XGROUP CREATE s g 0"):
+        ex(ks, cmd, profile)
+    return ks
+
+
+def test_xclaim_is_logged_verbatim_in_kevy_and_per_row_under_the_switch() -> None:
+    claim = "XCLAIM s g c 0 1-1 2-1 IDLE 300 FORCE"
+    ks = _claim_stream(KEVY_1_17)
+    assert run(ks, claim)[1] == [claim]
+    ks = _claim_stream(HARDENED)
+    rows = [f"XCLAIM s g c 0 {i} TIME {T0 - 300} RETRYCOUNT 1 FORCE JUSTID LASTID 0-0"
+            for i in ("1-1", "2-1")]
+    assert run(ks, claim, HARDENED)[1] == rows
+    # Not idle long enough: nothing changes, nothing is logged (verbatim, a later
+    # replay would find the row idle enough and move it).
+    assert run(ks, "XCLAIM s g d 1000 1-1")[1] == ["XCLAIM s g d 1000 1-1"]
+    assert run(ks, "XCLAIM s g d 1000 1-1", HARDENED) == ([], [])
+    # Only LASTID moved: Redis's streamPropagateGroupID.
+    assert run(ks, "XCLAIM s g d 1000 1-1 LASTID 3-1", HARDENED) == (
+        [], ["XGROUP SETID s g 3-1"])
+    # An explicit TIME and RETRYCOUNT are what the row holds.
+    assert run(ks, "XCLAIM s g d 0 3-1 TIME 77 RETRYCOUNT 4 FORCE JUSTID", HARDENED) == (
+        [b"3-1"], ["XCLAIM s g d 0 3-1 TIME 77 RETRYCOUNT 4 FORCE JUSTID LASTID 3-1"])
+    # A row whose entry is gone is dropped; the frame carries its old values and
+    # drops it at replay too (the entry is gone there as well).
+    ex(ks, "XDEL s 2-1", HARDENED)
+    assert run(ks, "XCLAIM s g d 0 2-1", HARDENED) == (
+        [], [f"XCLAIM s g c 0 2-1 TIME {T0 - 300} RETRYCOUNT 1 FORCE JUSTID LASTID 3-1"])
+    assert run(ks, "XCLAIM s g d 0 2-1", HARDENED) == ([], [])
+
+
+def _pel_after_late_replay(profile: Profile) -> tuple[object, object]:
+    """(live groups, groups replayed 10 s later) minus consumers' seen times, which
+    no log carries (Redis's AOF neither): replay stamps them with its own clock."""
+    clock = ManualClock(T0)
+    live, frames = Keyspace(clock), []
+    script = [("XADD s 1-1 f v", 0), ("XADD s 2-1 f w", 0), ("XGROUP CREATE s g 0", 0),
+              ("XCLAIM s g c 0 1-1 2-1 FORCE", 0), ("XCLAIM s g d 100 1-1", 50),
+              ("XCLAIM s g d 0 2-1 IDLE 20", 0)]
+    for cmd, advance in script:
+        clock.advance(advance)
+        frames += execute(live, argv(cmd), profile=profile).log
+    clock.advance(10_000)
+    again = Keyspace(clock)
+    for frame in frames:
+        assert apply(again, frame, profile=profile) is APPLIED, frame
+
+    def groups(ks: Keyspace) -> object:
+        st_ = ks.lookup(b"s").value
+        return {n: (g.last_delivered, g.pel) for n, g in st_.groups.items()}
+
+    return groups(live), groups(again)
+
+
+def test_xclaim_log_replays_the_same_pel_later_only_under_the_switch() -> None:
+    live, again = _pel_after_late_replay(HARDENED)
+    assert live == again
+    assert live[b"g"][1] == {(1, 1): PelRow(b"c", T0, 1), (2, 1): PelRow(b"d", T0 + 30, 2)}
+    live, again = _pel_after_late_replay(NO_XCLAIM_TIME)
+    # Verbatim: every delivery time is re-read from the replay clock.
+    assert again[b"g"][1] == {(1, 1): PelRow(b"c", T0 + 10_050, 1),
+                              (2, 1): PelRow(b"d", T0 + 10_030, 2)}
+    assert live != again
 
 
 # ---------------------------------------------------------------------------

@@ -128,6 +128,8 @@ def test_violation_explains_itself_in_one_paragraph() -> None:
 
 def test_precedence() -> None:
     assert worst([]) is Verdict.OK
+    assert worst([Verdict.REFUSED, Verdict.OK]) is Verdict.REFUSED
+    assert worst([Verdict.LOST_DURABLE, Verdict.REFUSED]) is Verdict.LOST_DURABLE
     assert worst([Verdict.LOST_DURABLE, Verdict.OK]) is Verdict.LOST_DURABLE
     assert worst([Verdict.NO_PREFIX, Verdict.LOST_DURABLE]) is Verdict.NO_PREFIX
     assert worst([Verdict.RECOVERY_ERROR, Verdict.NO_PREFIX]) is Verdict.RECOVERY_ERROR
@@ -140,3 +142,57 @@ def test_misuse_is_refused() -> None:
     h.begin((b"SET", b"a", b"1"), T)
     with pytest.raises(ValueError, match="still in flight"):
         h.begin((b"SET", b"b", b"1"), T)
+
+
+# -- outside damage (rule 6) ------------------------------------------------------
+
+LOG = "/data/aof-0.aof"
+REFUSAL = (f"CorruptLogRefused: {LOG}: refusing to open the log: corrupt frame at offset 36 "
+           "(byte 40): expected bulk string")
+
+
+def test_damage_excuses_exactly_the_destroyed_writes() -> None:
+    h = history("always")
+    h.damage(1, LOG, 36)
+    assert h.bounds() == (1, 3)
+    assert judge(h, doc_after(*SETS[:1])).ok  # replay stopped at the damaged frame
+    assert judge(h, doc_after(*SETS)).ok  # the damage had not reached the disk
+    assert judge(h, doc_after()).verdict is Verdict.LOST_DURABLE  # op 1 was not damaged
+
+
+def test_a_refusal_naming_the_damage_is_admissible_until_the_next_write() -> None:
+    h = history("always")
+    assert judge(h, None, error=REFUSAL).verdict is Verdict.RECOVERY_ERROR  # no damage yet
+    h.damage(1, LOG, 36)
+    j = judge(h, None, error=REFUSAL)
+    assert j.verdict is Verdict.REFUSED and j.ok and not j.verdict.is_violation
+    assert "REFUSED (admissible)" in j.explain() and "offset 36" in j.explain()
+    # Anything else that fails to open is still a failure.
+    for other in ("boom", REFUSAL.replace("offset 36", "offset 360"),
+                  REFUSAL.replace(LOG, "/data/aof-1.aof")):
+        assert judge(h, None, error=other).verdict is Verdict.RECOVERY_ERROR, other
+    # The store opened the damaged log and took a write: refusing now withholds it.
+    h.rebase(1)
+    h.begin((b"SET", b"after", b"v"), T)
+    h.ack("point 12")
+    assert judge(h, None, error=REFUSAL).verdict is Verdict.RECOVERY_ERROR
+
+
+def test_writes_acknowledged_after_the_damage_are_promised() -> None:
+    h = history("always")
+    h.damage(1, LOG, 36)
+    h.rebase(1)
+    h.begin((b"SADD", b"s", b"m"), T)
+    h.ack("point 12")
+    after = (b"SADD", b"s", b"m")
+    assert judge(h, doc_after(SETS[0], after)).ok
+    j = judge(h, doc_after(SETS[0]))
+    assert j.verdict is Verdict.LOST_DURABLE and j.prefix == 1
+
+
+def test_damage_misuse_is_refused() -> None:
+    h = history("always", ack_last=False)
+    with pytest.raises(ValueError, match="still in flight"):
+        h.damage(1, LOG, 36)
+    with pytest.raises(ValueError, match="keep 4 outside"):
+        history("always").damage(4, LOG, 36)

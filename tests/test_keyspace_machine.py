@@ -1017,6 +1017,12 @@ FIXED_BUGS: tuple[Bug, ...] = (
          _a("XSETID", "k0", "1-1", "ENTRIESADDED", "0")),
         "'ERR The entries_added specified in XSETID is smaller than the target stream length'",
         "'ERR The ID specified in XSETID is smaller than the target stream top item'"),
+    Bug("xadd-exhausted-checked-before-the-id",
+        (_a("XADD", "k0", "1700000000002-0", "f", "a"),
+         _a("XSETID", "k0", "18446744073709551615-18446744073709551615"),
+         _a("XADD", "k0", "1-1", "f", "a"), _a("XADD", "k0", "5-*", "f", "a")),
+        "'ERR The ID specified in XADD is equal or smaller than the target stream top item'",
+        "'ERR The stream has exhausted the last possible ID, unable to add more items'"),
 )
 
 

@@ -16,6 +16,7 @@ empty directory).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -26,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.explore import explore
+from impl.aof import FsyncPolicy
 from impl.clock import ManualClock
 from impl.fs import FileSystem, OsFileSystem, OverlayFileSystem, WritableFile, join, write_all
 from impl.journal import Journal, JournalUnreadable, format_journal, parse_journal
@@ -46,9 +49,10 @@ from impl.layout import (
     reshard_tmp_of,
     shard_of,
 )
-from impl.profile import KEVY_1_17, SWITCHES, Profile, Switch
+from impl.profile import HARDENED, KEVY_1_17, SWITCHES, Profile
 from impl.reshard import (
     DIR_FSYNC_SWITCH,
+    META_FSYNC_SWITCH,
     commit_reshard,
     finish_reshard,
     merge_sources,
@@ -59,6 +63,8 @@ from impl.reshard import (
 )
 from impl.resp import MAGIC, encode_frame
 from impl.snapshot import SnapshotCorrupt, save_snapshot
+from impl.store import Store, StoreConfig
+from model.crashfs import MODELS, CrashFS, SimulatedCrash
 from tests.recording_fs import RecordingFS
 
 #: 2026-11-23T00:00:00Z, the day the golden directory was generated.
@@ -769,16 +775,13 @@ def test_recovery_uses_the_names_in_effect_now(new_dir: FsFactory) -> None:
 
 
 # --------------------------------------------------------------------------
-# The fix hook: a directory fsync at three points, once a switch is registered.
+# The fix switches (F10–F13): where the syncs go, and what each one prevents.
 
 
-def test_dir_fsync_hook_is_off_in_kevy_and_placed_when_switched_on(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert DIR_FSYNC_SWITCH not in SWITCHES  # registered only together with its finding
-    monkeypatch.setitem(SWITCHES, DIR_FSYNC_SWITCH,
-                        Switch(DIR_FSYNC_SWITCH, "test", "fsync the dir during a re-shard"))
-    fixed = Profile("test", frozenset({DIR_FSYNC_SWITCH}))
-    for profile, want in ((KEVY_1_17, 0), (fixed, 3)):
+def test_fix_syncs_are_off_in_kevy_and_placed_by_the_switches(tmp_path: Path) -> None:
+    assert {DIR_FSYNC_SWITCH, META_FSYNC_SWITCH} <= set(SWITCHES)
+    assert HARDENED.fixes(DIR_FSYNC_SWITCH) and HARDENED.fixes(META_FSYNC_SWITCH)
+    for profile in (KEVY_1_17, HARDENED):
         fs = RecordingFS(OsFileSystem())
         d = str(tmp_path / profile.name)
         os.mkdir(d)
@@ -788,13 +791,144 @@ def test_dir_fsync_hook_is_off_in_kevy_and_placed_when_switched_on(
                      now_ms=NOW, profile=profile)
         ops = [c[:2] for c in fs.mutations() if c[0] != "write"]
         syncs = [i for i, c in enumerate(ops) if c[0] == "fsync_dir"]
-        assert len(syncs) == want
-        if want:
-            # after the last .reshard rename, after the journal, before its unlink
-            assert ops[syncs[0] - 1] == ("rename", "dump-1.rdb.reshard.tmp")
-            assert ops[syncs[0] + 1] == ("create", JOURNAL)
-            assert ops[syncs[1] - 1] == ("close", JOURNAL)
-            assert ops[syncs[2] + 1] == ("unlink", JOURNAL)
+        meta_syncs = [i for i, c in enumerate(ops) if c == ("fsync", SHARDS_META)]
+        if profile is KEVY_1_17:
+            assert syncs == [] and meta_syncs == []  # SPEC §2.8, §7.2, §8.5
+            continue
+        assert len(syncs) == 4 and len(meta_syncs) == 1
+        # F10: after the last .reshard rename, before the journal is created.
+        assert ops[syncs[0] - 1] == ("rename", "dump-1.rdb.reshard.tmp")
+        assert ops[syncs[0] + 1] == ("create", JOURNAL)
+        # F11: after the journal is written and closed, before any source is renamed.
+        assert ops[syncs[1] - 1] == ("close", JOURNAL)
+        assert ops[syncs[1] + 1] == ("rename", "dump-0.rdb")
+        # F12: shards.meta synced, then the directory, then the journal unlinked ...
+        assert meta_syncs[0] < syncs[2] and ops[syncs[2] + 1] == ("unlink", JOURNAL)
+        # F13: ... and the unlink synced before anything else happens.
+        assert syncs[3] == syncs[2] + 2 and syncs[3] == len(ops) - 1
+
+
+def _posix_losses(profile: Profile, *, only: str = "", first: bool = False) -> list[str]:
+    """Crash a 1 → 3 re-shard before and after each of its persistence points;
+    reopen every posix image (those whose trace mentions `only`) and list the
+    ones that lost or changed a key. `first`: stop at the first."""
+    base = _one_shard_files()
+    probe = CrashFS.from_files(base)
+    reshard_open(probe, "/d", src_n=1, n=3, names=STANDARD_NAMES, shards=[ks(), ks(), ks()],
+                 now_ms=NOW, profile=profile)
+    expected = document(read_layout(probe, "/d", 3, STANDARD_NAMES), NOW)
+    problems = []
+    for point in probe.points():
+        for when in ("before", "after"):
+            fs = CrashFS.from_files(base, crash_at=point.index, when=when)  # type: ignore[arg-type]
+            with pytest.raises(SimulatedCrash):
+                reshard_open(fs, "/d", src_n=1, n=3, names=STANDARD_NAMES,
+                             shards=[ks(), ks(), ks()], now_ms=NOW, profile=profile)
+            for image in fs.images("posix"):
+                if only and not any(only in line for line in image.trace):
+                    continue
+                got = document(reopen(image.to_fs(), "/d", 3, STANDARD_NAMES), NOW)
+                if not same_keyspace(expected, got):
+                    problems.append(f"{when} {point.describe()}: {'; '.join(image.trace)}")
+                    if first:
+                        return problems
+    return problems
+
+
+def _one_shard_files() -> dict[str, bytes]:
+    fs = CrashFS()
+    fs.makedirs("/d")
+    build_source(fs, "/d", 1)
+    return fs.snapshot_files()
+
+
+@pytest.mark.parametrize(("profile", "only"), [
+    pytest.param(KEVY_1_17, "", id="kevy-1.17"),
+    pytest.param(HARDENED.with_switches(META_FSYNC_SWITCH, on=False), "shards.meta: ",
+                 id="hardened-without-meta-fsync"),
+    pytest.param(HARDENED.with_switches(DIR_FSYNC_SWITCH, on=False), "",
+                 id="hardened-without-dir-fsync"),
+])
+def test_posix_images_of_a_reshard_lose_keys_without_the_fixes(profile: Profile,
+                                                                only: str) -> None:
+    """The re-shard alone (no store, no log opened after it), crashed after every
+    call, every posix image reopened: kevy 1.17 loses keys (F10–F12), and so does
+    `hardened` without either re-shard switch."""
+    assert _posix_losses(profile, only=only, first=True), "expected a lost key"
+
+
+def test_posix_images_of_a_hardened_reshard_lose_nothing() -> None:
+    problems = _posix_losses(HARDENED)
+    assert problems == [], problems[:3]
+
+
+def test_the_reshard_switches_alone_leave_only_f4_in_the_store_scenario() -> None:
+    """kevy 1.17 with only the two re-shard switches, `reshard-aof0` under posix:
+    every violation left loses a log's create (F4, `aof_dir_fsync`'s finding),
+    none comes from the re-shard. This needs the F13 sync after the journal
+    unlink, which `hardened` alone would not show: there the AOF open's own
+    directory sync happens to persist the unlink too."""
+    profile = KEVY_1_17.with_switches(DIR_FSYNC_SWITCH, META_FSYNC_SWITCH)
+    result = explore("reshard-aof0", profile, "posix")
+    assert result.findings, "F4 is not fixed by these switches"
+    for finding in result.findings:
+        lost = [line for line in finding.trace if line.endswith("(directory not fsynced)")]
+        assert any(line.startswith("create aof-") for line in lost), \
+            finding.judgement.explain()
+
+
+def test_a_torn_shards_meta_at_a_same_layout_open_loses_nothing() -> None:
+    """FINDINGS "(e)", the store's own meta write: a same-layout open rewrites
+    shards.meta in place, unsynced, even in `hardened` (impl/store.py). Crash
+    it anywhere, take every image under every model: a torn or emptied meta
+    reads as no layout, infer_files_n finds 3, and the open re-shards 3 → 3,
+    which merges every shard back, so nothing is lost. A harmless extra
+    re-shard, not a finding (F12 is the re-shard's meta write)."""
+    config = StoreConfig(data_dir="/d", shards=3, appendfsync=FsyncPolicy.ALWAYS,
+                         reaper="manual")
+    built = CrashFS()
+    store = Store.open(config, fs=built, clock=ManualClock(NOW), profile=KEVY_1_17)
+    for key in (b"a", b"n", b"l"):  # KevyHash of 3: shards 1, 0, 2
+        store.execute([b"SET", key, key + b"-v"])
+    store.close()
+    base = built.snapshot_files()
+    durable = {b"a": b"a-v", b"n": b"n-v", b"l": b"l-v"}
+
+    def run(fs: CrashFS, acked: dict[bytes, bytes]) -> None:
+        s = Store.open(config, fs=fs, clock=ManualClock(NOW + 1), profile=KEVY_1_17)
+        s.execute([b"SET", b"b", b"after"])
+        acked[b"b"] = b"after"
+        s.close()
+
+    probe = CrashFS.from_files(base)
+    run(probe, {})
+    assert ("truncate", "/d/shards.meta") in [(p.op, p.path) for p in probe.points()]
+    torn_seen = 0
+    for point in probe.points():
+        for when in ("before", "after"):
+            fs = CrashFS.from_files(base, crash_at=point.index, when=when)  # type: ignore[arg-type]
+            acked = dict(durable)
+            with contextlib.suppress(SimulatedCrash):
+                run(fs, acked)
+            for model in MODELS:
+                for image in fs.images(model):
+                    meta = image.files().get("/d/shards.meta")
+                    torn_seen += meta is not None and parse_shards_meta(meta) is None
+                    rec = Store.open(config, fs=image.to_fs(), clock=ManualClock(NOW + 2),
+                                     profile=KEVY_1_17)
+                    got = {k.encode(): v for k, v in _strings(rec.snapshot()).items()}
+                    rec.close()
+                    where = f"{when} {point.describe()}, {model}: {image.trace}"
+                    assert all(got.get(k) == v for k, v in acked.items()), where
+    assert torn_seen > 0  # the torn meta did occur, and was harmless
+
+
+def _strings(doc: dict) -> dict[str, bytes]:
+    out = {}
+    for entry in doc["keys"]:
+        assert entry["type"] == "string"
+        out[entry["key"]] = entry["value"].encode()
+    return out
 
 
 # --------------------------------------------------------------------------

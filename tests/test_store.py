@@ -9,6 +9,7 @@ are compared with SPEC §2.8 through `RecordingFS`. No test sleeps: time is a
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -16,8 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from impl import cli
 from impl.aof import FsyncPolicy
 from impl.clock import ManualClock
+from impl.errors import CorruptLogRefused, KevyVerifyError
 from impl.fs import OsFileSystem
 from impl.keyspace_json import describe_difference, same_keyspace
 from impl.profile import HARDENED, KEVY_1_17, Profile
@@ -494,3 +497,145 @@ def test_hardened_rewrite_beside_a_snapshot_is_a_save(tmp_path, clock):
     assert _save_delete_rewrite(tmp_path, clock, HARDENED) == {
         "l": ["a", "b"], "h": [["f2", "2"]]}
     assert (tmp_path / A).read_bytes() == MAGIC
+
+
+# -- a corrupt frame mid-file (switch aof_refuse_corrupt, F14) ----------------------------
+
+
+def _log_with_corrupt_second_frame(tmp_path: Path) -> tuple[bytes, int]:
+    """MAGIC, SET a 1, INCRBY n 5 with its first `$` flipped to `!`, RPUSH l x y.
+
+    Returns the bytes and the damaged frame's offset."""
+    first = encode_frame([b"SET", b"a", b"1"])
+    bad = encode_frame([b"INCRBY", b"n", b"5"]).replace(b"$", b"!", 1)
+    data = MAGIC + first + bad + encode_frame([b"RPUSH", b"l", b"x", b"y"])
+    (tmp_path / A).write_bytes(data)
+    return data, len(MAGIC) + len(first)
+
+
+def test_kevy_appends_behind_a_corrupt_frame_and_loses_every_later_write(tmp_path, clock):
+    data, offset = _log_with_corrupt_second_frame(tmp_path)
+    store = open_store(tmp_path, clock)
+    assert values(store) == {"a": "1"}
+    assert store.recovery_reports[0].stop == offset
+    store.execute([b"SADD", b"s", b"m"])  # acknowledged under appendfsync always
+    store.close()
+    grown = (tmp_path / A).read_bytes()
+    assert grown.startswith(data) and len(grown) > len(data)  # appended after the garbage
+    assert reopened(tmp_path, clock) == {"a": "1"}  # ... where replay never reaches
+
+
+def test_hardened_refuses_a_corrupt_log_naming_file_and_offset_and_changes_nothing(
+        tmp_path, clock):
+    data, offset = _log_with_corrupt_second_frame(tmp_path)
+    before = sorted(os.listdir(tmp_path))
+    with pytest.raises(CorruptLogRefused) as info:
+        open_store(tmp_path, clock, profile=HARDENED)
+    err = info.value
+    assert isinstance(err, KevyVerifyError)
+    assert err.path == str(tmp_path / A) and err.offset == offset
+    text = str(err)
+    assert "\n" not in text
+    assert f"{tmp_path / A}: refusing to open the log: corrupt frame at offset {offset}" in text
+    assert "expected bulk string" in text
+    assert sorted(os.listdir(tmp_path)) == before  # not even shards.meta
+    assert (tmp_path / A).read_bytes() == data
+
+
+def test_hardened_still_opens_a_torn_tail_and_a_clean_log(tmp_path, clock):
+    # A torn tail is a crash mid-append, not damage: cut (F8), never refused.
+    (tmp_path / A).write_bytes(MAGIC + encode_frame([b"SET", b"a", b"1"]) + b"*3\r\n$3\r\nSE")
+    assert reopened(tmp_path, clock, profile=HARDENED) == {"a": "1"}
+    assert reopened(tmp_path, clock, profile=HARDENED) == {"a": "1"}
+
+
+@pytest.mark.parametrize("profile, code", [("kevy-1.17", 0), ("hardened", 1)])
+def test_dump_of_a_dir_with_a_corrupt_log(tmp_path, profile, code):
+    _, offset = _log_with_corrupt_second_frame(tmp_path)
+    out, err = io.StringIO(), io.StringIO()
+    rc = cli.main(["dump", str(tmp_path), "--profile", profile, "--now-ms", str(NOW)],
+                  out=out, err=err)
+    assert rc == code
+    lines = err.getvalue().splitlines()
+    assert len(lines) == 1 and f"offset {offset}" in lines[0] and str(tmp_path / A) in lines[0]
+    if code:  # the store's refusal, one line, no keyspace printed
+        assert lines[0].startswith("kevy-verify: refused: ") and out.getvalue() == ""
+    else:  # what kevy 1.17 recovers, with the dropped bytes named
+        assert "corrupt-frame" in lines[0]
+        assert [k["key"] for k in json.loads(out.getvalue())["keys"]] == ["a"]
+
+
+# -- SET with a TTL as one frame (switch set_ttl_one_frame, F15) ---------------------------
+
+
+def deadlines(path, clock, profile: Profile) -> dict[str, int | None]:
+    store = open_store(path, clock, profile=profile)
+    try:
+        return {k["key"]: k["expire_at_ms"] for k in store.snapshot()["keys"]}
+    finally:
+        store.close()
+
+
+SET_PX = [b"SET", b"k", b"v", b"PX", b"100000"]
+
+
+def test_kevy_set_with_ttl_is_two_synced_frames_and_a_crash_between_drops_the_ttl(
+        tmp_path, clock, rec):
+    store = open_store(tmp_path, clock, fs=rec)
+    rec.take()
+    store.execute(SET_PX)
+    first = encode_frame([b"SET", b"k", b"v"])
+    second = encode_frame([b"PEXPIREAT", b"k", b"%d" % (NOW + 100_000)])
+    assert rec.take() == [("write", A, first), ("fdatasync", A),
+                          ("write", A, second), ("fdatasync", A)]
+    store.close()
+    assert deadlines(tmp_path, clock, KEVY_1_17) == {"k": NOW + 100_000}
+    # Power lost after the first fdatasync: a key the client never had, no TTL.
+    (tmp_path / A).write_bytes(MAGIC + first)
+    assert deadlines(tmp_path, clock, KEVY_1_17) == {"k": None}
+    # ... and a torn PEXPIREAT that the F8 fix cuts ends the same way.
+    (tmp_path / A).write_bytes(MAGIC + first + second[:-1])
+    assert deadlines(tmp_path, clock, HARDENED.with_switches("set_ttl_one_frame", on=False)) \
+        == {"k": None}
+
+
+def test_hardened_set_with_ttl_is_one_frame_all_or_nothing(tmp_path, clock, rec):
+    store = open_store(tmp_path, clock, fs=rec, profile=HARDENED)
+    rec.take()
+    store.execute(SET_PX)
+    frame = encode_frame([b"SET", b"k", b"v", b"PXAT", b"%d" % (NOW + 100_000)])
+    assert rec.take() == [("write", A, frame), ("fdatasync", A)]
+    store.close()
+    data = (tmp_path / A).read_bytes()
+    assert data.endswith(frame)
+    assert deadlines(tmp_path, clock, HARDENED) == {"k": NOW + 100_000}
+    # Downgrade: kevy 1.17 ignores SET's options, so it reads the key without TTL.
+    assert deadlines(tmp_path, clock, KEVY_1_17) == {"k": None}
+    (tmp_path / A).write_bytes(data[:-1])  # torn: cut at open, the write is simply absent
+    assert deadlines(tmp_path, clock, HARDENED) == {}
+
+
+# -- XCLAIM logged with its delivery time (switch xclaim_logs_time, F16, ours) -------------
+
+
+def _pel_after_reopening_later(tmp_path, clock, profile: Profile) -> object:
+    store = open_store(tmp_path, clock, profile=profile)
+    for cmd in ("XADD x 1-1 f v", "XGROUP CREATE x g 0",
+                "XCLAIM x g c 0 1-1 RETRYCOUNT 1 FORCE JUSTID"):
+        store.execute(cmd.split())
+    store.close()
+    clock.advance(5_000)
+    stream = reopened(tmp_path, clock, profile=profile).get("x")
+    return None if stream is None else stream["groups"][0]["pel"]
+
+
+def test_hardened_xclaim_keeps_its_delivery_time_across_a_later_reopen(tmp_path, clock):
+    assert _pel_after_reopening_later(tmp_path, clock, HARDENED) == [["1-1", "c", NOW, 1]]
+
+
+def test_verbatim_xclaim_takes_the_reopen_time_and_kevy_drops_the_stream(tmp_path, clock):
+    no_time = HARDENED.with_switches("xclaim_logs_time", on=False)
+    assert _pel_after_reopening_later(tmp_path / "a", clock, no_time) == [
+        ["1-1", "c", NOW + 5_000, 1]]
+    # kevy 1.17 skips every stream verb at replay (SPEC §5): no stream to get wrong.
+    assert _pel_after_reopening_later(tmp_path / "b", clock, KEVY_1_17) is None
