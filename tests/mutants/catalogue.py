@@ -449,4 +449,78 @@ MUTANTS: tuple[Mutant, ...] = (
         ),
         tests=("tests/test_reshard.py",),
     ),
+    # ------------------------------------------- the hardened fixes themselves
+    Mutant(
+        id="refuse-corrupt-never-refuses",
+        description="aof_refuse_corrupt's check looks at the wrong field, so open appends "
+        "behind a corrupt frame again (F14)",
+        file="impl/store.py",
+        old=_lines(
+            "    if report.error is not None:",
+            "        raise CorruptLogRefused(report.path, report.stop, report.size, report.error)",
+        ),
+        new=_lines(
+            "    if report.error is not None and report.stop == report.size:",
+            "        raise CorruptLogRefused(report.path, report.stop, report.size, report.error)",
+        ),
+        tests=("tests/test_store.py", "tests/test_corpus.py"),
+    ),
+    Mutant(
+        id="reshard-journal-before-reshard-names-durable",
+        description="the directory sync between the .reshard renames and the journal is "
+        "dropped (F10)",
+        file="impl/reshard.py",
+        old=_lines(
+            "    _dir_fsync_hook(fs, directory, profile)",
+            "    write_journal(fs, directory, Journal(stamp=stamp, prev_n=prev_n, n=target.n,",
+        ),
+        new=_lines(
+            "    write_journal(fs, directory, Journal(stamp=stamp, prev_n=prev_n, n=target.n,",
+        ),
+        tests=("tests/test_reshard.py", "tests/test_corpus.py"),
+    ),
+    Mutant(
+        id="reshard-meta-unsynced",
+        description="finish_reshard writes shards.meta without its fsync before the journal "
+        "is deleted (F12)",
+        file="impl/reshard.py",
+        old=_lines(
+            "        if profile.fixes(META_FSYNC_SWITCH):",
+            "            f.fsync()",
+        ),
+        new=_lines(
+            "        if profile.fixes(META_FSYNC_SWITCH):",
+            "            pass",
+        ),
+        tests=("tests/test_reshard.py", "tests/test_corpus.py"),
+    ),
+    Mutant(
+        id="set-ttl-two-frames-under-the-fix",
+        description="set_ttl_one_frame still logs SET then PEXPIREAT, so a crash between "
+        "them keeps the value without its TTL (F15)",
+        file="impl/commands_keys.py",
+        old=_lines(
+            "            c.log.append([b\"SET\", key, value, b\"PXAT\", _d(deadline)])",
+        ),
+        new=_lines(
+            "            c.log.append([b\"SET\", key, value])",
+            "            c.log.append([b\"PEXPIREAT\", key, _d(deadline)])",
+        ),
+        tests=("tests/test_commands.py", "tests/test_corpus.py"),
+    ),
+    Mutant(
+        id="xclaim-logged-verbatim-under-the-fix",
+        description="xclaim_logs_time is ignored: XCLAIM is logged verbatim and replays with "
+        "the replay clock's delivery time (F16)",
+        file="impl/streams.py",
+        old=_lines(
+            "        if c.xclaim_logs_time:",
+            "            _log_xclaim_rows(c.log, a[1], a[2], g, changed, moved)",
+        ),
+        new=_lines(
+            "        if False:",
+            "            _log_xclaim_rows(c.log, a[1], a[2], g, changed, moved)",
+        ),
+        tests=("tests/test_commands.py", "tests/test_store.py"),
+    ),
 )
