@@ -85,8 +85,9 @@ def _check_frames(data: bytes, frames: list[Frame], start: int) -> int:
         consumed = data[frame.offset : frame.end]
         if frame.kind == "multibulk":
             canonical = encode_frame(frame.argv)
-            if estimate(frame.argv) != len(canonical):
-                raise FuzzFinding(f"estimate {estimate(frame.argv)} != {len(canonical)}")
+            size = estimate(frame.argv)
+            if size != len(canonical):
+                raise FuzzFinding(f"estimate {size} != {len(canonical)}")
             if frame.canonical and canonical != consumed:
                 raise FuzzFinding(f"canonical frame {consumed!r} re-encodes to {canonical!r}")
             if not frame.canonical and len(consumed) <= len(canonical):
