@@ -42,7 +42,11 @@ def test_corpus_is_not_empty() -> None:
 @pytest.mark.parametrize("path", VIOLATIONS, ids=_id)
 def test_violation_still_found(path: str) -> None:
     case = load_case(path)
-    assert case["profile"] == "kevy-1.17", "violation cases are kevy-1.17 findings"
+    # A kevy-1.17 finding, or an ablation (hardened with a fix switched off) for
+    # a defect of our own that no kevy 1.17 log can carry (F16). Never hardened
+    # itself: a hardened violation is a bug, not an expected verdict.
+    assert case["profile"] == "kevy-1.17" or case["profile"].startswith("hardened-"), (
+        "violation cases are kevy-1.17 findings or ablations of hardened")
     judgement = replay_case(case)
     message = judgement.explain()
     if OVERWRITE and (message != case["message"] or judgement.verdict.value != case["verdict"]):

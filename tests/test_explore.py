@@ -181,3 +181,16 @@ def test_a_sampled_clean_case_judges_its_sample() -> None:
     # The same sample of kevy 1.17 is not silent: the case really judges images.
     kevy = dict(case, profile="kevy-1.17")
     assert replay_case(kevy).verdict.value == "lost_durable"
+
+
+def test_derived_profile_names_round_trip_through_get_profile() -> None:
+    # Corpus cases name ablation profiles the way with_switches does; the
+    # replay must rebuild exactly that profile, and refuse an unknown switch.
+    from impl.profile import HARDENED, KEVY_1_17
+
+    off = HARDENED.with_switches("xclaim_logs_time", on=False)
+    assert get_profile(off.name).enabled == off.enabled
+    on = KEVY_1_17.with_switches("aof_dir_fsync", "aof_cut_torn_tail")
+    assert get_profile(on.name).enabled == on.enabled
+    with pytest.raises(KeyError, match="unknown profile"):
+        get_profile("hardened-no_such_switch")
