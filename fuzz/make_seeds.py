@@ -216,6 +216,7 @@ def seeds() -> dict[str, dict[str, bytes]]:
     aofs = _aofs() | _golden("aof/*.aof") | _golden("dirs/*/aof-*.aof")
     return {
         "resp": aofs,
+        "resp_reader": aofs,
         "aof": aofs,
         "snapshot": _snapshots() | _golden("snapshots/*.rdb") | _golden("dirs/*/dump-*.rdb"),
         "shards_meta": _metas() | _golden("dirs/*/shards.meta"),

@@ -18,7 +18,7 @@ Rules:
 2. Defaults a run always gets, each overridable after `--`: a per-input
    timeout of 10 s (a hang is a finding), an RSS limit of 2048 MB, and
    `-print_final_stats=1` (the source of exec/s); per target, `TARGET_FLAGS`
-   (RESP: `-max_len=512`).
+   (both RESP targets: `-max_len=512`).
 3. A crash is replayed by `pytest tests/test_fuzz_corpus.py` once its file
    is moved to `fuzz/regressions/<TARGET>/` with the fix.
 """
@@ -41,7 +41,7 @@ __all__ = ["FUZZ_DIR", "TARGETS", "TARGET_FLAGS", "FuzzResult", "register", "run
 #: fuzz/ at the repository root (harness/ is its sibling)
 FUZZ_DIR = Path(__file__).resolve().parents[1] / "fuzz"
 #: every target, in the order nightly runs them (fuzz/common.py TARGETS)
-TARGETS = ("resp", "aof", "snapshot", "shards_meta", "journal")
+TARGETS = ("resp", "resp_reader", "aof", "snapshot", "shards_meta", "journal")
 #: libFuzzer flags every run starts with (rule 2); later flags override them
 DEFAULT_FLAGS = ("-timeout=10", "-rss_limit_mb=2048", "-print_final_stats=1")
 #: per-target defaults, after DEFAULT_FLAGS and before the caller's flags.
@@ -50,7 +50,8 @@ DEFAULT_FLAGS = ("-timeout=10", "-rss_limit_mb=2048", "-print_final_stats=1")
 #: ~25 us per instrumented frame: 512 bytes keeps ~5,000 exec/s where the
 #: corpus-derived limit (~2.5 KB) gave ~1,800. Longer committed inputs and the
 #: golden logs still go through every oracle in tests/test_fuzz_corpus.py.
-TARGET_FLAGS: dict[str, tuple[str, ...]] = {"resp": ("-max_len=512",)}
+TARGET_FLAGS: dict[str, tuple[str, ...]] = {
+    "resp": ("-max_len=512",), "resp_reader": ("-max_len=512",)}
 
 _EXECS = re.compile(rb"stat::number_of_executed_units:\s*(\d+)")
 _DONE = re.compile(rb"Done (\d+) runs in (\d+) second")

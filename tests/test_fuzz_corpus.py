@@ -22,18 +22,19 @@ import pytest
 
 from fuzz import common
 from fuzz.make_seeds import MAX_SEED_BYTES, seeds
-from fuzz.targets import aof, journal, resp, shards_meta, snapshot
+from fuzz.targets import aof, journal, resp, resp_reader, shards_meta, snapshot
 from harness import cli, fuzz_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 FUZZ = ROOT / "fuzz"
 GOLDEN = ROOT / "tests" / "golden"
 CHECKS = {
-    "resp": resp.check, "aof": aof.check, "snapshot": snapshot.check,
-    "shards_meta": shards_meta.check, "journal": journal.check,
+    "resp": resp.check, "resp_reader": resp_reader.check, "aof": aof.check,
+    "snapshot": snapshot.check, "shards_meta": shards_meta.check, "journal": journal.check,
 }
 GOLDEN_FILES = {
     "resp": ["aof/*.aof", "dirs/*/aof-*.aof"],
+    "resp_reader": ["aof/*.aof", "dirs/*/aof-*.aof"],
     "aof": ["aof/*.aof", "dirs/*/aof-*.aof"],
     "snapshot": ["snapshots/*.rdb", "dirs/*/dump-*.rdb"],
     "shards_meta": ["dirs/*/shards.meta"],

@@ -12,21 +12,17 @@ What `check(data)` asserts, beyond "no exception":
 2. Round trip: a canonical frame re-encodes (`encode_frame`) to exactly the
    bytes consumed and `estimate(argv)` equals its size; a non-canonical
    multibulk frame is strictly longer than its canonical encoding.
-3. Incremental: `FrameReader(aof=True)` fed the same bytes split at up to 8
-   deterministic offsets (`cut_points`, seeded by the input) yields the same
-   frames (argv, offsets, kind) and the same outcome and error offset as the
-   whole-buffer scan.
-4. Memory: a full scan's peak allocation is at most 16 × len + 256 KiB
+3. Memory: a full scan's peak allocation is at most 16 × len + 256 KiB
    (sampled), so no length field is trusted before its bytes exist.
-5. Differential: `hiredis.Reader` agrees frame by frame, via `compare()` of
+4. Differential: `hiredis.Reader` agrees frame by frame, via `compare()` of
    tests/test_resp_hiredis.py (its docstring lists the nine deliberate
    differences: inline commands, header spelling, negative counts, `$-1`,
    nested replies, unchecked bulk terminator, hiredis allocating counts, CR
    handling, no offsets in hiredis errors). Run on the bytes after MAGIC.
 
-Each input is parsed once by the scan and once, independently, by the
-incremental reader; the differential reuses the scan's frames. (Re-parsing
-every frame with `parse_frame` would only repeat the scan's own call.)
+Each input is parsed once, by the scan; the differential reuses its frames
+(re-parsing every frame with `parse_frame` would only repeat the scan's own
+call). The incremental `FrameReader` has its own target, `resp_reader`.
 
 Why: the AOF parser decides which bytes of a crashed log become data; a
 disagreement here silently replays a different keyspace.
@@ -34,14 +30,13 @@ disagreement here silently replays a different keyspace.
 
 from __future__ import annotations
 
-import itertools
 import sys
 from pathlib import Path
 
 if __name__ == "__main__":  # run as a script: make the repository importable
     sys.path[0] = str(Path(__file__).resolve().parents[2])
 
-from fuzz.common import FuzzFinding, check_error, cut_points, instrumented, measured
+from fuzz.common import FuzzFinding, check_error, instrumented, measured
 
 with instrumented(__name__):
     from impl.resp import (
@@ -50,7 +45,6 @@ with instrumented(__name__):
         AofScan,
         CorruptFrame,
         Frame,
-        FrameReader,
         NeedData,
         Outcome,
         TruncatedFrame,
@@ -134,31 +128,6 @@ def _check_scan(data: bytes) -> tuple[AofScan, list[Frame]]:
     raise FuzzFinding(f"scan stopped at {stop} ({outcome}) but a frame parses there: {tail!r}")
 
 
-def _check_reader(data: bytes, scan: AofScan, want: list[Frame]) -> None:
-    reader = FrameReader(aof=True)
-    got: list[Frame] = []
-    error: CorruptFrame | None = None
-    bounds = [0, *cut_points(data), len(data)]
-    for lo, hi in itertools.pairwise(bounds):
-        reader.feed(data[lo:hi])
-        try:
-            got.extend(reader.frames())
-        except CorruptFrame as err:
-            error = err
-            break
-    outcome = reader.eof()
-    if got != want:
-        raise FuzzFinding(f"FrameReader frames {got[:3]!r}... differ from scan {want[:3]!r}...")
-    if outcome is not scan.outcome:
-        raise FuzzFinding(f"FrameReader outcome {outcome} != scan outcome {scan.outcome}")
-    if error is not None:
-        check_error(error, data, (CorruptFrame,))
-        ref = scan.error
-        assert ref is not None
-        if (error.offset, error.at, error.kind) != (ref.offset, ref.at, ref.kind):
-            raise FuzzFinding(f"FrameReader error {error} != scan error {ref}")
-
-
 def _check_hiredis(data: bytes, scan: AofScan, frames: list[Frame]) -> None:
     skip = scan.start
     stream = data[skip:]
@@ -187,7 +156,6 @@ def _check_hiredis(data: bytes, scan: AofScan, frames: list[Frame]) -> None:
 def check(data: bytes) -> None:
     """All oracles of the module docstring on one input."""
     scan, frames = _check_scan(data)
-    _check_reader(data, scan, frames)
     _check_hiredis(data, scan, frames)
 
 
