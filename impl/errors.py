@@ -70,6 +70,7 @@ class DecodeError(KevyVerifyError):
         expected: str | None = None,
         got: bytes | None = None,
         path: str | None = None,
+        line: int | None = None,
     ) -> None:
         if type(self) is DecodeError:
             raise TypeError("DecodeError is abstract: raise TruncatedInput or CorruptInput")
@@ -80,6 +81,9 @@ class DecodeError(KevyVerifyError):
         self.expected = expected
         self.got = got
         self.path = path
+        #: 1-based line at fault in a line-oriented file (shards.meta, the
+        #: journal), None for binary formats or a fault at the end of input
+        self.line = line
 
     def with_path(self, path: str) -> Self:
         """Return self with `path` filled in (the parser does not know the file)."""

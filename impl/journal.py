@@ -107,20 +107,6 @@ class TornJournal(CorruptInput):
 
     unit = "reshard.journal"
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        offset: int,
-        at: int | None = None,
-        expected: str | None = None,
-        got: bytes | None = None,
-        path: str | None = None,
-        line: int | None = None,
-    ) -> None:
-        super().__init__(message, offset=offset, at=at, expected=expected, got=got, path=path)
-        self.line = line
-
     def describe(self) -> str:
         return f"torn {self.unit}"
 

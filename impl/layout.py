@@ -393,20 +393,6 @@ class MetaError(CorruptInput):
 
     unit = "shards.meta"
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        offset: int,
-        at: int | None = None,
-        expected: str | None = None,
-        got: bytes | None = None,
-        path: str | None = None,
-        line: int | None = None,
-    ) -> None:
-        super().__init__(message, offset=offset, at=at, expected=expected, got=got, path=path)
-        self.line = line
-
 
 _UINT_EXPECTED = "a shard count: optional '+' then ASCII digits, below 2**64"
 _TAG_EXPECTED = "'kevyhash', 'slots', or nothing (v1 bare count)"

@@ -42,7 +42,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from impl.errors import CorruptInput, KevyVerifyError, TruncatedInput
+from impl.errors import CorruptInput, DecodeError, KevyVerifyError, TruncatedInput
 from impl.fs import FileSystem, dirname, write_all
 from impl.keyspace import (
     Entry,
@@ -123,53 +123,39 @@ DIR_FSYNC_SWITCH = "fsync_snapshot_dir"
 # Errors.
 
 
-class SnapshotTruncated(TruncatedInput):
+class _SnapshotProgress(DecodeError):
+    """How far a failed load got: `records_loaded` records were inserted
+    before the fault, and `report` is what was seen up to there."""
+
+    unit = "snapshot record"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        offset: int,
+        at: int | None = None,
+        expected: str | None = None,
+        got: bytes | None = None,
+        path: str | None = None,
+        records_loaded: int = 0,
+        report: SnapshotReport | None = None,
+    ) -> None:
+        super().__init__(message, offset=offset, at=at, expected=expected, got=got, path=path)
+        self.records_loaded = records_loaded
+        self.report = report
+
+
+class SnapshotTruncated(_SnapshotProgress, TruncatedInput):
     """The snapshot ends inside a record (or its header): a short read (§3.6 step 8).
 
     `offset` is the start of the record, `at` the byte where data ran out
-    (always the file length), `records_loaded` how many records were inserted
-    before it, `report` what was seen up to there.
+    (always the file length).
     """
 
-    unit = "snapshot record"
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        offset: int,
-        at: int | None = None,
-        expected: str | None = None,
-        got: bytes | None = None,
-        path: str | None = None,
-        records_loaded: int = 0,
-        report: SnapshotReport | None = None,
-    ) -> None:
-        super().__init__(message, offset=offset, at=at, expected=expected, got=got, path=path)
-        self.records_loaded = records_loaded
-        self.report = report
-
-
-class SnapshotCorrupt(CorruptInput):
+class SnapshotCorrupt(_SnapshotProgress, CorruptInput):
     """Snapshot bytes present and wrong: bad magic, bad version, unknown opcode (§3.6)."""
-
-    unit = "snapshot record"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        offset: int,
-        at: int | None = None,
-        expected: str | None = None,
-        got: bytes | None = None,
-        path: str | None = None,
-        records_loaded: int = 0,
-        report: SnapshotReport | None = None,
-    ) -> None:
-        super().__init__(message, offset=offset, at=at, expected=expected, got=got, path=path)
-        self.records_loaded = records_loaded
-        self.report = report
 
 
 class UnrepresentableValue(KevyVerifyError, ValueError):
