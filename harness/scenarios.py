@@ -538,6 +538,27 @@ def xclaim_clock(run: Run) -> None:
     run.write(b"SET", b"a", b"1")
 
 
+@scenario("consumer-seen-clock", "a consumer claims, 5 s pass, a second consumer claims, 5 s "
+          "pass, one more write; no snapshot (a consumer's last-seen time is in no log: replay "
+          "stamps it later, which the contract admits up to the recovery instant)")
+def consumer_seen_clock(run: Run) -> None:
+    # Beyond rule 4 like xclaim-clock (same forms, same RETRYCOUNT reason), but
+    # nothing keeps the consumers in a snapshot: every recovery re-creates c and
+    # d from the log, stamped with the recovery's clock, 5-10 s after the model
+    # stamped them (contract rule 3's bound). Their PEL rows' delivery times
+    # must still come back exact (F16's fix logs them).
+    run.write(b"XADD", b"x", b"1-1", b"f", b"v")
+    run.write(b"XADD", b"x", b"2-1", b"f", b"w")
+    run.write(b"XGROUP", b"CREATE", b"x", b"g", b"0")
+    run.write(b"XCLAIM", b"x", b"g", b"c", b"0", b"1-1", b"RETRYCOUNT", b"1", b"FORCE",
+              b"JUSTID")
+    run.advance(5000)
+    run.write(b"XCLAIM", b"x", b"g", b"d", b"0", b"2-1", b"RETRYCOUNT", b"1", b"FORCE",
+              b"JUSTID")
+    run.advance(5000)
+    run.write(b"SET", b"a", b"1")
+
+
 @scenario("reshard", "one shard with writes, reopen with three shards, more writes",
           requires="impl.reshard")
 def reshard(run: Run) -> None:

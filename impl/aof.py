@@ -228,6 +228,9 @@ class Aof:
         self.deferred = False
         self.tee: bytearray | None = None
         self.closed = False
+        #: set when an install's directory sync failed after its rename (hardened only):
+        #: the handle still writes to the replaced file, so the log must not be used
+        self.failed: BaseException | None = None
 
     # -- open / close ---------------------------------------------------------
     @classmethod
@@ -356,7 +359,18 @@ class Aof:
         """rename tmp → aof, reopen (no create), replace the handle (§2.6 4–6, §2.7 3–5)."""
         self.fs.rename(tmp, self.path)
         if self.profile.fixes("aof_dir_fsync"):
-            self.fs.fsync_dir(dirname(self.path))
+            try:
+                self.fs.fsync_dir(dirname(self.path))
+            except Exception as err:
+                # HARDENED only (kevy syncs no directory). The rename has
+                # happened, so the handle below was never opened and this log
+                # still appends to the replaced, unlinked file: nothing written
+                # now could ever be replayed. Reopening would not make it safe
+                # either: the new name is not durable, and a power loss may
+                # bring the old log back without what was appended to the new.
+                # Mark the log failed; the store refuses writes until reopened.
+                self.failed = err
+                raise
         handle = self.fs.open_append(self.path, create=False)
         try:
             length = handle.size()

@@ -113,6 +113,14 @@ _register(
     "members deleted since the snapshot brought back",
 )
 _register(
+    "save_failure_stops_tee",
+    "F17",
+    "a save whose commit fails before the log is reset (the snapshot rename) discards the "
+    "tee it started, as a failed snapshot write does, instead of leaving it running: every "
+    "later save then waits on a rewrite that never ends (SaveTimedOut), every rewrite is "
+    "skipped and the tee grows with each write until the process exits",
+)
+_register(
     "set_ttl_one_frame",
     "F15",
     "SET with EX/PX/EXAT/PXAT/KEEPTTL (set_with_ttl) is logged as one frame SET k v PXAT "

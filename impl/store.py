@@ -35,9 +35,15 @@ Rules:
    the next open replay the whole old log over a snapshot that already
    holds it), `rewrite_saves_beside_snapshot` (I3-3: a rewrite beside a
    snapshot makes open apply the full image on top of the snapshot),
-   `aof_dir_fsync` (I3-2) and `aof_refuse_corrupt` (F14: kevy replays up to a
+   `aof_dir_fsync` (I3-2), `aof_refuse_corrupt` (F14: kevy replays up to a
    corrupt frame, then appends behind it where replay never reaches; the fix
-   makes open fail with `CorruptLogRefused` and change nothing).
+   makes open fail with `CorruptLogRefused` and change nothing) and
+   `save_failure_stops_tee` (F17: a failed snapshot rename leaves the save's
+   tee running, so no later save or rewrite of the shard can run).
+7. A commit that fails *after* one of its renames took effect (only the
+   hardened directory syncs can fail there) refuses further writes to the
+   shard (`ShardFailed`) until the store is reopened: the open log is then no
+   longer the one the next open replays, so an acknowledged write would be lost.
 """
 
 from __future__ import annotations
@@ -150,7 +156,8 @@ class PhaseError(StoreError, RuntimeError):
 
 
 class ShardFailed(StoreError):
-    """A hardened save commit failed half way; the shard refuses writes until reopened."""
+    """A hardened save or rewrite failed after its rename; the shard refuses writes
+    until reopened."""
 
 
 # --------------------------------------------------------------------------
@@ -348,8 +355,8 @@ class Store:
         if self.closed:
             raise StoreError("the store is closed")
         if shard.failed is not None:
-            raise ShardFailed(f"shard {shard.index}: a save commit failed half way "
-                              f"({shard.failed}); reopen the store") from shard.failed
+            raise ShardFailed(f"shard {shard.index}: a save or rewrite failed after its "
+                              f"rename ({shard.failed}); reopen the store") from shard.failed
 
     def _run(self, shard: _Shard, args: Argv) -> Any:
         with shard.lock:
@@ -476,13 +483,19 @@ class Store:
             # next open (finding I3-1).
             try:
                 fs.rename(phase.tmp, phase.target)
+                self._dir_fsync(fs, phase.target)  # HARDENED aof_dir_fsync only
             except Exception:
-                # kevy returns the error with the tee still active: later saves
-                # then wait on a rewrite that never ends (ShardBusy → SaveTimedOut).
                 shard.save = None
+                # kevy returns the error with the tee still active (§9.3 step 3):
+                # every later save waits on a rewrite that never ends (ShardBusy →
+                # SaveTimedOut), every rewrite skips the shard, and the tee grows
+                # with each write (F17). The live log was appended to throughout,
+                # so it is complete and the tee holds nothing it lacks: discard
+                # it, as a failed `write_save` does.
+                if self.profile.fixes("save_failure_stops_tee") and shard.aof is not None:
+                    shard.aof.abort_concurrent_rewrite()
                 raise
             shard.save = None
-            self._dir_fsync(fs, phase.target)  # HARDENED aof_dir_fsync only
             if shard.aof is None:
                 return
             aof = shard.aof
@@ -533,17 +546,29 @@ class Store:
             with contextlib.suppress(OSError):
                 fs.unlink(reset)
             raise
-        self._dir_fsync(fs, phase.target)
         try:
+            # The directory sync belongs inside: once the rename has happened,
+            # a failure of either step leaves the same state to refuse (below).
+            self._dir_fsync(fs, phase.target)
             aof._install(reset, 0)
         except Exception as err:
             # The snapshot is committed and `.reset` holds the log that goes
             # with it; appending to the old log now would put writes where the
             # next open's roll-forward discards them. Refuse writes instead.
-            shard.failed = err
-            aof.close()
-            shard.aof = None
+            self._fail_shard(shard, err)
             raise
+
+    def _fail_shard(self, shard: _Shard, err: BaseException) -> None:
+        """Refuse writes to `shard` until the store is reopened (`ShardFailed`).
+
+        For a commit that failed after its rename: the directory then holds a
+        consistent state (recovered by the next open), but the open log is not
+        where appends would be replayed from.
+        """
+        shard.failed = err
+        if shard.aof is not None:
+            shard.aof.close()
+            shard.aof = None
 
     def _dir_fsync(self, fs: FileSystem, path: str) -> None:
         if self.profile.fixes("aof_dir_fsync"):
@@ -651,10 +676,15 @@ class Store:
                 self.commit_save(i)
                 aof = shard.aof
                 return RewriteResult(phase.keys, aof.size_bytes if aof is not None else 0)
+            aof = shard.aof
             try:
-                result = shard.aof.finish_concurrent_rewrite(phase.tmp, phase.keys)
-            except Exception:
+                result = aof.finish_concurrent_rewrite(phase.tmp, phase.keys)
+            except Exception as err:
                 self._abort_rewrite_locked(shard)
+                if aof.failed is not None:
+                    # The new log is installed but its name is not durable
+                    # (aof.py `_install`): the old handle's appends would be lost.
+                    self._fail_shard(shard, err)
                 raise
             shard.rewrite = None
             return result

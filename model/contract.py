@@ -25,7 +25,13 @@ Rules:
    prefix states are then viewed at the recovery instant, as a client would
    see them (a key whose deadline is at or before it is gone, as
    `kevy-keyspace/1` prints it). Deadlines compare within ±1000 ms (the
-   format's own tolerance); scores compare by bits.
+   format's own tolerance); scores compare by bits. A stream consumer's
+   last-seen time is carried by no log (Redis's AOF and the SPEC §4.3 rewrite
+   included): replay stamps it with the replay clock, so it is admissible
+   from the model's value (its last stamp in that prefix) up to the recovery
+   instant, and never earlier or later. Everything else in a stream - entries,
+   IDs, groups, consumer names, PEL owners, delivery times and counts - is
+   exact.
 4. After a recovery the run may go on (`rebase`): the writes that came back
    are the new history, nothing beyond them, and the promise is unchanged
    (data recovered but never synced is still not promised).
@@ -159,11 +165,58 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-def _split(doc: Doc) -> tuple[_Norm, tuple[int | None, ...]]:
-    """(everything but the deadlines, the deadlines) - deadlines match with tolerance."""
+#: (group, consumer, last_seen_ms) of one stream consumer, in document order
+_Seen = tuple[str, str, int]
+
+
+def _without_seen(value: Any, seen: list[_Seen]) -> Any:
+    """A stream value with each consumer's last-seen time blanked; the times are
+    appended to `seen` in document order (groups and consumers sorted by name)."""
+    groups = []
+    for g in value.get("groups", []):
+        consumers = []
+        for name, at in g.get("consumers", []):
+            seen.append((g.get("name"), name, at))
+            consumers.append([name, None])
+        groups.append({**g, "consumers": consumers})
+    return {**value, "groups": groups}
+
+
+def _entry_parts(entry: dict[str, Any]) -> tuple[Any, list[_Seen]]:
+    """(the frozen value without consumer seen-times, those seen-times) of one key."""
+    seen: list[_Seen] = []
+    value = entry["value"]
+    if entry["type"] == "stream" and isinstance(value, dict):
+        value = _without_seen(value, seen)
+    return _freeze(value), seen
+
+
+def _split(doc: Doc) -> tuple[_Norm, tuple[int | None, ...], tuple[int, ...]]:
+    """(everything but the deadlines and the consumer seen-times, the deadlines, the
+    seen-times) - deadlines match with tolerance, seen-times by a bound (rule 3)."""
     keys = doc.get("keys", [])
-    body = tuple((k["key"], k["type"], _freeze(k["value"])) for k in keys)
-    return body, tuple(k.get("expire_at_ms") for k in keys)
+    body = []
+    seen: list[int] = []
+    for k in keys:
+        value, times = _entry_parts(k)
+        body.append((k["key"], k["type"], value))
+        seen.extend(at for _, _, at in times)
+    return tuple(body), tuple(k.get("expire_at_ms") for k in keys), tuple(seen)
+
+
+def _seen_admissible(model: int, recovered: int, now_ms: int | None) -> bool:
+    """Rule 3: replay may stamp a consumer later than its last stamp, never before
+    it and never after the recovery instant. An exact match always passes (a
+    store that kept the time is right even if the model ran ahead of `now_ms`);
+    without a recovery instant (`now_ms` None) only an exact match does."""
+    if recovered == model:
+        return True
+    return now_ms is not None and model <= recovered <= now_ms
+
+
+def _all_seen_admissible(model: Sequence[int], recovered: Sequence[int],
+                         now_ms: int | None) -> bool:
+    return all(_seen_admissible(m, r, now_ms) for m, r in zip(model, recovered, strict=True))
 
 
 def _deadlines_close(a: Sequence[int | None], b: Sequence[int | None]) -> bool:
@@ -175,8 +228,13 @@ def _deadlines_close(a: Sequence[int | None], b: Sequence[int | None]) -> bool:
     return True
 
 
-def keyspace_diff(expected: Doc, got: Doc, limit: int = 4) -> list[str]:
-    """Short lines saying how `got` differs from `expected` (at most `limit`, then "...")."""
+def keyspace_diff(expected: Doc, got: Doc, limit: int = 4, *,
+                  now_ms: int | None = None) -> list[str]:
+    """Short lines saying how `got` differs from `expected` (at most `limit`, then "...").
+
+    With `now_ms` (the recovery instant) consumer seen-times are judged by rule 3's
+    bound; without it they must be equal.
+    """
     exp = {k["key"]: k for k in expected.get("keys", [])}
     rec = {k["key"]: k for k in got.get("keys", [])}
     lines: list[str] = []
@@ -185,13 +243,25 @@ def keyspace_diff(expected: Doc, got: Doc, limit: int = 4) -> list[str]:
         if e is None:
             assert g is not None
             lines.append(f"unexpected key {key!r} = {_show(g)}")
-        elif g is None:
+            continue
+        if g is None:
             lines.append(f"missing key {key!r} (expected {_show(e)})")
-        elif _freeze(e["value"]) != _freeze(g["value"]) or e["type"] != g["type"]:
+            continue
+        e_value, e_seen = _entry_parts(e)
+        g_value, g_seen = _entry_parts(g)
+        if e_value != g_value or e["type"] != g["type"]:
             lines.append(f"key {key!r}: expected {_show(e)}, got {_show(g)}")
         elif not _deadlines_close([e["expire_at_ms"]], [g["expire_at_ms"]]):
             lines.append(
                 f"key {key!r}: expected deadline {e['expire_at_ms']}, got {g['expire_at_ms']}"
+            )
+        else:
+            bound = "" if now_ms is None else f" (or later, up to the recovery at {now_ms})"
+            lines.extend(
+                f"key {key!r}: group {group!r} consumer {name!r} last seen at {r}, "
+                f"expected {m}{bound}"
+                for (group, name, m), (_, _, r) in zip(e_seen, g_seen, strict=True)
+                if not _seen_admissible(m, r, now_ms)
             )
     if len(lines) > limit:
         lines = [*lines[:limit], f"... {len(lines) - limit} more"]
@@ -363,11 +433,12 @@ class History:
         if recovered is None:
             return Judgement(Verdict.RECOVERY_ERROR, prefix=None, recovered=None,
                              expected=states[hi], error=error or "recovery failed", **common)
-        body, deadlines = _split(recovered)
+        body, deadlines, seen = _split(recovered)
         matches = []
         for i, doc in enumerate(states):
-            b, d = _split(doc)
-            if b == body and _deadlines_close(d, deadlines):
+            b, d, s = _split(doc)
+            if b == body and _deadlines_close(d, deadlines) and _all_seen_admissible(
+                    s, seen, now_ms):
                 matches.append(i)
         admissible = [i for i in matches if lo <= i <= hi]
         if admissible:
@@ -383,7 +454,8 @@ class History:
             return Judgement(Verdict.NO_PREFIX, prefix=None, recovered=recovered,
                              expected=states[hi], **common)
         nearest = min(range(lo, hi + 1),
-                      key=lambda i: (len(keyspace_diff(states[i], recovered, 10**6)), -i))
+                      key=lambda i: (len(keyspace_diff(states[i], recovered, 10**6,
+                                                       now_ms=now_ms)), -i))
         return Judgement(Verdict.NO_PREFIX, prefix=None, recovered=recovered,
                          expected=states[nearest], **common)
 
@@ -441,7 +513,7 @@ class Judgement:
     def diff(self) -> list[str]:
         if self.recovered is None:
             return []
-        return keyspace_diff(self.expected, self.recovered)
+        return keyspace_diff(self.expected, self.recovered, now_ms=self.now_ms)
 
     def explain(self) -> str:
         """One readable paragraph: what happened, why it matters, where, how to replay."""

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from model.contract import ContractViolation, History, Verdict, assert_admissible, worst
+from model.contract import (
+    ContractViolation,
+    History,
+    Verdict,
+    assert_admissible,
+    keyspace_diff,
+    worst,
+)
 from model.keyspace import ModelKeyspace
 
 T = 1_700_000_000_000
@@ -196,3 +203,75 @@ def test_damage_misuse_is_refused() -> None:
         h.damage(1, LOG, 36)
     with pytest.raises(ValueError, match="keep 4 outside"):
         history("always").damage(4, LOG, 36)
+
+
+# -- stream consumers' last-seen times (rule 3) -----------------------------------
+
+LATER = T + 5_000  # the recovery instant of the stream tests
+CLAIM = (b"XCLAIM", b"x", b"g", b"c", b"0", b"1-1", b"RETRYCOUNT", b"1", b"FORCE", b"JUSTID")
+STREAM = [(b"XADD", b"x", b"1-1", b"f", b"v"), (b"XGROUP", b"CREATE", b"x", b"g", b"0"), CLAIM]
+
+
+def stream_history(*later: tuple[int, tuple[bytes, ...]]) -> History:
+    """STREAM at T, then each (time, argv) of `later`, all acknowledged under always."""
+    h = History("always")
+    for at, argv in [*((T, a) for a in STREAM), *later]:
+        h.begin(argv, at)
+        h.ack()
+    return h
+
+
+def recovered_stream(*, seen: int, delivery: int = T, count: int = 1) -> dict:
+    """STREAM's state as a recovery might print it: consumer c last seen at `seen`,
+    its PEL row for 1-1 delivered at `delivery` `count` times."""
+    doc = doc_after(*STREAM, now=LATER)
+    group = doc["keys"][0]["value"]["groups"][0]
+    assert group["consumers"] == [["c", T]] and group["pel"] == [["1-1", "c", T, 1]]
+    group["consumers"] = [["c", seen]]
+    group["pel"] = [["1-1", "c", delivery, count]]
+    return doc
+
+
+def judge_later(h: History, doc: dict):
+    return h.judge(doc, now_ms=LATER, crash="end", model="process-crash")
+
+
+def test_a_consumer_seen_later_than_its_last_stamp_up_to_the_recovery_is_admissible() -> None:
+    """No log carries a consumer's seen-time: replay stamps it with the replay clock."""
+    h = stream_history()
+    for seen in (T, T + 1, LATER - 1, LATER):
+        j = judge_later(h, recovered_stream(seen=seen))
+        assert j.verdict is Verdict.OK and j.prefix == 3, seen
+
+
+def test_a_consumer_seen_before_its_stamp_or_after_the_recovery_is_a_violation() -> None:
+    h = stream_history()
+    for seen in (T - 1, LATER + 1):
+        j = judge_later(h, recovered_stream(seen=seen))
+        assert j.verdict is Verdict.NO_PREFIX, seen
+        assert j.diff == [f"key 'x': group 'g' consumer 'c' last seen at {seen}, expected {T} "
+                          f"(or later, up to the recovery at {LATER})"], j.diff
+    # The bound is the prefix's own: once op 4 (at T+3000) stamped c again, a state
+    # holding op 4's effect cannot show c seen before T+3000, though op 3's could.
+    h = stream_history((T + 3_000, (b"XCLAIM", b"x", b"g", b"c", b"0", b"1-1",
+                                    b"TIME", b"%d" % T, b"RETRYCOUNT", b"2", b"FORCE",
+                                    b"JUSTID")))
+    assert judge_later(h, recovered_stream(seen=T + 3_000, count=2)).ok
+    assert judge_later(h, recovered_stream(seen=T + 2_999, count=2)).verdict \
+        is Verdict.NO_PREFIX
+    # Without a recovery instant (a bare diff) only the exact time matches.
+    assert keyspace_diff(doc_after(*STREAM), recovered_stream(seen=T + 1)) != []
+
+
+def test_everything_else_in_a_stream_stays_exact() -> None:
+    h = stream_history()
+    seen = LATER  # admissible on its own (above)
+    for doc in (recovered_stream(seen=seen, delivery=T + 1),
+                recovered_stream(seen=seen, delivery=LATER),
+                recovered_stream(seen=seen, count=2)):
+        j = judge_later(h, doc)
+        assert j.verdict is Verdict.NO_PREFIX
+        assert j.diff and j.diff[0].startswith("key 'x': expected stream"), j.diff
+    renamed = recovered_stream(seen=T)
+    renamed["keys"][0]["value"]["groups"][0]["consumers"] = [["d", T]]
+    assert judge_later(h, renamed).verdict is Verdict.NO_PREFIX

@@ -14,6 +14,16 @@ Why: the explorer walks fixed scenarios exhaustively; the machines find the
 histories nobody wrote down. A failure prints a runnable session
 (`state.set(key=b'a', value=b'1')`, `state.crash(verb='save', k=3, ...)`).
 
+The save and rewrite machines also have a `fault` rule: run a save or a
+rewrite whose n-th fallible file-system call (a persistence point or a write)
+fails with EIO, ENOSPC or a short write (CrashFS's `FaultPlan`), then hold the
+store to "an operation that reported failure promised nothing, one that
+reported success kept its promise": the next save and the next rewrite must
+succeed (after the reopen a `ShardFailed` asks for, if it asked), and a reopen
+must bring back every acknowledged write exactly once. A save never waits in
+these machines (no rewrite is in flight when one starts), so the injected
+sleeper fails at once instead of sleeping 2000 × 5 ms (F17's symptom).
+
 Rules: run against `hardened` (every fix on) expecting no violation; kevy
 1.17's known findings live in the corpus (tests/corpus). Machines whose
 protocol has a kevy-1.17 finding are checked through the corpus instead.
@@ -21,6 +31,7 @@ protocol has a kevy-1.17 finding are checked through the corpus instead.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import settings
@@ -29,8 +40,9 @@ from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from harness.scenarios import DATA_DIR, Run, Scenario, recover
 from impl.profile import HARDENED
+from impl.store import ShardFailed
 from model.contract import assert_admissible
-from model.crashfs import CrashFS, SimulatedCrash
+from model.crashfs import CrashFS, Fault, FaultPlan, SimulatedCrash
 
 #: the profile under test (tests break it on purpose by setting KEVY_1_17 here)
 PROFILE = HARDENED
@@ -49,18 +61,59 @@ def _arm(fs: CrashFS, k: int, when: str) -> None:
     fs._when = when  # type: ignore[assignment]
 
 
+fault_calls = st.integers(1, 16)
+fault_kinds = st.sampled_from(["eio", "enospc", "short"])
+
+
+@dataclass
+class _NthCallFails(FaultPlan):
+    """A FaultPlan that fails the n-th fallible call it is asked about, whatever it is.
+
+    `fail_next` names an op and a path, but a hardened save syncs the same
+    directory four times; counting calls reaches each step of a protocol.
+    A short write keeps one byte (write_all must finish the rest); an op
+    that cannot be short fails with EIO instead.
+    """
+
+    n: int = 1
+    kind: str = "eio"
+    calls: int = 0
+
+    def _take(self, op: str, path: str) -> Fault | None:
+        self.calls += 1
+        if self.calls != self.n:
+            return None
+        kind = "eio" if self.kind == "short" and op != "write" else self.kind
+        return Fault(op, path, kind, nbytes=1)  # type: ignore[arg-type]
+
+
+def _no_nap(seconds: float) -> None:
+    raise AssertionError(f"a save waited {seconds} s for a rewrite, but none is in flight "
+                         "(a failed save or rewrite left its tee running?)")
+
+
+class _Run(Run):
+    """`Run` whose store never sleeps: its save retry calls `_no_nap`."""
+
+    def open(self, shards: int | None = None) -> None:
+        super().open(shards)
+        self._store().sleeper = _no_nap
+
+
 class CrashMachine(RuleBasedStateMachine):
     """Shared verbs; subclasses choose the policy and which verbs may crash."""
 
     policy = "always"
     verbs: tuple[str, ...] = ("set",)
+    #: verbs the `fault` rule runs with a failing file-system call (none: no such rule)
+    fault_verbs: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         super().__init__()
         self.scenario = Scenario("machine", "a stateful machine", self.policy,  # type: ignore[arg-type]
                                  lambda run: None)
         self.fs = CrashFS()
-        self.run = Run(self.scenario, PROFILE, self.fs)
+        self.run = _Run(self.scenario, PROFILE, self.fs)
         self.run.open()
         self.saving: int | None = None
         self.save_written = False
@@ -138,9 +191,59 @@ class CrashMachine(RuleBasedStateMachine):
         history.rebase(j.prefix)
         self.fs = image.to_fs()
         clock = self.run.clock
-        self.run = Run(self.scenario, PROFILE, self.fs, clock)
+        self.run = _Run(self.scenario, PROFILE, self.fs, clock)
         self.run.history = history
         self.run.open()
+
+    @precondition(lambda self: bool(self.fault_verbs) and self.saving is None
+                  and not self.rewriting)
+    @rule(data=st.data(), n=fault_calls, kind=fault_kinds, key=keys, value=values)
+    def fault(self, data: Any, n: int, kind: str, key: bytes, value: bytes) -> None:
+        """Run a save or rewrite whose n-th fallible call fails, write, and check what
+        the disk holds now; then a save and a rewrite must succeed (no reopen
+        unless the store asked for one) and a reopen gives back what was acked."""
+        verb = data.draw(st.sampled_from(self.fault_verbs), label="verb")
+        plan = _NthCallFails(n=n, kind=kind)
+        self.fs.faults = plan
+        try:
+            self._do(verb)
+        except OSError:
+            pass  # reported failure: the verb recorded no promise (Run's rule 2)
+        finally:
+            self.fs.faults = FaultPlan()
+        what = f"{verb} with {'; '.join(plan.fired) or 'no fault fired'}"
+        # A write after the failure must land where the next open reads it (or be
+        # refused): judged on a copy of the disk as it is, before a later save
+        # could paper over a write that went to the wrong file.
+        refused = False
+        try:
+            self._do("set", key, value)
+        except ShardFailed:
+            refused = True  # nothing applied; the in-flight op is settled below
+        j = self._judge_disk(f"no crash: {what}, then SET {key!r}, then an open of the disk")
+        assert j.prefix is not None
+        self.run.history.rebase(j.prefix)
+        if refused:
+            self._do("reopen")  # the documented way out of a half-failed commit
+        self._do("save")  # `_no_nap`: it must not wait on a tee the failure left behind
+        self._do("rpush", value=value)
+        self._do("rewrite")
+        self._do("incr")
+        self._do("reopen")
+        store = self.run.store
+        assert store is not None
+        now = self.run.clock.now_ms()
+        assert_admissible(self.run.history, store.snapshot(), now_ms=now,
+                          crash=f"no crash: {what}, then writes, a save, a rewrite and a "
+                          "reopen", model="process-crash")
+
+    def _judge_disk(self, label: str) -> Any:
+        """Open a copy of the disk as it is now (appendfsync always: nothing buffered)."""
+        now = self.run.clock.now_ms()
+        rec = recover(self.scenario, PROFILE, self.run.config, self.fs.snapshot_files(),
+                      {DATA_DIR}, now)
+        return assert_admissible(self.run.history, rec.doc, error=rec.error, now_ms=now,
+                                 crash=label, model="process-crash")
 
     def teardown(self) -> None:
         # A step that crashed the file system and then ran out of Hypothesis data
@@ -166,6 +269,7 @@ class SaveMachine(CrashMachine):
     """Snapshot save with log reset, phases interleaved with writes."""
 
     verbs = ("set", "save")
+    fault_verbs = ("save",)
 
     @precondition(lambda self: self.saving is None and not self.rewriting)
     @rule()
@@ -190,6 +294,7 @@ class RewriteMachine(CrashMachine):
     """Concurrent rewrite with writes between its phases."""
 
     verbs = ("set", "rpush", "rewrite")
+    fault_verbs = ("rewrite",)
 
     @precondition(lambda self: self.rewriting == 0 and self.saving is None)
     @rule()
@@ -214,6 +319,7 @@ class LifecycleMachine(SaveMachine, RewriteMachine):
     """Writes, saves, rewrites, close and reopen, crashes anywhere."""
 
     verbs = ("set", "rpush", "incr", "save", "rewrite", "reopen", "fsync_aof")
+    fault_verbs = ("save", "rewrite")
 
     @precondition(lambda self: self.saving is None and not self.rewriting)
     @rule()

@@ -9,6 +9,7 @@ are compared with SPEC §2.8 through `RecordingFS`. No test sleeps: time is a
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -23,16 +24,18 @@ from impl.clock import ManualClock
 from impl.errors import CorruptLogRefused, KevyVerifyError
 from impl.fs import OsFileSystem
 from impl.keyspace_json import describe_difference, same_keyspace
-from impl.profile import HARDENED, KEVY_1_17, Profile
+from impl.profile import HARDENED, KEVY_1_17, Profile, get_profile
 from impl.resp import MAGIC, encode_frame, scan_aof
 from impl.store import (
     SAVE_RETRIES,
     SaveTimedOut,
     ShardBusy,
+    ShardFailed,
     Store,
     StoreConfig,
     reset_path,
 )
+from model.crashfs import CrashFS
 from tests.recording_fs import RecordingFS
 
 GOLDEN = Path(__file__).parent / "golden" / "dirs"
@@ -639,3 +642,171 @@ def test_verbatim_xclaim_takes_the_reopen_time_and_kevy_drops_the_stream(tmp_pat
         ["1-1", "c", NOW + 5_000, 1]]
     # kevy 1.17 skips every stream verb at replay (SPEC §5): no stream to get wrong.
     assert _pel_after_reopening_later(tmp_path / "b", clock, KEVY_1_17) is None
+
+
+# -- a save or rewrite whose commit fails (switch save_failure_stops_tee, F17) -------------
+#
+# Faults are injected through CrashFS's FaultPlan (an injected failure changes
+# nothing on disk); the store's save retry sleeps through the injected sleeper,
+# so a SaveTimedOut costs no wall time. Each history is an RPUSH and an INCRBY
+# per step, so a lost write and a doubled one both show in the reopened keyspace.
+
+DATA = "/data"
+
+
+def crash_store(fs: CrashFS, clock, profile: Profile, naps: list[float] | None = None) -> Store:
+    sleeper = naps.append if naps is not None else _no_nap
+    return Store.open(cfg(DATA), fs=fs, clock=clock, profile=profile, sleeper=sleeper)
+
+
+def _no_nap(seconds: float) -> None:
+    raise AssertionError(f"the save waited {seconds} s on a rewrite nobody is running")
+
+
+def step(store: Store, tag: str) -> None:
+    store.rpush(b"l", tag.encode())
+    store.incr_by(b"n", 1)
+
+
+def crash_reopened(fs: CrashFS, clock, profile: Profile) -> dict[str, object]:
+    store = crash_store(fs, clock, profile)
+    try:
+        return values(store)
+    finally:
+        store.close()
+
+
+def expected(*tags: str) -> dict[str, object]:
+    return {"l": list(tags), "n": str(len(tags))}
+
+
+def fail_snapshot_rename(fs: CrashFS, store: Store) -> None:
+    fs.fail_next("rename", f"{DATA}/{TMP}", "eio")
+    with pytest.raises(OSError) as info:
+        store.save()
+    assert info.value.errno == errno.EIO and fs.faults.fired == [f"rename {TMP} → {D}: EIO"]
+
+
+@pytest.mark.parametrize("profile", ["kevy-1.17", "hardened-save_commit_roll_forward,"
+                                     "save_failure_stops_tee"])
+def test_kevy_failed_snapshot_rename_leaves_the_tee_running_and_no_save_ever_succeeds(
+        clock, profile):
+    """F17: §9.3 step 3, "If the rename itself fails the error is returned with the
+    tee still active." Nothing ends that tee: every later save waits 2000 × 5 ms
+    and fails, every rewrite skips the shard, the tee grows with every write."""
+    fs, naps = CrashFS(), []
+    store = crash_store(fs, clock, get_profile(profile), naps)
+    step(store, "t0")
+    fail_snapshot_rename(fs, store)
+    aof = store.aof(0)
+    assert aof is not None and aof.is_rewriting
+    step(store, "t1")
+    with pytest.raises(SaveTimedOut):
+        store.save()
+    assert len(naps) == SAVE_RETRIES
+    assert store.rewrite_aof() is None  # skipped: "a rewrite is in flight"
+    assert aof.tee == encode_frame([b"RPUSH", b"l", b"t1"]) + encode_frame(
+        [b"INCRBY", b"n", b"1"])
+    step(store, "t2")
+    store.close()
+    # No write is lost or doubled: the live log was appended to throughout.
+    assert crash_reopened(fs, clock, KEVY_1_17) == expected("t0", "t1", "t2")
+    assert not fs.exists(f"{DATA}/{D}") and fs.exists(f"{DATA}/{TMP}")
+
+
+@pytest.mark.parametrize("profile", ["kevy-1.17+save_failure_stops_tee", "hardened",
+                                     "hardened-save_commit_roll_forward"])
+def test_after_a_failed_snapshot_rename_the_next_rewrite_and_save_succeed(clock, profile):
+    """The fix: the failed commit discards its tee (the live log is complete), so
+    the next rewrite runs, the next save commits, and the reopened store holds
+    every acknowledged write exactly once. (`hardened`'s own commit takes the tee
+    before the rename, so it never had F17.)"""
+    prof = get_profile(profile)
+    fs = CrashFS()
+    store = crash_store(fs, clock, prof)
+    step(store, "t0")
+    fail_snapshot_rename(fs, store)
+    aof = store.aof(0)
+    assert aof is not None and not aof.is_rewriting
+    step(store, "t1")
+    # The rewrite first: kevy 1.17's rewrite beside a snapshot is F9, not this.
+    result = store.rewrite_aof()
+    assert result is not None and result.keys == 2
+    step(store, "t2")
+    assert store.save() is True  # `_no_nap`: it never waited
+    assert fs.exists(f"{DATA}/{D}")
+    step(store, "t3")
+    store.close()
+    assert crash_reopened(fs, clock, prof) == expected("t0", "t1", "t2", "t3")
+
+
+class FailDirSyncAfterRename(CrashFS):
+    """CrashFS whose first directory sync after a rename onto `onto` fails with EIO.
+
+    A FaultPlan entry matches an op and a path, and a hardened commit syncs the
+    same directory several times; this arms the fault at the right moment.
+    """
+
+    def __init__(self, onto: str) -> None:
+        super().__init__()
+        self.onto: str | None = onto
+
+    def rename(self, src: str, dst: str) -> None:
+        super().rename(src, dst)
+        if self.onto is not None and dst.endswith("/" + self.onto):
+            self.onto = None
+            self.fail_next("fsync_dir", DATA, "eio")
+
+
+@pytest.mark.parametrize(("verb", "onto"), [("save", D), ("save", A), ("rewrite", A)])
+def test_hardened_directory_sync_failure_after_a_commit_rename_refuses_writes_until_reopen(
+        clock, verb, onto):
+    """Ours (hardened only: kevy syncs no directory). The rename has happened when
+    its directory sync fails, so the open log is no longer the one a reopen
+    replays: after the snapshot rename the next open rolls `.reset` forward, and
+    after a log rename the old handle appends to an unlinked file. Before the fix
+    both kinds of write were acknowledged and then lost at the reopen. Now the
+    shard refuses them until the store is reopened, and the reopened store holds
+    every acknowledged write once and saves and rewrites again."""
+    fs = FailDirSyncAfterRename(onto)
+    store = crash_store(fs, clock, HARDENED)
+    step(store, "t0")
+    with pytest.raises(OSError) as info:
+        store.save() if verb == "save" else store.rewrite_aof()
+    assert info.value.errno == errno.EIO and fs.faults.fired == ["fsync_dir /data: EIO"]
+    for refused in (lambda: step(store, "t1"), store.save, store.rewrite_aof):
+        with pytest.raises(ShardFailed, match="reopen the store"):
+            refused()
+    store.close()
+    assert crash_reopened(fs, clock, HARDENED) == expected("t0")
+    store = crash_store(fs, clock, HARDENED)
+    step(store, "t1")
+    assert store.save() is True
+    step(store, "t2")
+    assert store.rewrite_aof() is not None
+    step(store, "t3")
+    store.close()
+    assert crash_reopened(fs, clock, HARDENED) == expected("t0", "t1", "t2", "t3")
+
+
+@pytest.mark.parametrize(("profile", "fails", "back"), [
+    ("kevy-1.17", RW, ["t0", "t0", "t1"]),  # F5 without a crash
+    ("hardened", A + ".reset", ["t0", "t1"]),
+])
+def test_a_failed_log_reset_after_the_snapshot_rename(clock, profile, fails, back):
+    """kevy 1.17 renames the snapshot, then fails to build the log base (§9.3: "If
+    the AOF steps fail: abort tee, delete <aof>.rewrite, fail"): the new snapshot
+    now sits beside the old, complete log, and the next open replays every
+    pre-save write a second time - F5's state, reached by ENOSPC, no crash.
+    `save_commit_roll_forward` builds `.reset` before the rename instead."""
+    prof = get_profile(profile)
+    fs = CrashFS()
+    store = crash_store(fs, clock, prof)
+    step(store, "t0")
+    fs.fail_next("create", f"{DATA}/{fails}", "enospc")
+    with pytest.raises(OSError) as info:
+        store.save()
+    assert info.value.errno == errno.ENOSPC
+    step(store, "t1")
+    store.close()
+    assert crash_reopened(fs, clock, prof) == {"l": back, "n": str(len(back))}

@@ -141,13 +141,20 @@ MUTANTS: tuple[Mutant, ...] = (
         old=_lines(
             "            try:",
             "                fs.rename(phase.tmp, phase.target)",
+            "                self._dir_fsync(fs, phase.target)  # HARDENED aof_dir_fsync only",
             "            except Exception:",
-            "                # kevy returns the error with the tee still active: later saves",
-            "                # then wait on a rewrite that never ends (ShardBusy → SaveTimedOut).",
             "                shard.save = None",
+            "                # kevy returns the error with the tee still active (§9.3 step 3):",
+            "                # every later save waits on a rewrite that never ends (ShardBusy →",
+            "                # SaveTimedOut), every rewrite skips the shard, and the tee grows",
+            "                # with each write (F17). The live log was appended to throughout,",
+            "                # so it is complete and the tee holds nothing it lacks: discard",
+            "                # it, as a failed `write_save` does.",
+            "                if self.profile.fixes(\"save_failure_stops_tee\")"
+            " and shard.aof is not None:",
+            "                    shard.aof.abort_concurrent_rewrite()",
             "                raise",
             "            shard.save = None",
-            "            self._dir_fsync(fs, phase.target)  # HARDENED aof_dir_fsync only",
             "            if shard.aof is None:",
             "                return",
             "            aof = shard.aof",
@@ -450,6 +457,32 @@ MUTANTS: tuple[Mutant, ...] = (
         tests=("tests/test_reshard.py",),
     ),
     # ------------------------------------------- the hardened fixes themselves
+    Mutant(
+        id="failed-save-keeps-tee",
+        description="save_failure_stops_tee is ignored: after a failed snapshot rename the "
+        "tee runs forever and no save or rewrite succeeds again (F17)",
+        file="impl/store.py",
+        old=_lines(
+            "                if self.profile.fixes(\"save_failure_stops_tee\")"
+            " and shard.aof is not None:",
+            "                    shard.aof.abort_concurrent_rewrite()",
+        ),
+        new="",
+        tests=("tests/test_store.py",),
+    ),
+    Mutant(
+        id="install-dir-sync-failure-keeps-writing",
+        description="a failed directory sync after a log install does not fail the shard: "
+        "writes go on into the replaced, unlinked log",
+        file="impl/aof.py",
+        old=_lines(
+            "                self.failed = err",
+        ),
+        new=_lines(
+            "                pass",
+        ),
+        tests=("tests/test_store.py", "tests/test_crash_machines.py"),
+    ),
     Mutant(
         id="refuse-corrupt-never-refuses",
         description="aof_refuse_corrupt's check looks at the wrong field, so open appends "
