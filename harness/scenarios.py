@@ -317,6 +317,11 @@ class Recovery:
     probe_error: str | None = None
 
 
+def _discard(line: str) -> None:
+    """Sink for kevy's recovery log lines: the explorer opens thousands of images,
+    and what it judges is the recovered state, not what kevy printed."""
+
+
 def recover(sc: Scenario, profile: Profile, config: StoreConfig, files: Mapping[str, bytes],
             dirs: frozenset[str] | set[str], now_ms: int) -> Recovery:
     """`Store.open` on a fresh CrashFS holding `files` at `now_ms`; the document.
@@ -327,7 +332,7 @@ def recover(sc: Scenario, profile: Profile, config: StoreConfig, files: Mapping[
     fs = CrashFS.from_files(files, dirs=dirs)
     clock = ManualClock(now_ms)
     try:
-        store = Store.open(config, fs=fs, clock=clock, profile=profile)
+        store = Store.open(config, fs=fs, clock=clock, profile=profile, log=_discard)
         doc = store.snapshot()
     except Exception as e:  # a refusal to open is a verdict, not a harness error
         return Recovery(None, f"{type(e).__name__}: {e}")
@@ -339,7 +344,7 @@ def recover(sc: Scenario, profile: Profile, config: StoreConfig, files: Mapping[
         store.execute(list(PROBE))
         store.fsync_aof()
         store.close()
-        again = Store.open(config, fs=fs, clock=clock, profile=profile)
+        again = Store.open(config, fs=fs, clock=clock, profile=profile, log=_discard)
         probed = again.snapshot()
         again.close()
     except Exception as e:

@@ -266,8 +266,14 @@ class Store:
     # -- open (§9.1) -----------------------------------------------------------
     @classmethod
     def open(cls, config: StoreConfig, *, fs: FileSystem | None, clock: Clock,
-             profile: Profile = KEVY_1_17, sleeper: Sleeper | None = None) -> Store:
-        """SPEC §9.1: recover the data directory, open the logs, start the reaper."""
+             profile: Profile = KEVY_1_17, sleeper: Sleeper | None = None,
+             log: Callable[[str], None] | None = None) -> Store:
+        """SPEC §9.1: recover the data directory, open the logs, start the reaper.
+
+        `log` receives the lines kevy prints while recovering (an interrupted
+        re-shard being completed); default stderr, as kevy. The crash explorer
+        opens thousands of images and passes a sink.
+        """
         n = max(1, config.shards)
         keyspaces = [Keyspace(clock) for _ in range(n)]
         directory = config.data_dir
@@ -277,7 +283,7 @@ class Store:
         else:
             if fs is None:
                 raise UsageError("a data_dir needs a FileSystem (fs=OsFileSystem() for the disk)")
-            shards = _recover(fs, directory, n, config, keyspaces, clock, profile, reports)
+            shards = _recover(fs, directory, n, config, keyspaces, clock, profile, reports, log)
         store = cls(config, fs=fs, clock=clock, profile=profile,
                     sleeper=sleeper or _real_sleep, shards=shards, recovery_reports=reports)
         try:
@@ -882,11 +888,11 @@ def _write_meta(fs: FileSystem, directory: str, layout: Layout) -> None:
 
 
 def _recover_journal(fs: FileSystem, directory: str, names: FileNames,
-                     profile: Profile) -> None:
+                     profile: Profile, log: Callable[[str], None] | None) -> None:
     """§9.1 step 4 through the re-shard seam (`impl.reshard.recover_journal`)."""
     from impl import reshard  # the seam: imported where used, as the other re-shard call
 
-    reshard.recover_journal(fs, directory, names, profile=profile)
+    reshard.recover_journal(fs, directory, names, profile=profile, log=log)
 
 
 def _roll_forward(fs: FileSystem, shard: _Shard) -> None:
@@ -920,10 +926,11 @@ def _refuse_corrupt(report: replay.ReplayReport) -> None:
 
 def _recover(fs: FileSystem, directory: str, n: int, config: StoreConfig,
              keyspaces: list[Keyspace], clock: Clock, profile: Profile,
-             reports: list[replay.ReplayReport]) -> list[_Shard]:
+             reports: list[replay.ReplayReport],
+             log: Callable[[str], None] | None = None) -> list[_Shard]:
     names = config.names
     fs.makedirs(directory)
-    _recover_journal(fs, directory, names, profile)
+    _recover_journal(fs, directory, names, profile, log)
     prev = _read_meta(fs, directory)
     same = (prev is not None and prev.n == n and prev.routing is Routing.KEVYHASH) or (
         prev is None and n == 1 and infer_files_n(fs, directory) <= 1

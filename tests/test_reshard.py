@@ -973,3 +973,28 @@ def test_golden_single_shard_dir_resharded_to_3_then_2(tmp_path: Path) -> None:
     assert after[f"aof-0.aof.premigration.{s1}"] == originals["aof-0.aof"]
     assert not any(name.endswith((".reshard", ".tmp")) or name == JOURNAL for name in after)
     assert reshard_tmp_of("x") == "x.reshard.tmp" and reshard_of("x") == "x.reshard"
+
+
+def test_store_open_sends_the_recovery_line_to_its_log(
+    new_dir: FsFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # kevy prints one line when it completes an interrupted re-shard; Store.open
+    # routes it to `log` (the explorer's sink) and writes nothing to stderr then.
+    fs, d = new_dir("logged")
+    build_source(fs, d, 1)
+    probe = CrashingFS(fs)
+    reshard_open(probe, d, src_n=1, n=3, names=STANDARD_NAMES,
+                 shards=[ks(), ks(), ks()], now_ms=NOW, profile=KEVY_1_17)
+    fs2, d2 = new_dir("crashed")
+    build_source(fs2, d2, 1)
+    with pytest.raises(_Crash):
+        reshard_open(CrashingFS(fs2, probe.ops.index(f"write {JOURNAL}") + 2), d2, src_n=1,
+                     n=3, names=STANDARD_NAMES, shards=[ks(), ks(), ks()], now_ms=NOW,
+                     profile=KEVY_1_17)
+    assert parse_journal(fs2.read_bytes(join(d2, JOURNAL))) is not None
+    lines: list[str] = []
+    store = Store.open(StoreConfig(data_dir=d2, shards=3, reaper="manual"), fs=fs2,
+                       clock=ManualClock(NOW), log=lines.append)
+    store.close()
+    assert len(lines) == 1 and "completing interrupted re-shard" in lines[0]
+    assert "completing" not in capsys.readouterr().err
