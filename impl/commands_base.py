@@ -19,7 +19,9 @@ Rules:
    `ErrorReply`, `apply` into an IGNORED outcome (SPEC §5: errors discarded).
 2. Error texts are Redis 7's, verbatim.
 3. Integers are parsed with `Ctx.sint`/`Ctx.uint`: kevy's SINT/UINT grammars
-   (SPEC §0) unless `redis_strict_numbers` selects Redis's `string2ll`.
+   (SPEC §0) unless `redis_strict_numbers` selects Redis's `string2ll`; the
+   same switch selects Redis's order of checks where kevy's differs
+   (`Ctx.redis_order`).
 """
 
 from __future__ import annotations
@@ -113,6 +115,7 @@ class Ctx:
         "profile",
         "redis_dialect",
         "redis_expire",
+        "redis_order",
         "reject_nan",
         "replay",
         "set_ttl_one_frame",
@@ -141,6 +144,11 @@ class Ctx:
         self.uint: Callable[[bytes], int | None] = (
             _strict_uint if self.strict_numbers else parse_uint
         )
+        # Which of two bad arguments a client hears about is part of the
+        # grammar a client sees: the switch that makes argument parsing follow
+        # Redis also makes LSET and INCRBYFLOAT check in Redis's order (key and
+        # type before the index / increment). kevy 1.17 parses the argument first.
+        self.redis_order = self.strict_numbers
         self.wrap_decrby = not on("redis_decrby_overflow")
         self.count_errors = on("redis_negative_count_errors")
         # SPEC §5: on kevy's replay a count that is not SINT means 1.

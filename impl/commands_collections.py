@@ -18,7 +18,9 @@ Rules:
 3. SPOP removes the first members in the set's insertion order (SPEC §5);
    Redis picks at random, which a deterministic reference cannot copy.
 4. Zset order is (IEEE total order of score, member) (SPEC §6.7); with
-   `redis_zero_score_equality` -0.0 and 0.0 compare equal as in Redis.
+   `redis_zero_score_equality` -0.0 and 0.0 compare equal as in Redis, where
+   ZADD/ZINCRBY rewrite a stored score only if the new one differs by ==
+   (INCR still answers the sum it computed).
    NaN and ±inf scores are accepted unless `redis_reject_nan_scores`.
 5. Replies render scores with DISPLAYF (SPEC §0).
 """
@@ -207,12 +209,22 @@ replay_rpop = cmd_rpop
 
 
 def cmd_lset(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
-    i = c.sint(a[2])
-    if i is None:
-        raise CommandError(ERR_NOT_INT)
-    e = ks.get_typed(a[1], list)
-    if e is None:
-        raise CommandError(ERR_NO_KEY)
+    if c.redis_order:
+        # Redis 7.2 (t_list.c lsetCommand): "no such key" and WRONGTYPE come
+        # before the index is parsed; kevy parses the index first.
+        e = ks.get_typed(a[1], list)
+        if e is None:
+            raise CommandError(ERR_NO_KEY)
+        i = c.sint(a[2])
+        if i is None:
+            raise CommandError(ERR_NOT_INT)
+    else:
+        i = c.sint(a[2])
+        if i is None:
+            raise CommandError(ERR_NOT_INT)
+        e = ks.get_typed(a[1], list)
+        if e is None:
+            raise CommandError(ERR_NO_KEY)
     lst = e.value
     if i < 0:
         i += len(lst)
@@ -413,6 +425,9 @@ def cmd_zadd(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     key = _score_key(c)
     added = changed = 0
     applied: list[tuple[float, bytes]] = []
+    #: INCR's reply: the sum, even where an equal stored score is kept
+    #: (Redis answers zsetAdd's newscore: -0.0 + 0 answers 0 and keeps -0.0)
+    incr_result: float | None = None
     for s, m in pairs:
         cur = scores.get(m)
         if cur is None:
@@ -432,10 +447,12 @@ def cmd_zadd(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
                 continue
             if _same_score(c, new, cur):
                 applied.append((cur, m))
+                incr_result = new
                 continue
             changed += 1
         scores[m] = new
         applied.append((new, m))
+        incr_result = new
     if e is None and scores:
         ks.raw()[a[1]] = Entry(ZSet(scores))
     if c.log is not None and incr:
@@ -453,7 +470,7 @@ def cmd_zadd(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
                 frame += (displayf(s).encode(), m)
             c.log.append(frame)
     if incr:
-        return displayf(applied[0][0]).encode() if applied else None
+        return None if incr_result is None else displayf(incr_result).encode()
     return added + changed if b"CH" in flags else added
 
 
@@ -469,7 +486,10 @@ def cmd_zincrby(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
         new = cur + d
     if new != new and c.reject_nan:
         raise CommandError(ERR_NAN_SCORE)
-    scores[a[3]] = new
+    # Redis (zsetAdd) rewrites a score only if it changed by ==, so -0.0 + 0
+    # keeps -0.0 stored while the reply says 0; kevy compares bits.
+    if cur is None or not _same_score(c, new, cur):
+        scores[a[3]] = new
     if e is None:
         ks.raw()[a[1]] = Entry(ZSet(scores))
     if c.log is not None:

@@ -15,7 +15,10 @@ Rules:
    `redis_decrby_overflow`.
 3. INCRBYFLOAT (SPEC §6.3): stored value trimmed of Unicode whitespace (kevy's
    `str::trim`) unless `redis_strict_numbers`, parsed as FLOAT, finite; the
-   result must be finite; stored integral-below-1e17 as an integer.
+   result must be finite; stored integral-below-1e17 as an integer. kevy
+   parses the increment first; `redis_strict_numbers` checks the key, the
+   stored value, then the increment, reads both as Redis's string2ld does (a
+   NaN increment is not a float; a stored `inf` is, so only the sum fails).
 4. EXPIRE family (SPEC §6.2): kevy takes UINT times, saturates ×1000, sets
    `deadline = now` for EXPIRE 0 and deletes at once only for an absolute
    deadline ≤ now; `redis_expire_semantics` gives Redis 7's signed times,
@@ -265,23 +268,43 @@ def cmd_decrby(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     return _incrby(ks, a[1], -n, c)
 
 
-def cmd_incrbyfloat(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
-    delta = parse_float(a[2])
-    if delta is None:
+def _incrbyfloat_delta(raw: bytes, c: Ctx) -> float:
+    delta = parse_float(raw)
+    # Redis's string2ld rejects NaN as not a float; kevy's FLOAT takes it and
+    # fails later on the non-finite sum (SPEC §6.3).
+    if delta is None or (c.strict_numbers and delta != delta):
         raise CommandError(ERR_FLOAT)
-    e = ks.get_typed(a[1], bytes)
-    cur = 0.0
-    if e is not None:
-        try:
-            text = e.value.decode("utf-8")
-        except UnicodeDecodeError:
-            raise CommandError(ERR_FLOAT) from None
-        if not c.strict_numbers:
-            text = text.strip(_RUST_WHITESPACE)
-        parsed = parse_float(text.encode("utf-8"))
-        if parsed is None or not math.isfinite(parsed):
-            raise CommandError(ERR_FLOAT)
-        cur = parsed
+    return delta
+
+
+def _incrbyfloat_current(e: Entry | None, c: Ctx) -> float:
+    if e is None:
+        return 0.0
+    try:
+        text = e.value.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CommandError(ERR_FLOAT) from None
+    if not c.strict_numbers:
+        text = text.strip(_RUST_WHITESPACE)
+    parsed = parse_float(text.encode("utf-8"))
+    # kevy wants a finite stored value (SPEC §6.3); Redis's string2ld takes
+    # "inf" and only the sum fails ("increment would produce NaN or Infinity").
+    if parsed is None or parsed != parsed or (not c.strict_numbers and math.isinf(parsed)):
+        raise CommandError(ERR_FLOAT)
+    return parsed
+
+
+def cmd_incrbyfloat(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
+    if c.redis_order:
+        # Redis 7.2 (t_string.c incrbyfloatCommand): the key's type, the stored
+        # value, then the increment.
+        e = ks.get_typed(a[1], bytes)
+        cur = _incrbyfloat_current(e, c)
+        delta = _incrbyfloat_delta(a[2], c)
+    else:
+        delta = _incrbyfloat_delta(a[2], c)
+        e = ks.get_typed(a[1], bytes)
+        cur = _incrbyfloat_current(e, c)
     new = cur + delta
     if not math.isfinite(new):
         raise CommandError(_ERR_INCR_NAN)

@@ -179,7 +179,8 @@ _register(
     "redis_zero_score_equality",
     "F?",
     "zset scores -0.0 and 0.0 compare equal (ties ordered by member, ZADD does not "
-    "rewrite one into the other, a new member's ZINCRBY stores the increment itself) "
+    "rewrite one into the other, a new member's ZINCRBY stores the increment itself, "
+    "ZINCRBY 0 on a -0.0 member keeps -0.0, ZADD INCR answers the sum it computed) "
     "instead of IEEE total order",
 )
 _register(
@@ -194,7 +195,10 @@ _register(
     "redis_strict_numbers",
     "F?",
     "integers (stored values and arguments) use Redis's grammar (no '+', no leading "
-    "zeros, no '-0') and INCRBYFLOAT does not trim whitespace around the stored value",
+    "zeros, no '-0'); INCRBYFLOAT does not trim whitespace around the stored value, "
+    "rejects a NaN increment, accepts a stored inf (only the sum fails) and checks the "
+    "key, the stored value, then the increment; LSET checks the key before the index, "
+    "as Redis orders its replies",
 )
 _register(
     "replay_command_options",

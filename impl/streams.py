@@ -20,12 +20,17 @@ Rules (SPEC §6.8):
 4. XSETID needs the key and `id ≥ top entry`; the Redis dialect and live
    calls add Redis 7's checks on ENTRIESADDED / MAXDELETEDID, kevy's replay
    sets them verbatim (a snapshot may hold inconsistent scalars, SPEC §3.6).
+   Live calls alone also refuse an ID below the stream's `max_deleted_id` and
+   read `MAXDELETEDID 0-0` as not given, as Redis does.
 5. `XCLAIM k g c 0 id… TIME t RETRYCOUNT n FORCE JUSTID` on an existing entry
    installs the PEL row (c, t, n), creating consumer c (last seen = now) if
    missing; on a missing entry it removes any row. A live XCLAIM is logged
    verbatim, unless `xclaim_logs_time` (F16) logs that absolute form (plus
    LASTID) once per PEL row it changed, as Redis does.
 6. CREATECONSUMER stamps `last_seen_ms` with the clock (SPEC §6.8).
+7. Live calls check their arguments in Redis 7.2's order (which error a
+   malformed call gets); kevy 1.17's replay skips stream verbs, so these
+   replies are ours under both profiles.
 """
 
 from __future__ import annotations
@@ -122,55 +127,79 @@ def _maxlen_arg(a: Sequence[bytes], i: int, c: Ctx) -> tuple[int, int]:
     return n, i + 1
 
 
-def _next_id(raw: bytes, last: StreamId, now: int) -> StreamId:
-    """The ID an XADD argument resolves to (rule 1)."""
+def _xadd_id_arg(raw: bytes) -> tuple[StreamId, bool] | None:
+    """XADD's ID argument, parsed before the key is looked up (rule 1): None
+    for `*`, else (id, seq given); `ms-*` is (ms-0, False)."""
     if raw == b"*":
-        ms = max(now, last[0])
-        if ms != last[0]:
-            return ms, 0
-        if last[1] < U64_MAX:
-            return ms, last[1] + 1
-        if ms == U64_MAX:
-            raise CommandError(_ERR_EXHAUSTED)
-        return ms + 1, 0
+        return None
     ms_text, dash, seq_text = raw.partition(b"-")
     if dash and seq_text == b"*":
         ms = parse_uint(ms_text)
         if ms is None:
             raise CommandError(_ERR_ID)
-        if last == (U64_MAX, U64_MAX):  # Redis checks exhaustion before the ID
-            raise CommandError(_ERR_EXHAUSTED)
+        return (ms, 0), False
+    return _id_arg(raw), True
+
+
+def _next_id(given: tuple[StreamId, bool] | None, last: StreamId, now: int) -> StreamId:
+    """The ID an XADD resolves to against the stream's `last` (rule 1). The
+    caller has already refused an exhausted stream (`last` = max-max)."""
+    if given is None:
+        ms = max(now, last[0])
+        if ms != last[0]:
+            return ms, 0
+        if last[1] < U64_MAX:
+            return ms, last[1] + 1
+        return ms + 1, 0
+    sid, seq_given = given
+    if not seq_given:  # ms-*: continue that millisecond's sequence
+        ms = sid[0]
         if ms < last[0] or (ms == last[0] and last[1] == U64_MAX):
             raise CommandError(_ERR_XADD_SMALL)
         return (ms, last[1] + 1) if ms == last[0] else (ms, 0)
-    sid = _id_arg(raw)
-    if sid == (0, 0):
-        raise CommandError(_ERR_XADD_ZERO)
-    if last == (U64_MAX, U64_MAX):
-        raise CommandError(_ERR_EXHAUSTED)
     if sid <= last:
         raise CommandError(_ERR_XADD_SMALL)
     return sid
 
 
 def cmd_xadd(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
-    """XADD k [NOMKSTREAM] [MAXLEN [=] n] <id|*|ms-*> f v [f v …]."""
+    """XADD k [NOMKSTREAM] [MAXLEN [=] n] <id|*|ms-*> f v [f v …].
+
+    Checks run in Redis 7.2's order (t_stream.c xaddCommand), which decides
+    the error a malformed call gets: the options and the ID, the field count,
+    0-0, the key (WRONGTYPE; NOMKSTREAM on a missing key answers nil), an
+    exhausted stream, then the ID against the top item.
+    """
     i, maxlen, nomk = 2, None, False
+    given: tuple[StreamId, bool] | None = None
     while i < len(a):
+        if a[i] == b"*":
+            break
         opt = a[i].upper()
         if opt == b"NOMKSTREAM":
             nomk, i = True, i + 1
-        elif opt == b"MAXLEN":
+        elif opt == b"MAXLEN" and i + 1 < len(a):
+            if maxlen is not None:
+                raise CommandError(
+                    "ERR syntax error, MAXLEN and MINID options at the same time are not "
+                    "compatible"
+                )
             maxlen, i = _maxlen_arg(a, i, c)
         else:
+            given = _xadd_id_arg(a[i])
             break
     fields = len(a) - i - 1
     if fields < 2 or fields % 2:
         raise CommandError(wrong_args("xadd"))
+    if given == ((0, 0), True):
+        raise CommandError(_ERR_XADD_ZERO)
     st = _stream(ks, a[1])
     if st is None and nomk:
         return None
-    sid = _next_id(a[i], (0, 0) if st is None else st.last_id, ks.now())
+    last = (0, 0) if st is None else st.last_id
+    if last == _MAX_ID:
+        raise CommandError(_ERR_EXHAUSTED)
+    sid = _next_id(given, last, ks.now())
     if st is None:
         st = Stream()
         ks.raw()[a[1]] = Entry(st)
@@ -188,10 +217,12 @@ def cmd_xadd(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
 
 
 def cmd_xdel(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
-    ids = [_id_arg(x) for x in a[2:]]
+    # Redis 7.2 looks the key up first (a missing key answers 0 whatever the
+    # IDs), then parses every ID before deleting any.
     st = _stream(ks, a[1])
     if st is None:
         return 0
+    ids = [_id_arg(x) for x in a[2:]]
     removed = 0
     for sid in ids:
         if st.entries.pop(sid, None) is not None:
@@ -221,8 +252,9 @@ def cmd_xlen(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     return 0 if st is None else len(st.entries)
 
 
-def _bound(raw: bytes, is_start: bool) -> StreamId | None:
-    """An XRANGE bound as an inclusive ID; None for an empty range (exclusive overflow)."""
+def _bound(raw: bytes, is_start: bool) -> StreamId:
+    """An XRANGE bound as an inclusive ID. An exclusive bound past either end
+    of the ID space is an error, as Redis's streamIncrID/streamDecrID make it."""
     if raw == b"-":
         return (0, 0)
     if raw == b"+":
@@ -234,7 +266,8 @@ def _bound(raw: bytes, is_start: bool) -> StreamId | None:
     as_int = (sid[0] << 64) | sid[1]
     as_int += 1 if is_start else -1
     if not 0 <= as_int < 1 << 128:
-        return None
+        raise CommandError("ERR invalid start ID for the interval" if is_start
+                           else "ERR invalid end ID for the interval")
     return as_int >> 64, as_int & U64_MAX
 
 
@@ -243,45 +276,77 @@ def _entry_reply(st: Stream, sid: StreamId) -> list[object]:
 
 
 def cmd_xrange(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
-    """XRANGE k start end [COUNT n]."""
+    """XRANGE k start end [COUNT n]… (Redis 7.2 xrangeGenericCommand: the last
+    COUNT wins; a missing key answers an empty array, COUNT <= 0 on a stream a
+    nil array)."""
     lo, hi = _bound(a[2], True), _bound(a[3], False)
     count = None
-    if len(a) > 4:
-        if len(a) != 6 or a[4].upper() != b"COUNT":
+    j = 4
+    while j < len(a):
+        if a[j].upper() != b"COUNT" or j + 1 >= len(a):
             raise CommandError(ERR_SYNTAX)
-        count = c.sint(a[5])
+        count = c.sint(a[j + 1])
         if count is None:
             raise CommandError(ERR_NOT_INT)
+        j += 2
     st = _stream(ks, a[1])
-    if st is None or lo is None or hi is None or (count is not None and count <= 0):
+    if st is None:
         return []
+    if count is not None and count <= 0:
+        return None
     ids = [sid for sid in st.sorted_ids() if lo <= sid <= hi]
     return [_entry_reply(st, sid) for sid in ids[:count]]
 
 
 def cmd_xsetid(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
-    """XSETID k id [ENTRIESADDED n] [MAXDELETEDID id] (rule 4)."""
+    """XSETID k id [ENTRIESADDED n] [MAXDELETEDID id] (rule 4).
+
+    Redis 7.2 (t_stream.c xsetidCommand) checks each option as it parses it,
+    all before the key is looked up: so a bad ENTRIESADDED or a MAXDELETEDID
+    above the ID fails even on a missing key.
+    """
     sid = _id_arg(a[2])
+    redis_checks = not c.replay or c.redis_dialect
+    # Only a live call: kevy's replay applies what the rewrite wrote, and an
+    # XSETID in a Redis log was accepted by a Redis whose MAXLEN never raises
+    # max_deleted_id (impl's does: KNOWN_DIFFERENCES "XADD ... MAXLEN n").
+    live = not c.replay
     added = mxd = None
+    ignored_zero = False
     i = 3
     while i < len(a):
         opt = a[i].upper()
         if opt == b"ENTRIESADDED" and i + 1 < len(a):
-            added = c.uint(a[i + 1])
-            if added is None:
-                raise CommandError("ERR entries_added must be positive")
+            if redis_checks:
+                added = c.sint(a[i + 1])
+                if added is None:
+                    raise CommandError(ERR_NOT_INT)
+                if added < 0:
+                    raise CommandError("ERR entries_added must be positive")
+            else:
+                # kevy's own counter is a u64, and the rewrite writes it in full.
+                added = c.uint(a[i + 1])
+                if added is None:
+                    raise CommandError("ERR entries_added must be positive")
         elif opt == b"MAXDELETEDID" and i + 1 < len(a):
             mxd = _id_arg(a[i + 1])
+            if redis_checks and sid < mxd:
+                raise CommandError(
+                    "ERR The ID specified in XSETID is smaller than the provided "
+                    "max_deleted_entry_id"
+                )
+            ignored_zero = live and mxd == (0, 0)
+            if ignored_zero:
+                mxd = None  # Redis: MAXDELETEDID 0-0 reads as not given
         else:
             raise CommandError(ERR_SYNTAX)
         i += 2
     st = _stream(ks, a[1])
     if st is None:
         raise CommandError(ERR_NO_KEY)
-    redis_checks = not c.replay or c.redis_dialect
-    if redis_checks and mxd is not None and sid < mxd:
+    if live and sid < st.max_deleted_id:
         raise CommandError(
-            "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id"
+            "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id"
         )
     # Redis 7.2 (t_stream.c xsetidCommand) checks the ID against the top item
     # before entries_added against the length: the first failing check names
@@ -300,7 +365,15 @@ def cmd_xsetid(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     if mxd is not None:
         st.max_deleted_id = mxd
     if c.log is not None:
-        c.log.append([b"XSETID", *a[1:]])
+        if ignored_zero:
+            # Replay sets MAXDELETEDID verbatim (a rewrite may need 0-0), so
+            # the frame says what this call did instead.
+            frame = [b"XSETID", a[1], _fmt(sid)]
+            if added is not None:
+                frame += (b"ENTRIESADDED", b"%d" % added)
+            c.log.append(frame)
+        else:
+            c.log.append([b"XSETID", *a[1:]])
     return "OK"
 
 
@@ -320,11 +393,13 @@ def _xgroup_create(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
         elif opt == b"ENTRIESREAD" and i + 1 < len(a):
             i += 2  # the read counter is not part of kevy's group state
         else:
-            raise CommandError(ERR_SYNTAX)
+            raise CommandError(_subcommand_syntax(a))
+    # Redis 7.2 (t_stream.c xgroupCommand): the key (WRONGTYPE, then "requires
+    # the key" without MKSTREAM) before the ID, the ID before BUSYGROUP.
     st = _stream(ks, a[2])
-    sid = None if a[4] == b"$" else _id_arg(a[4])
     if st is None and not mkstream:
         raise CommandError(_ERR_NEED_KEY)
+    sid = None if a[4] == b"$" else _id_arg(a[4])
     if st is not None and a[3] in st.groups:
         raise CommandError("BUSYGROUP Consumer Group name already exists")
     if st is None:
@@ -336,6 +411,12 @@ def _xgroup_create(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
         frame = [b"XGROUP", b"CREATE", a[2], a[3], _fmt(last)]
         c.log.append([*frame, b"MKSTREAM"] if mkstream else frame)
     return "OK"
+
+
+def _subcommand_syntax(a: Sequence[bytes]) -> str:
+    """Redis's addReplySubcommandSyntaxError: the subcommand as the client spelled it."""
+    return (f"ERR unknown subcommand or wrong number of arguments for "
+            f"'{a[1][:128].decode('latin-1')}'. Try {a[0].decode('latin-1').upper()} HELP.")
 
 
 def _xgroup_createconsumer(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
@@ -417,10 +498,19 @@ def _xgroup(allowed: Sequence[bytes]) -> object:
 def cmd_xclaim(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     """XCLAIM k g consumer min-idle id… [IDLE ms] [TIME ms] [RETRYCOUNT n] [FORCE] [JUSTID]
     [LASTID id] (rule 5)."""
+    # Redis 7.2 (t_stream.c xclaimCommand) wants the key and the group before
+    # it parses anything, and names neither precisely.
+    st = _stream(ks, a[1])
+    g = None if st is None else st.groups.get(a[2])
+    if st is None or g is None:
+        raise CommandError(f"NOGROUP No such key '{a[1].decode('latin-1')}' or "
+                           f"consumer group '{a[2].decode('latin-1')}'")
     min_idle = c.sint(a[4])
     if min_idle is None:
         raise CommandError("ERR Invalid min-idle-time argument for XCLAIM")
     now = ks.now()
+    # The IDs run up to the first argument that is not one, which starts the
+    # options (so with no ID at all, the first argument is an unknown option).
     i, ids = 5, []
     while i < len(a):
         sid = parse_stream_id(a[i])
@@ -428,15 +518,14 @@ def cmd_xclaim(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
             break
         ids.append(sid)
         i += 1
-    if not ids:
-        raise CommandError(_ERR_ID)
     deliver_at, retry, force, justid, lastid = now, None, False, False, None
     while i < len(a):
         opt, more = a[i].upper(), i + 1 < len(a)
         if opt in (b"IDLE", b"TIME", b"RETRYCOUNT") and more:
             n = c.sint(a[i + 1])
             if n is None:
-                raise CommandError(ERR_NOT_INT)
+                raise CommandError(
+                    f"ERR Invalid {opt.decode('latin-1')} option argument for XCLAIM")
             if opt == b"IDLE":
                 deliver_at = now - n
             elif opt == b"TIME":
@@ -451,8 +540,6 @@ def cmd_xclaim(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
             i += 1
         else:
             raise CommandError(f"ERR Unrecognized XCLAIM option '{a[i].decode('latin-1')}'")
-    st, g = _group(ks, a[1], a[2], f"NOGROUP No such key '{a[1].decode('latin-1')}' or "
-                   f"consumer group '{a[2].decode('latin-1')}'")
     moved = False
     if lastid is not None and lastid > g.last_delivered:
         g.last_delivered, moved = lastid, True

@@ -194,8 +194,8 @@ KNOWN_DIFFERENCES: tuple[KnownDifference, ...] = (
     ),
     KnownDifference(
         "sorted-set order of -0.0 and 0.0",
-        "-0.0 == 0.0: equal scores, ties broken by member; ZADD 0 on a member at -0.0 is "
-        "not an update (the stored -0.0 stays)",
+        "-0.0 == 0.0: equal scores, ties broken by member; ZADD 0 (or ZINCRBY 0) on a member "
+        "at -0.0 is not an update (the stored -0.0 stays)",
         "IEEE total order: -0.0 < 0.0, distinct scores (SPEC §6.7)",
     ),
     KnownDifference(
@@ -956,10 +956,11 @@ def _pop(db: ModelKeyspace, args: list[bytes], head: bool) -> Reply:
         return _arity_error(_text(args[0]).lower())
     count: int | None = None
     if len(args) == 3:
+        # getPositiveLongFromObjectOrReply passes its "must be positive" text down
+        # to getLongLongFromObjectOrReply (object.c), so a count that is not an
+        # integer gets that text too, not "not an integer".
         count = parse_ll(args[2])
-        if count is None:
-            return NOT_INTEGER
-        if count < 0:
+        if count is None or count < 0:
             return ErrorReply("ERR value is out of range, must be positive")
     entry = db.lookup(args[1], "list")
     if isinstance(entry, ErrorReply):
@@ -1482,6 +1483,10 @@ def _xsetid(db: ModelKeyspace, args: list[bytes]) -> Reply:
         return stream
     if stream is None:
         return NO_SUCH_KEY
+    if new_last < stream.max_deleted_id:
+        return ErrorReply(
+            "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id"
+        )
     if stream.entries:
         top = next(reversed(stream.entries))
         if new_last < top:

@@ -298,16 +298,16 @@ def _parse_c_float(data: bytes, fmt: _BinaryFormat, max_len: int) -> Fraction | 
     """Redis `string2d` / `string2ld`: strtod/strtold over the whole argument.
 
     Rejected (None): empty or too long input; a leading C space; anything the
-    C parser does not consume (the argument ends at its first NUL byte, as a C
-    string does); NaN; overflow to ±HUGE_VAL and underflow to zero (ERANGE).
-    An `inf`/`infinity` literal is accepted as ±inf.
+    C parser does not consume, a NUL byte included (strtod/strtold stop there,
+    short of the argument's length, and util.c requires `eptr - s == slen`);
+    NaN; overflow to ±HUGE_VAL and underflow to zero (ERANGE). An
+    `inf`/`infinity` literal is accepted as ±inf.
     """
-    if not data or len(data) >= max_len:
+    if not data or len(data) >= max_len or b"\0" in data:
         return None
-    text = data.split(b"\0", 1)[0]
-    if text[:1] in (b" ", b"\t", b"\n", b"\v", b"\f", b"\r") or not text:
+    if data[:1] in (b" ", b"\t", b"\n", b"\v", b"\f", b"\r"):
         return None
-    exact = _strto_exact(text)
+    exact = _strto_exact(data)
     if exact is None:
         return None
     if isinstance(exact, float):  # an infinity literal: no ERANGE

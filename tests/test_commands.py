@@ -619,6 +619,26 @@ def test_execute_streams_and_log() -> None:
     assert s.groups[b"g"].pel == {(T0, 1): PelRow(b"c", 7, 3)}
 
 
+def test_live_xsetid_follows_redis_and_logs_what_it_did() -> None:
+    ks = new_ks()
+    for cmd in ("XADD s 1-1 a 1", "XADD s 2-1 b 2", "XDEL s 2-1"):
+        ex(ks, cmd, HARDENED)
+    # Below max_deleted_id (Redis: "smaller than current max_deleted_entry_id").
+    assert run(ks, "XSETID s 1-1", HARDENED) == (ErrorReply(
+        "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id"), [])
+    # MAXDELETEDID 0-0 means "not given" to Redis; replay would set 0-0 verbatim,
+    # so the frame leaves it out.
+    assert run(ks, "XSETID s 3-1 ENTRIESADDED 5 MAXDELETEDID 0-0", HARDENED) == (
+        "OK", ["XSETID s 3-1 ENTRIESADDED 5"])
+    s = ks.lookup(b"s").value
+    assert (s.last_id, s.entries_added, s.max_deleted_id) == ((3, 1), 5, (2, 1))
+    # Replay still takes the rewrite's MAXDELETEDID 0-0 at its word (SPEC §4.3).
+    replayed, out = replay(["XADD s MAXLEN 0 5-1 x x", "XSETID s 5-1 ENTRIESADDED 0 "
+                            "MAXDELETEDID 0-0"], HARDENED)
+    assert out == [APPLIED, APPLIED]
+    assert replayed.lookup(b"s").value.max_deleted_id == (0, 0)
+
+
 def test_execute_unknown_and_empty() -> None:
     ks = new_ks()
     assert ex(ks, "NOPE a b") == ErrorReply(
@@ -841,7 +861,8 @@ def _stream_command() -> st.SearchStrategy[list[bytes]]:
         st.tuples(ids, st.sampled_from([[], [b"MAXLEN", b"1"], [b"MAXLEN", b"0"]]))
         .map(lambda t: [b"XADD", b"s", *t[1], t[0], b"f", b"v"]),
         sid.map(lambda i: [b"XDEL", b"s", i]),
-        st.tuples(sid, st.sampled_from([[], [b"ENTRIESADDED", b"9", b"MAXDELETEDID", b"1-1"]]))
+        st.tuples(sid, st.sampled_from([[], [b"ENTRIESADDED", b"9", b"MAXDELETEDID", b"1-1"],
+                                        [b"MAXDELETEDID", b"0-0"]]))
         .map(lambda t: [b"XSETID", b"s", t[0], *t[1]]),
         st.sampled_from([b"$", b"0", b"1-1"]).map(
             lambda i: [b"XGROUP", b"CREATE", b"s", b"g", i, b"MKSTREAM"]),

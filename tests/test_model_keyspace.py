@@ -207,6 +207,8 @@ def test_incrbyfloat(s: Session) -> None:
     assert s([b"INCRBYFLOAT", b"g", b" 1"]) == err("ERR value is not a valid float")
     s("SET w abc")
     assert s("INCRBYFLOAT w 1") == err("ERR value is not a valid float")
+    s([b"SET", b"nul", b"-1\x00"])
+    assert s("INCRBYFLOAT nul 1") == err("ERR value is not a valid float")
     s("SET neg -1")
     assert s("INCRBYFLOAT neg 1") == b"0"
     assert s("INCRBYFLOAT neg -0.00000000000000000001") == b"0"  # "-0" is printed as "0"
@@ -327,7 +329,9 @@ def test_push_pop(s: Session) -> None:
     assert s("RPOP l 2") == [b"d", b"a"]  # tail first
     assert s("LPOP l 0") == []
     assert s("LPOP l -1") == err("ERR value is out of range, must be positive")
-    assert s("LPOP l x") == NOT_INT
+    # getPositiveLongFromObjectOrReply hands its message to the integer parse too
+    assert s("LPOP l x") == err("ERR value is out of range, must be positive")
+    assert s("LPOP nope x") == err("ERR value is out of range, must be positive")
     assert s("LPOP l 1 2") == err("ERR wrong number of arguments for 'lpop' command")
     assert s("LPOP l 5") == [b"b"]
     assert s("EXISTS l") == 0
@@ -601,6 +605,25 @@ def test_xsetid(s: Session) -> None:
     assert s("XADD x 9-* f v") == b"9-1"
 
 
+def test_xsetid_below_max_deleted_id(s: Session) -> None:
+    # xsetidCommand checks the ID against the stream's max_deleted_entry_id after
+    # the key lookup and before the top item (Redis test "XSETID cannot set
+    # smaller ID than current MAXDELETEDID").
+    for i in (1, 2, 3):
+        s(f"XADD x 1-{i} f v")
+    s("XDEL x 1-2 1-3")
+    assert s("XSETID x 1-2") == err(
+        "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id"
+    )
+    assert s("XSETID x 1-3") == "OK"
+    # The provided MAXDELETEDID is checked against the ID while parsing, before
+    # the key is looked up.
+    assert s("XSETID nope 1-0 MAXDELETEDID 5-0") == err(
+        "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id"
+    )
+    assert s("XSETID nope 1-0 ENTRIESADDED abc") == NOT_INT
+
+
 def test_xgroup_create_and_consumers(s: Session) -> None:
     assert s("XGROUP CREATE x g $") == err(
         "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may "
@@ -767,6 +790,9 @@ def test_number_grammars() -> None:
     assert parse_double(b"Infinity") == float("inf")
     assert parse_double(b"1e") is None
     assert parse_long_double(b"0.1") != Fraction(1, 10)  # rounded to 64 bits
+    # strtod/strtold stop at a NUL, short of the length util.c demands
+    assert parse_double(b"1\x00") is None and parse_long_double(b"-1\x00") is None
+    assert parse_long_double(b"-1\x002") is None
     assert format_long_double_human(Fraction(1, 3)) == b"0.33333333333333333"
     assert parse_stream_id(b" +007-1", missing_seq=0, strict=True, allow_auto_seq=False) == (
         StreamID(7, 1),
