@@ -455,6 +455,20 @@ def reopen(run: Run) -> None:
 # around below - so a difference after recovery is still a persistence defect.
 
 
+def _stream_with_group(run: Run) -> None:
+    """Stream x with entries 1-1 and 2-1 and group g at 0."""
+    run.write(b"XADD", b"x", b"1-1", b"f", b"v")
+    run.write(b"XADD", b"x", b"2-1", b"f", b"w")
+    run.write(b"XGROUP", b"CREATE", b"x", b"g", b"0")
+
+
+def _claim(run: Run, consumer: bytes, sid: bytes) -> None:
+    """A forced claim of `sid` in x/g by `consumer`. RETRYCOUNT 1: a forced claim
+    starts its count at 1 in Redis and at 0 in kevy, so the count is stated."""
+    run.write(b"XCLAIM", b"x", b"g", consumer, b"0", sid, b"RETRYCOUNT", b"1", b"FORCE",
+              b"JUSTID")
+
+
 @scenario("rewrite-streams", "a stream with a deleted entry, a group and a claimed entry, "
           "then an AOF rewrite (F1: replay skips every stream verb)")
 def rewrite_streams(run: Run) -> None:
@@ -463,12 +477,9 @@ def rewrite_streams(run: Run) -> None:
     run.write(b"XDEL", b"x", b"2-1")  # max_deleted_id 2-1: the rewrite needs XSETID
     run.write(b"XGROUP", b"CREATE", b"x", b"g", b"0")
     # A PEL row, so the rewrite emits XGROUP CREATECONSUMER and XCLAIM. The clock
-    # stays still: the live log keeps this XCLAIM verbatim (no TIME) and §4.3
-    # does not carry a consumer's last_seen_ms, so replay stamps both with the
-    # replay time - a limit of its own, not F1.
-    # RETRYCOUNT: a forced claim starts its count at 1 in Redis and 0 in kevy.
-    run.write(b"XCLAIM", b"x", b"g", b"c", b"0", b"1-1", b"RETRYCOUNT", b"1", b"FORCE",
-              b"JUSTID")
+    # stays still so that only F1 shows here: a moving clock is xclaim-clock's
+    # subject (F16) and consumer-seen-clock's (contract rule 3).
+    _claim(run, b"c", b"1-1")
     run.begin_rewrite()
     run.write_rewrite()
     run.finish_rewrite()
@@ -525,20 +536,16 @@ def set_with_ttl(run: Run) -> None:
           "clock moves 5 s before one more write (F16: a verbatim XCLAIM takes its delivery "
           "time from the replay clock)")
 def xclaim_clock(run: Run) -> None:
-    # Beyond rule 4 like rewrite-streams (same forms, same RETRYCOUNT reason).
+    # Beyond rule 4 like rewrite-streams (same stream, same claims: `_claim`).
     # A consumer's last-seen time is carried by no log (neither Redis's AOF nor
     # SPEC §4.3): replay stamps it with the replay clock. So the consumer is
     # created and saved in a v4 snapshot (which keeps it) before the clock
     # moves, and the logged claim is by that consumer at the same instant; what
     # the moving clock can then change is only the claimed row's delivery time.
-    run.write(b"XADD", b"x", b"1-1", b"f", b"v")
-    run.write(b"XADD", b"x", b"2-1", b"f", b"w")
-    run.write(b"XGROUP", b"CREATE", b"x", b"g", b"0")
-    run.write(b"XCLAIM", b"x", b"g", b"c", b"0", b"1-1", b"RETRYCOUNT", b"1", b"FORCE",
-              b"JUSTID")
+    _stream_with_group(run)
+    _claim(run, b"c", b"1-1")
     run.save()
-    run.write(b"XCLAIM", b"x", b"g", b"c", b"0", b"2-1", b"RETRYCOUNT", b"1", b"FORCE",
-              b"JUSTID")
+    _claim(run, b"c", b"2-1")
     run.advance(5000)
     run.write(b"SET", b"a", b"1")
 
@@ -547,19 +554,15 @@ def xclaim_clock(run: Run) -> None:
           "pass, one more write; no snapshot (a consumer's last-seen time is in no log: replay "
           "stamps it later, which the contract admits up to the recovery instant)")
 def consumer_seen_clock(run: Run) -> None:
-    # Beyond rule 4 like xclaim-clock (same forms, same RETRYCOUNT reason), but
+    # Beyond rule 4 like xclaim-clock (same stream, same claims), but
     # nothing keeps the consumers in a snapshot: every recovery re-creates c and
     # d from the log, stamped with the recovery's clock, 5-10 s after the model
     # stamped them (contract rule 3's bound). Their PEL rows' delivery times
     # must still come back exact (F16's fix logs them).
-    run.write(b"XADD", b"x", b"1-1", b"f", b"v")
-    run.write(b"XADD", b"x", b"2-1", b"f", b"w")
-    run.write(b"XGROUP", b"CREATE", b"x", b"g", b"0")
-    run.write(b"XCLAIM", b"x", b"g", b"c", b"0", b"1-1", b"RETRYCOUNT", b"1", b"FORCE",
-              b"JUSTID")
+    _stream_with_group(run)
+    _claim(run, b"c", b"1-1")
     run.advance(5000)
-    run.write(b"XCLAIM", b"x", b"g", b"d", b"0", b"2-1", b"RETRYCOUNT", b"1", b"FORCE",
-              b"JUSTID")
+    _claim(run, b"d", b"2-1")
     run.advance(5000)
     run.write(b"SET", b"a", b"1")
 

@@ -173,3 +173,10 @@ def test_target_flags_come_before_the_callers(monkeypatch: pytest.MonkeyPatch) -
     resp_cmd, journal_cmd = seen
     assert resp_cmd.index("-max_len=512") < resp_cmd.index("-max_len=64")
     assert not any(flag.startswith("-max_len") for flag in journal_cmd)
+
+
+def test_the_cli_and_the_corpus_know_the_same_targets() -> None:
+    # harness/fuzz_cli.py keeps its own list (the installed console script
+    # cannot import fuzz/); a target added to one list only would go unfuzzed
+    # or unreplayed.
+    assert fuzz_cli.TARGETS == common.TARGETS
