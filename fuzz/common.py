@@ -8,7 +8,7 @@ make a target module both importable by pytest and runnable by atheris.
 
 Why: a parser that raises `IndexError` on a torn file, reports an offset past
 the end, or allocates from an untrusted u32 count is a bug even when it
-"works". These properties are the ones SPEC §0 (typed errors, no allocation
+"works". These properties are the ones docs/SPEC.md §0 (typed errors, no allocation
 from untrusted lengths) and STYLE ("fuzz targets assert the offset is in
 range") promise.
 

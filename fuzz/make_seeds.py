@@ -102,7 +102,7 @@ def _snapshots() -> dict[str, bytes]:
 
 
 def _aofs() -> dict[str, bytes]:
-    api = [  # the frames kevy's embedded API writes (SPEC §5.1)
+    api = [  # the frames kevy's embedded API writes (docs/SPEC.md §5.1)
         [b"SET", b"k", b"v"], [b"SET", b"t", b"v"], [b"PEXPIREAT", b"t", b"1700000060000"],
         [b"DEL", b"k"], [b"INCRBY", b"n", b"1"], [b"INCRBY", b"n", b"-9223372036854775808"],
         [b"PERSIST", b"t"], [b"HSET", b"h", b"f", b"v", b"g", b"w"], [b"HDEL", b"h", b"g"],
@@ -136,7 +136,7 @@ def _aofs() -> dict[str, bytes]:
         "rewrite-hardened": hardened,
         "redis-dialect": redis,
         "legacy-no-magic": stream,
-        # SPEC §1.3's verified examples, in table order
+        # docs/SPEC.md §1.3's verified examples, in table order
         "spec-absurd-length": MAGIC + b"*1\r\n$99999999999\r\nabc\r\n*1\r\n$4\r\nPING\r\n",
         "spec-i64-overflow": b"*1\r\n$99999999999999999999\r\nabc\r\n",
         "spec-negative-bulk": b"*1\r\n$-1\r\nabc\r\n",

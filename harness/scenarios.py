@@ -175,7 +175,7 @@ class Run:
         self.clock.advance(ms)
 
     def tick(self, ms: int = 1000) -> None:
-        """Time passes and the reaper runs `maybe_sync` on every log (SPEC §9.5)."""
+        """Time passes and the reaper runs `maybe_sync` on every log (docs/SPEC.md §9.5)."""
         self.clock.advance(ms)
         store = self._store()
         for i in range(store.n):
@@ -188,7 +188,7 @@ class Run:
         self.history.barrier(f"{self._last_point()} (fsync_aof returned)")
 
     def begin_save(self) -> int:
-        """Freeze (phase 1 of SPEC §9.3) on shard 0; returns the freeze mark."""
+        """Freeze (phase 1 of docs/SPEC.md §9.3) on shard 0; returns the freeze mark."""
         self._store().begin_save(0)
         return self.history.mark()
 
@@ -201,7 +201,7 @@ class Run:
                              upto=freeze)
 
     def save(self) -> None:
-        """A whole save of every shard (SPEC §9.3)."""
+        """A whole save of every shard (docs/SPEC.md §9.3)."""
         freeze = self.history.mark()
         self._store().save()
         self.history.barrier(f"{self._last_point()} (save completed; frozen after op {freeze})",
@@ -525,7 +525,7 @@ def corrupt_then_append(run: Run) -> None:
           "kevy logs each as SET then PEXPIREAT, two frames synced one by one)")
 def set_with_ttl(run: Run) -> None:
     # Beyond rule 4 on purpose: live SET honours PX/EX in kevy (set_with_ttl,
-    # SPEC §5.1) and in the model alike, so the live states agree; only the
+    # docs/SPEC.md §5.1) and in the model alike, so the live states agree; only the
     # log's spelling differs. A crash between the two frames, or a torn
     # PEXPIREAT cut at open, brings the key back without its TTL.
     run.write(b"SET", b"k", b"v", b"PX", b"100000")
@@ -538,7 +538,7 @@ def set_with_ttl(run: Run) -> None:
 def xclaim_clock(run: Run) -> None:
     # Beyond rule 4 like rewrite-streams (same stream, same claims: `_claim`).
     # A consumer's last-seen time is carried by no log (neither Redis's AOF nor
-    # SPEC §4.3): replay stamps it with the replay clock. So the consumer is
+    # docs/SPEC.md §4.3): replay stamps it with the replay clock. So the consumer is
     # created and saved in a v4 snapshot (which keeps it) before the clock
     # moves, and the logged claim is by that consumer at the same instant; what
     # the moving clock can then change is only the claimed row's delivery time.

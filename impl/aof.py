@@ -1,6 +1,6 @@
 """The append-only file object (`Aof`): open, append, fsync policies, rewrite, tee.
 
-What: kevy 1.17's `kevy_persist::Aof` (SPEC §2). One `Aof` owns one log file
+What: kevy 1.17's `kevy_persist::Aof` (docs/SPEC.md §2). One `Aof` owns one log file
 behind an 8192-byte user-space write buffer, applies the fsync policy after
 each append, and implements the three ways the file is replaced: the
 synchronous `rewrite_from` (§2.6), the concurrent rewrite driven as explicit
@@ -15,7 +15,7 @@ harness relies on), every disk operation goes through the `FileSystem` seam,
 and the concurrent protocol is split into steps a test can interleave writes
 between, instead of racing threads.
 
-Rules (SPEC §2.8 is the syscall contract; the `kevy-1.17` profile does exactly
+Rules (docs/SPEC.md §2.8 is the syscall contract; the `kevy-1.17` profile does exactly
 these calls in this order and nothing else — in particular no directory
 fsync anywhere):
 
@@ -78,17 +78,17 @@ __all__ = [
     "write_aof_base",
 ]
 
-#: Rust `BufWriter::new` capacity: the AOF's user-space buffer (SPEC §2.1).
+#: Rust `BufWriter::new` capacity: the AOF's user-space buffer (docs/SPEC.md §2.1).
 BUFFER_SIZE = 8192
-#: EverySec syncs at most once per second (SPEC §2.3 maybe_sync).
+#: EverySec syncs at most once per second (docs/SPEC.md §2.3 maybe_sync).
 EVERYSEC_INTERVAL_MS = 1000
-#: auto-rewrite defaults (SPEC §2.5).
+#: auto-rewrite defaults (docs/SPEC.md §2.5).
 AUTO_REWRITE_PERCENTAGE = 100
 AUTO_REWRITE_MIN_SIZE = 64 * 1024 * 1024
 
 
 class FsyncPolicy(Enum):
-    """appendfsync: when appended frames are made durable (SPEC §2.3)."""
+    """appendfsync: when appended frames are made durable (docs/SPEC.md §2.3)."""
 
     #: flush + fdatasync inside every append (outside a group-commit window)
     ALWAYS = "always"
@@ -100,7 +100,7 @@ class FsyncPolicy(Enum):
 
 @dataclass(frozen=True)
 class RewritePlan:
-    """What `begin_concurrent_rewrite` hands the caller (SPEC §2.7)."""
+    """What `begin_concurrent_rewrite` hands the caller (docs/SPEC.md §2.7)."""
 
     #: MAGIC + the §4 command stream of the store at begin time
     body: bytes
@@ -112,7 +112,7 @@ class RewritePlan:
 
 @dataclass(frozen=True)
 class RewriteResult:
-    """`{keys, bytes}` returned by a finished rewrite (SPEC §2.6, §2.7)."""
+    """`{keys, bytes}` returned by a finished rewrite (docs/SPEC.md §2.6, §2.7)."""
 
     keys: int
     bytes: int
@@ -128,7 +128,7 @@ def _sat_mul(a: int, b: int) -> int:
 
 def rewrite_due(size_bytes: int, size_at_last_rewrite: int, pct: int, min_size: int,
                 *, rewriting: bool = False) -> bool:
-    """SPEC §2.5: is an automatic rewrite due? All products saturate at 2**64-1.
+    """docs/SPEC.md §2.5: is an automatic rewrite due? All products saturate at 2**64-1.
 
     pre: 0 <= size_bytes < 2 ** 64 and 0 <= size_at_last_rewrite < 2 ** 64
     post: not (pct == 0 and __return__)
@@ -147,7 +147,7 @@ def rewrite_tmp_path(path: str) -> str:
 
 
 def write_aof_base(fs: FileSystem, path: str) -> None:
-    """Create/truncate `path`, write MAGIC, full fsync, close (SPEC §2.7).
+    """Create/truncate `path`, write MAGIC, full fsync, close (docs/SPEC.md §2.7).
 
     The empty log base a snapshot save installs (§9.3). The directory is not
     synced.
@@ -209,7 +209,8 @@ def _cut_torn_tail(fs: FileSystem, path: str, handle: WritableFile, length: int)
 
 
 class Aof:
-    """One append-only log file (SPEC §2). Not thread-safe: the store's shard lock guards it."""
+    """One append-only log file (docs/SPEC.md §2). Not thread-safe: the store's shard lock
+    guards it."""
 
     def __init__(self, fs: FileSystem, path: str, handle: WritableFile, length: int,
                  policy: FsyncPolicy, clock: Clock, profile: Profile) -> None:
@@ -236,7 +237,7 @@ class Aof:
     @classmethod
     def open(cls, fs: FileSystem, path: str, policy: FsyncPolicy = FsyncPolicy.EVERYSEC,
              *, clock: Clock, profile: Profile = KEVY_1_17) -> Aof:
-        """SPEC §2.2: open with create + append; a new/empty file gets MAGIC + fdatasync."""
+        """docs/SPEC.md §2.2: open with create + append; a new/empty file gets MAGIC + fdatasync."""
         handle = fs.open_append(path, create=True)
         try:
             try:
@@ -263,14 +264,14 @@ class Aof:
         return cls(fs, path, handle, length, policy, clock, profile)
 
     def close(self) -> None:
-        """Drop: flush the buffer to the OS without fsync, close (SPEC §2.1, §9.6)."""
+        """Drop: flush the buffer to the OS without fsync, close (docs/SPEC.md §2.1, §9.6)."""
         if not self.closed:
             self.closed = True
             self._writer.drop()
 
     # -- appending ------------------------------------------------------------
     def append(self, argv: list[bytes]) -> None:
-        """SPEC §2.3: encode into the buffer (and tee), count, apply the policy."""
+        """docs/SPEC.md §2.3: encode into the buffer (and tee), count, apply the policy."""
         frame = resp.encode_frame(argv)
         self._writer.write_all(frame)
         if self.tee is not None:
@@ -330,7 +331,7 @@ class Aof:
 
     # -- truncate (server SAVE) ------------------------------------------------
     def truncate(self) -> None:
-        """SPEC §2.4: flush → length 0 → MAGIC at offset 0 (unbuffered) → full fsync."""
+        """docs/SPEC.md §2.4: flush → length 0 → MAGIC at offset 0 (unbuffered) → full fsync."""
         self._writer.flush()
         handle = self._writer.handle
         handle.truncate(0)
@@ -351,7 +352,7 @@ class Aof:
         return rewrite_tmp_path(self.path)
 
     def rewrite_due(self, pct: int, min_size: int) -> bool:
-        """SPEC §2.5 on this log's counters (False while a tee is present)."""
+        """docs/SPEC.md §2.5 on this log's counters (False while a tee is present)."""
         return rewrite_due(self.size_bytes, self.size_at_last_rewrite, pct, min_size,
                            rewriting=self.tee is not None)
 
@@ -387,7 +388,7 @@ class Aof:
         return RewriteResult(keys, length)
 
     def rewrite_from(self, items: RewriteSource, now_ms: int) -> RewriteResult:
-        """SPEC §2.6: synchronous rewrite of a frozen view `items` (see snapshot.freeze).
+        """docs/SPEC.md §2.6: synchronous rewrite of a frozen view `items` (see snapshot.freeze).
 
         On a failure inside the dump the `.rewrite` file is left behind.
         """
@@ -396,13 +397,13 @@ class Aof:
         return self._install(self.tmp_path, keys)
 
     def begin_concurrent_rewrite(self, items: RewriteSource, now_ms: int) -> RewritePlan:
-        """SPEC §2.7: in-memory image of `items`, start an empty tee, return the plan."""
+        """docs/SPEC.md §2.7: in-memory image of `items`, start an empty tee, return the plan."""
         body, keys = rewrite.rewrite_image(items, now_ms, profile=self.profile)
         self.tee = bytearray()
         return RewritePlan(bytes(body), self.tmp_path, keys)
 
     def begin_view_rewrite(self) -> str:
-        """SPEC §2.7: flush the live buffer (no fsync), start an empty tee, return tmp.
+        """docs/SPEC.md §2.7: flush the live buffer (no fsync), start an empty tee, return tmp.
 
         The caller froze its view in the same critical section.
         """
@@ -425,7 +426,7 @@ class Aof:
             f.close()
 
     def finish_concurrent_rewrite(self, tmp: str, keys: int) -> RewriteResult:
-        """SPEC §2.7 finish: tee → tmp, full fsync, rename tmp → aof, reopen, replace.
+        """docs/SPEC.md §2.7 finish: tee → tmp, full fsync, rename tmp → aof, reopen, replace.
 
         The tee is taken first, so after a failure here nothing is teed any
         more; the caller aborts (a no-op then) and deletes `tmp`.
@@ -439,7 +440,7 @@ class Aof:
         self.tee = None
 
     def write_aof_base(self, path: str) -> None:
-        """`write_aof_base(fs, path)` on this log's file system (SPEC §2.7)."""
+        """`write_aof_base(fs, path)` on this log's file system (docs/SPEC.md §2.7)."""
         write_aof_base(self.fs, path)
 
     def __repr__(self) -> str:

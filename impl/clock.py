@@ -1,7 +1,7 @@
 """Injected time. Library code never reads the wall clock itself.
 
 kevy keeps in-memory deadlines on a monotonic clock and converts to and from
-Unix milliseconds at the edges (SPEC §6.2). Keeping every deadline as exact
+Unix milliseconds at the edges (docs/SPEC.md §6.2). Keeping every deadline as exact
 absolute Unix milliseconds gives the same observable behaviour without the
 ~584-year wrap, and lets a test move time by hand. Only the composition root
 (`impl/cli.py`) constructs a `SystemClock`.

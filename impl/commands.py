@@ -4,12 +4,12 @@ What: the two entry points to the verb handlers of `impl.commands_keys`,
 `impl.commands_collections` and `impl.streams`.
 
 * `apply(ks, argv, profile=…, dialect=…)` is what kevy does for each frame of
-  an AOF it replays (SPEC §5): it returns an `Applied` saying APPLIED,
+  an AOF it replays (docs/SPEC.md §5): it returns an `Applied` saying APPLIED,
   SKIPPED (verb not in the replay set), IGNORED (missing arguments or a
   discarded error) or EMPTY.
 * `execute(ks, argv, profile=…)` is what a client of the embedded store sees:
   a Redis-style reply and the frames the embedded API appends to the AOF for
-  that call (SPEC §5.1).
+  that call (docs/SPEC.md §5.1).
 
 Why one module of tables: replay is the hot path of every recovery (the
 benchmark wants ≥ 12 MB/s of AOF), so `apply` is a dict lookup plus a direct
@@ -17,13 +17,13 @@ call, with the per-(profile, dialect) context and table built once; live
 execution shares the same handlers wherever the semantics agree.
 
 Rules:
-1. The verb is argv[0] with ASCII letters upper-cased (SPEC §5), for both
+1. The verb is argv[0] with ASCII letters upper-cased (docs/SPEC.md §5), for both
    entry points and both dialects.
-2. `Dialect.KEVY` under `kevy-1.17` replays exactly SPEC §5's table: SET's
+2. `Dialect.KEVY` under `kevy-1.17` replays exactly docs/SPEC.md §5's table: SET's
    options ignored, ZADD flags eaten as scores, EXPIRE's extra arguments
    ignored, pop counts lenient, every other verb SKIPPED (SELECT, MULTI, EXEC
    and all stream verbs included). Switches widen it: `replay_stream_verbs`
-   (the rewrite's stream forms, SPEC §4.3), `replay_stream_writes` (the other
+   (the rewrite's stream forms, docs/SPEC.md §4.3), `replay_stream_writes` (the other
    stream writes), `replay_command_options` (SET/ZADD/EXPIRE options),
    `set_ttl_one_frame` (the `SET k v PXAT t` frame its writer logs, F15).
 3. `Dialect.REDIS` (a stock Redis 7 log) replays with Redis semantics
@@ -31,7 +31,7 @@ Rules:
    never deletes for a past deadline: the caller replays into a keyspace with
    `lazy_expire=False`, and deadlines are judged when it is read.
 4. Errors are returned (`ErrorReply`), never raised, by `execute`; `apply`
-   discards them (SPEC §5).
+   discards them (docs/SPEC.md §5).
 5. Reply conventions, shared with `model/keyspace.py`: integer → int, bulk →
    bytes, nil → None, status → str, array → list, error → ErrorReply.
 """
@@ -77,7 +77,7 @@ __all__ = [
 class Dialect(enum.Enum):
     """Who wrote the log being replayed."""
 
-    #: kevy's embedded store or server (SPEC §5)
+    #: kevy's embedded store or server (docs/SPEC.md §5)
     KEVY = "kevy"
     #: a stock Redis 7 server (absolute PXAT, explicit DELs for expiries)
     REDIS = "redis"
@@ -113,7 +113,7 @@ EMPTY = Applied(Outcome.EMPTY)
 
 @dataclass(slots=True)
 class Result:
-    """The result of `execute`: the reply and the AOF frames logged (SPEC §5.1)."""
+    """The result of `execute`: the reply and the AOF frames logged (docs/SPEC.md §5.1)."""
 
     reply: Reply
     log: list[list[bytes]] = field(default_factory=list)
@@ -132,7 +132,7 @@ _ALL_LIVE: dict[bytes, tuple[object, int, int | None]] = {
 #: verb → (handler, min argc, max argc or None) for `execute`
 EXEC_VERBS: dict[bytes, tuple[Handler, int, int | None]] = dict(_ALL_LIVE)  # type: ignore[arg-type]
 
-#: SPEC §5's replay table: verb → minimum argc ("arguments used"), kevy 1.17
+#: docs/SPEC.md §5's replay table: verb → minimum argc ("arguments used"), kevy 1.17
 REPLAY_VERBS: dict[bytes, int] = {
     b"SET": 3, b"DEL": 2, b"INCR": 2, b"DECR": 2, b"INCRBY": 3, b"DECRBY": 3,
     b"INCRBYFLOAT": 3, b"APPEND": 3, b"GETSET": 3, b"GETDEL": 2,
@@ -144,7 +144,7 @@ REPLAY_VERBS: dict[bytes, int] = {
     b"ZADD": 4, b"ZREM": 3, b"ZINCRBY": 4,
 }  # fmt: skip
 
-#: kevy's replay-only forms (SPEC §5), replaced by the live ones under
+#: kevy's replay-only forms (docs/SPEC.md §5), replaced by the live ones under
 #: `replay_command_options` and in the Redis dialect
 _KEVY_REPLAY_FORMS: dict[bytes, Handler] = {b"SET": replay_set, b"ZADD": replay_zadd}
 
@@ -200,7 +200,7 @@ def apply(
     profile: Profile,
     dialect: Dialect = Dialect.KEVY,
 ) -> Applied:
-    """Replay one frame into `ks` as kevy would (SPEC §5). Never raises for bad input."""
+    """Replay one frame into `ks` as kevy would (docs/SPEC.md §5). Never raises for bad input."""
     if not argv:
         return EMPTY
     cache = _KEVY_REPLAYERS if dialect is Dialect.KEVY else _REDIS_REPLAYERS
@@ -237,7 +237,7 @@ def _unknown(argv: Sequence[bytes]) -> ErrorReply:
 
 
 def execute(ks: Keyspace, argv: Sequence[bytes], *, profile: Profile) -> Result:
-    """Run one command as a client of the embedded store (SPEC §5.1, §6). Never raises."""
+    """Run one command as a client of the embedded store (docs/SPEC.md §5.1, §6). Never raises."""
     if not argv:
         return Result(ErrorReply("ERR empty command"))
     cached = _EXEC_CTX.get(id(profile))

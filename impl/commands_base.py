@@ -5,10 +5,10 @@ What: everything the verb modules (`commands_keys`, `commands_collections`,
 can build its dispatch tables from all three.
 
 Why a call context: one handler serves live execution and replay wherever the
-two agree (SPEC §5 vs §6). What differs is carried by a `Ctx` built once per
+two agree (docs/SPEC.md §5 vs §6). What differs is carried by a `Ctx` built once per
 (profile, dialect) for replay and once per call for `execute`:
 * `log` is None on replay (nothing is logged) and a list on `execute`
-  (the frames of SPEC §5.1);
+  (the frames of docs/SPEC.md §5.1);
 * each profile switch of `impl.profile` that changes a verb's meaning is read
   once into a plain attribute, so the replay hot path never calls
   `profile.fixes()`.
@@ -16,10 +16,10 @@ two agree (SPEC §5 vs §6). What differs is carried by a `Ctx` built once per
 Rules:
 1. Handlers signal a failure by raising `CommandError` (or the keyspace's
    `WrongTypeError`) *before* changing anything; `execute` turns it into an
-   `ErrorReply`, `apply` into an IGNORED outcome (SPEC §5: errors discarded).
+   `ErrorReply`, `apply` into an IGNORED outcome (docs/SPEC.md §5: errors discarded).
 2. Error texts are Redis 7's, verbatim.
 3. Integers are parsed with `Ctx.sint`/`Ctx.uint`: kevy's SINT/UINT grammars
-   (SPEC §0) unless `redis_strict_numbers` selects Redis's `string2ll`; the
+   (docs/SPEC.md §0) unless `redis_strict_numbers` selects Redis's `string2ll`; the
    same switch selects Redis's order of checks where kevy's differs
    (`Ctx.redis_order`).
 """
@@ -151,15 +151,15 @@ class Ctx:
         self.redis_order = self.strict_numbers
         self.wrap_decrby = not on("redis_decrby_overflow")
         self.count_errors = on("redis_negative_count_errors")
-        # SPEC §5: on kevy's replay a count that is not SINT means 1.
+        # docs/SPEC.md §5: on kevy's replay a count that is not SINT means 1.
         self.lenient_count = replay and not self.count_errors
         self.reject_nan = on("redis_reject_nan_scores")
         self.zero_equal = on("redis_zero_score_equality")
         self.redis_expire = on("redis_expire_semantics")
-        # SPEC §5: kevy's replay ignores trailing EXPIRE arguments; live calls
+        # docs/SPEC.md §5: kevy's replay ignores trailing EXPIRE arguments; live calls
         # and the Redis dialect parse NX/XX/GT/LT.
         self.expire_options = not replay or on("replay_command_options")
-        # SPEC §6.2: a deadline already past deletes at once — except while a
+        # docs/SPEC.md §6.2: a deadline already past deletes at once — except while a
         # Redis log replays, where every expiry is an explicit DEL in the log.
         self.past_deletes = not redis_dialect
         # Log spelling only (F15, F16): read by live calls, whose frames

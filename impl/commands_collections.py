@@ -1,12 +1,12 @@
-"""Hash, list, set and sorted-set verbs (SPEC §5, §5.1, §6.4–§6.7).
+"""Hash, list, set and sorted-set verbs (docs/SPEC.md §5, §5.1, §6.4–§6.7).
 
 What: one handler per verb, `handler(ks, argv, ctx) -> reply`, shared by live
 execution and replay, plus kevy's replay-only forms of ZADD and of the pop
 counts.
 
 Why together: they share one shape — look the key up typed (WRONGTYPE), create
-it without TTL when absent, mutate, drop it when it becomes empty (SPEC §6.1,
-§6.4–§6.7) — and one logging rule: SPEC §5.1's frames, or the argv as given
+it without TTL when absent, mutate, drop it when it becomes empty (docs/SPEC.md §6.1,
+§6.4–§6.7) — and one logging rule: docs/SPEC.md §5.1's frames, or the argv as given
 when the verb changed something.
 
 Rules:
@@ -15,14 +15,14 @@ Rules:
    0 popped (kevy) or `ERR value is out of range, must be positive` with
    `redis_negative_count_errors`; not an integer → 1 on kevy's replay (SPEC
    §5), an error elsewhere.
-3. SPOP removes the first members in the set's insertion order (SPEC §5);
+3. SPOP removes the first members in the set's insertion order (docs/SPEC.md §5);
    Redis picks at random, which a deterministic reference cannot copy.
-4. Zset order is (IEEE total order of score, member) (SPEC §6.7); with
+4. Zset order is (IEEE total order of score, member) (docs/SPEC.md §6.7); with
    `redis_zero_score_equality` -0.0 and 0.0 compare equal as in Redis, where
    ZADD/ZINCRBY rewrite a stored score only if the new one differs by ==
    (INCR still answers the sum it computed).
    NaN and ±inf scores are accepted unless `redis_reject_nan_scores`.
-5. Replies render scores with DISPLAYF (SPEC §0).
+5. Replies render scores with DISPLAYF (docs/SPEC.md §0).
 """
 
 from __future__ import annotations
@@ -61,13 +61,13 @@ def _d(n: int) -> bytes:
 
 
 def _new(ks: Keyspace, key: bytes, value: object) -> object:
-    """Create `key` holding the empty collection `value`, without TTL (SPEC §6.1)."""
+    """Create `key` holding the empty collection `value`, without TTL (docs/SPEC.md §6.1)."""
     ks.raw()[key] = Entry(value)  # type: ignore[arg-type]
     return value
 
 
 def _gone_if_empty(ks: Keyspace, key: bytes, value: object) -> None:
-    if not value:  # SPEC §6.4–§6.7: an emptied collection disappears
+    if not value:  # docs/SPEC.md §6.4–§6.7: an emptied collection disappears
         ks.raw().pop(key, None)
 
 
@@ -75,7 +75,7 @@ def _gone_if_empty(ks: Keyspace, key: bytes, value: object) -> None:
 
 
 def cmd_hset(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
-    """HSET k f v [f v …]; replay ignores an unpaired tail (SPEC §5)."""
+    """HSET k f v [f v …]; replay ignores an unpaired tail (docs/SPEC.md §5)."""
     n = len(a)
     if n < 4:
         raise CommandError(wrong_args("hset"))
@@ -256,7 +256,7 @@ def cmd_lrem(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
 
 
 def _range(start: int, stop: int, length: int) -> tuple[int, int]:
-    """Redis/kevy index range → [lo, hi) (SPEC §6.5; empty when lo >= hi)."""
+    """Redis/kevy index range → [lo, hi) (docs/SPEC.md §6.5; empty when lo >= hi)."""
     if start < 0:
         start += length
     if stop < 0:
@@ -384,7 +384,7 @@ def _score_arg(raw: bytes, c: Ctx) -> float:
 
 
 def replay_zadd(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
-    """kevy's replay ZADD (SPEC §5): bad pairs skipped one by one, flags eaten as scores."""
+    """kevy's replay ZADD (docs/SPEC.md §5): bad pairs skipped one by one, flags eaten as scores."""
     pairs = []
     for i in range(2, len(a) - 1, 2):
         s = parse_float(a[i])
@@ -461,7 +461,7 @@ def cmd_zadd(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
         if applied:
             c.log.append([b"ZINCRBY", a[1], a[i], a[i + 1]])
     elif c.log is not None:
-        # SPEC §5.1: every pair with DISPLAYF scores; with NX/XX/GT/LT only the
+        # docs/SPEC.md §5.1: every pair with DISPLAYF scores; with NX/XX/GT/LT only the
         # members that were written, so the frame replays without the flags.
         logged = applied if (nx or xx or gt or lt) else pairs
         if logged:

@@ -1,4 +1,4 @@
-"""String, key and TTL verbs (SPEC §5, §5.1, §6.1–§6.3).
+"""String, key and TTL verbs (docs/SPEC.md §5, §5.1, §6.1–§6.3).
 
 What: one handler per verb, `handler(ks, argv, ctx) -> reply`, shared by
 `impl.commands.execute` and `impl.commands.apply` where their semantics agree,
@@ -9,21 +9,21 @@ forms are written for speed (no option parsing, one dict write).
 
 Rules:
 1. SET and GETSET clear the TTL; INCR family, INCRBYFLOAT and APPEND keep it
-   (SPEC §6.2). A missing key starts from "" / 0.
+   (docs/SPEC.md §6.2). A missing key starts from "" / 0.
 2. INCRBY: the stored value must parse with `ctx.sint`; overflow is an error;
-   DECRBY negates with a two's-complement wrap (SPEC §5) unless
+   DECRBY negates with a two's-complement wrap (docs/SPEC.md §5) unless
    `redis_decrby_overflow`.
-3. INCRBYFLOAT (SPEC §6.3): stored value trimmed of Unicode whitespace (kevy's
+3. INCRBYFLOAT (docs/SPEC.md §6.3): stored value trimmed of Unicode whitespace (kevy's
    `str::trim`) unless `redis_strict_numbers`, parsed as FLOAT, finite; the
    result must be finite; stored integral-below-1e17 as an integer. kevy
    parses the increment first; `redis_strict_numbers` checks the key, the
    stored value, then the increment, reads both as Redis's string2ld does (a
    NaN increment is not a float; a stored `inf` is, so only the sum fails).
-4. EXPIRE family (SPEC §6.2): kevy takes UINT times, saturates ×1000, sets
+4. EXPIRE family (docs/SPEC.md §6.2): kevy takes UINT times, saturates ×1000, sets
    `deadline = now` for EXPIRE 0 and deletes at once only for an absolute
    deadline ≤ now; `redis_expire_semantics` gives Redis 7's signed times,
    delete-if-past and overflow errors. The Redis dialect never deletes here.
-5. Log frames follow SPEC §5.1; TTLs are always logged absolute (PEXPIREAT).
+5. Log frames follow docs/SPEC.md §5.1; TTLs are always logged absolute (PEXPIREAT).
    A SET that sets a TTL is two frames, `SET` then `PEXPIREAT`, unless
    `set_ttl_one_frame` (F15) logs the one frame `SET k v PXAT <deadline>`.
 """
@@ -64,7 +64,7 @@ _RUST_WHITESPACE = (
 
 
 def _d(n: int) -> bytes:
-    """DEC(n) of SPEC §1.1."""
+    """DEC(n) of docs/SPEC.md §1.1."""
     return b"%d" % n
 
 
@@ -72,7 +72,7 @@ def _d(n: int) -> bytes:
 
 
 def replay_set(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
-    """kevy's replay SET (SPEC §5): unconditional, clears TTL, options ignored."""
+    """kevy's replay SET (docs/SPEC.md §5): unconditional, clears TTL, options ignored."""
     ks.raw()[a[1]] = Entry(a[2])
     return "OK"
 
@@ -150,7 +150,7 @@ def cmd_set(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
             # without its TTL (Redis 7 propagates SET ... PX n the same way).
             c.log.append([b"SET", key, value, b"PXAT", _d(deadline)])
         else:
-            # kevy's set_with_ttl (SPEC §5.1): two frames, appended and synced
+            # kevy's set_with_ttl (docs/SPEC.md §5.1): two frames, appended and synced
             # one by one.
             c.log.append([b"SET", key, value])
             c.log.append([b"PEXPIREAT", key, _d(deadline)])
@@ -177,7 +177,7 @@ def replay_set_pxat(fallback: Handler) -> Handler:
             if t is None:
                 raise CommandError(ERR_NOT_INT)
             if t <= ks.now() and c.past_deletes:
-                ks.raw().pop(a[1], None)  # as PEXPIREAT with a past deadline (SPEC §5)
+                ks.raw().pop(a[1], None)  # as PEXPIREAT with a past deadline (docs/SPEC.md §5)
             else:
                 ks.put(a[1], a[2], t)
             return "OK"
@@ -263,7 +263,7 @@ def cmd_decrby(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     if n == I64_MIN:
         if not c.wrap_decrby:
             raise CommandError(_ERR_DECR_OVERFLOW)
-        # kevy: `n.wrapping_neg()` — −(−2^63) is −2^63 (SPEC §5).
+        # kevy: `n.wrapping_neg()` — −(−2^63) is −2^63 (docs/SPEC.md §5).
         return _incrby(ks, a[1], I64_MIN, c)
     return _incrby(ks, a[1], -n, c)
 
@@ -271,7 +271,7 @@ def cmd_decrby(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
 def _incrbyfloat_delta(raw: bytes, c: Ctx) -> float:
     delta = parse_float(raw)
     # Redis's string2ld rejects NaN as not a float; kevy's FLOAT takes it and
-    # fails later on the non-finite sum (SPEC §6.3).
+    # fails later on the non-finite sum (docs/SPEC.md §6.3).
     if delta is None or (c.strict_numbers and delta != delta):
         raise CommandError(ERR_FLOAT)
     return delta
@@ -287,7 +287,7 @@ def _incrbyfloat_current(e: Entry | None, c: Ctx) -> float:
     if not c.strict_numbers:
         text = text.strip(_RUST_WHITESPACE)
     parsed = parse_float(text.encode("utf-8"))
-    # kevy wants a finite stored value (SPEC §6.3); Redis's string2ld takes
+    # kevy wants a finite stored value (docs/SPEC.md §6.3); Redis's string2ld takes
     # "inf" and only the sum fails ("increment would produce NaN or Infinity").
     if parsed is None or parsed != parsed or (not c.strict_numbers and math.isinf(parsed)):
         raise CommandError(ERR_FLOAT)

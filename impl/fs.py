@@ -12,7 +12,7 @@ Rules of the seam:
 
 1. Paths are plain `str`, joined with `join()`; all temp names are formed by
    appending a suffix to a full path, so every rename stays inside one
-   directory (SPEC §10).
+   directory (docs/SPEC.md §10).
 2. A `WritableFile` only ever appends at the current end of the file. kevy
    opens logs with `O_APPEND` and writes temp files sequentially after a
    create/truncate, so no protocol needs `seek`.

@@ -1,11 +1,11 @@
 """The re-shard journal `reshard.journal`: kevy's re-shard commit record.
 
-What: the format (SPEC §8.4) — `format_journal` writes it, `parse_journal`
+What: the format (docs/SPEC.md §8.4) — `format_journal` writes it, `parse_journal`
 reads it exactly as kevy 1.17 does, and `explain_journal` reads it the same
 way but says where and why a journal is rejected (for `check`).
 
-Why: the journal is the commit point of a re-shard (SPEC §8.3 step 4). At
-every open, recovery (SPEC §8.6) rolls a journal that parses *forward* —
+Why: the journal is the commit point of a re-shard (docs/SPEC.md §8.3 step 4). At
+every open, recovery (docs/SPEC.md §8.6) rolls a journal that parses *forward* —
 renaming live files to backups — and *deletes* one that does not ("torn").
 Accepting a journal kevy would call torn, or the reverse, changes which files
 a data directory ends up with. A third outcome must not be confused with
@@ -19,9 +19,9 @@ open fails and nothing is deleted. So the reader contract is:
   exactly where `parse_journal` does. Both errors are `CorruptInput`s with
   the byte offset of the offending line.
 
-Rules (SPEC §8.4, checked against kevy's `reshard_journal.rs`):
+Rules (docs/SPEC.md §8.4, checked against kevy's `reshard_journal.rs`):
 
-1. Text lines (SPEC §0). Line 1 must be exactly `kevy-reshard-journal v1`.
+1. Text lines (docs/SPEC.md §0). Line 1 must be exactly `kevy-reshard-journal v1`.
 2. Every later line must contain `=` — an empty line makes the journal torn —
    and is split at the first `=`; the key, untrimmed, must be `stamp`,
    `prev_n`, `n` or `routing`, else torn.

@@ -4,7 +4,7 @@ Why this shape: snapshots, the rewrite, replay and the canonical JSON all walk
 the same values, so the value types are plain, inspectable Python objects and
 the `Keyspace` is a dict of `Entry(value, deadline_ms)`.
 
-Rules (SPEC §6):
+Rules (docs/SPEC.md §6):
 1. A deadline is an absolute Unix time in whole milliseconds, kept exactly
    (kevy keeps a monotonic instant that wraps after ~584 years; the SPEC lets
    us keep it exact). A key is expired iff `deadline_ms <= now`.

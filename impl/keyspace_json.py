@@ -1,4 +1,4 @@
-"""Canonical keyspace JSON, `kevy-keyspace/1` (shared/keyspace-json.md).
+"""Canonical keyspace JSON, `kevy-keyspace/1` (docs/keyspace-json.md).
 
 Why: one byte-exact printing of a keyspace lets a recovered store be compared
 with an expected one by `==` on parsed JSON, and lets files written by kevy be

@@ -1,10 +1,10 @@
 """Data-directory layout: key routing, `shards.meta`, per-shard file names.
 
-What: everything that decides *which file a key lives in* (SPEC §7, §8.1) —
+What: everything that decides *which file a key lives in* (docs/SPEC.md §7, §8.1) —
 the KevyHash and cluster-slot routers, the `shards.meta` layout record, the
 names of every per-shard file and its temp/backup siblings, and
 `infer_files_n` for directories without a layout record. Also the two text
-helpers kevy's small text files share (SPEC §0): the `UINT` number grammar
+helpers kevy's small text files share (docs/SPEC.md §0): the `UINT` number grammar
 (`parse_uint`) and "text lines" (`text_lines`); `impl.journal` and any other
 module that needs them import them from here.
 
@@ -94,13 +94,13 @@ U64_MAX = (1 << 64) - 1
 _M64 = U64_MAX
 
 # ---------------------------------------------------------------------------
-# SPEC §0: the UINT grammar and "text lines".
+# docs/SPEC.md §0: the UINT grammar and "text lines".
 
 _ASCII_DIGITS = frozenset("0123456789")
 
 
 def parse_uint(text: str, bits: int = 64) -> int | None:
-    """Parse SPEC §0 `UINT` (Rust `uN::from_str`): the value, or None.
+    """Parse docs/SPEC.md §0 `UINT` (Rust `uN::from_str`): the value, or None.
 
     Accepted: an optional single `+`, then one or more ASCII digits, with the
     value below `2**bits` (64 for u64 and usize, 128 for u128). Leading zeros
@@ -136,7 +136,7 @@ def rust_trim(text: str) -> str:
 
 
 def text_line_spans(data: bytes) -> list[tuple[int, bytes]]:
-    """SPEC §0 text lines, each with the byte offset where it starts.
+    """docs/SPEC.md §0 text lines, each with the byte offset where it starts.
 
     Split on LF; a line terminated by LF loses one trailing CR; a final
     empty piece after a trailing LF is not a line; an unterminated final line
@@ -162,7 +162,7 @@ def text_line_spans(data: bytes) -> list[tuple[int, bytes]]:
 
 
 def text_lines(data: bytes) -> list[bytes]:
-    """SPEC §0 text lines of `data` (see `text_line_spans`).
+    """docs/SPEC.md §0 text lines of `data` (see `text_line_spans`).
 
     post: all(b"\\n" not in line for line in __return__)
     """
@@ -187,7 +187,7 @@ def str_lines(text: str) -> Iterator[str]:
 
 
 # ---------------------------------------------------------------------------
-# SPEC §7.3: routing.
+# docs/SPEC.md §7.3: routing.
 
 
 class Routing(Enum):
@@ -216,7 +216,7 @@ _TWO_U64 = struct.Struct("<QQ")
 
 
 def kevyhash(key: bytes) -> int:
-    """kevy's KevyHash of `key` as an unsigned 64-bit int (SPEC §7.3).
+    """kevy's KevyHash of `key` as an unsigned 64-bit int (docs/SPEC.md §7.3).
 
     Arithmetic is on Python ints: products of two u64 values are exact
     128-bit numbers, so `mm` needs no masking, and only the two finaliser
@@ -283,7 +283,7 @@ def crc16_xmodem(data: bytes) -> int:
 
 
 def hash_tag(key: bytes) -> bytes:
-    """The bytes cluster slots hash (SPEC §7.3, Redis rules).
+    """The bytes cluster slots hash (docs/SPEC.md §7.3, Redis rules).
 
     Between the first `{` and the first `}` after it, if at least one byte
     lies between; otherwise the whole key (`foo{}{bar}` → whole key,
@@ -311,7 +311,7 @@ def key_slot(key: bytes) -> int:
 
 
 def shard_of(key: bytes, n: int, routing: Routing = Routing.KEVYHASH) -> int:
-    """The shard index of `key` among `n` shards (SPEC §7.3).
+    """The shard index of `key` among `n` shards (docs/SPEC.md §7.3).
 
     n must be at least 1 (kevy would divide by zero). Slots are computed
     exactly; kevy's `slot * n` would overflow only for n ≥ 2**50.
@@ -330,7 +330,7 @@ def shard_of(key: bytes, n: int, routing: Routing = Routing.KEVYHASH) -> int:
 
 
 # ---------------------------------------------------------------------------
-# SPEC §7.2: shards.meta.
+# docs/SPEC.md §7.2: shards.meta.
 
 
 @dataclass(frozen=True)
@@ -361,7 +361,7 @@ def parse_shards_meta(data: bytes) -> Layout | None:
     """kevy's `read_shards_meta` on the file's bytes: the layout, or None.
 
     None means "no usable layout record": kevy then treats the directory as
-    a legacy one (SPEC §9.1 step 6). Rules: module docstring, rule 2.
+    a legacy one (docs/SPEC.md §9.1 step 6). Rules: module docstring, rule 2.
 
     post: __return__ is None or 0 <= __return__.n < 2 ** 64
     post: __return__ is None or parse_shards_meta(format_shards_meta(__return__)) == __return__
@@ -515,7 +515,7 @@ def non_canonical_meta(data: bytes) -> list[str]:
 
 
 # ---------------------------------------------------------------------------
-# SPEC §7.1, §8.1, §10: file names.
+# docs/SPEC.md §7.1, §8.1, §10: file names.
 
 SHARDS_META = "shards.meta"
 JOURNAL = "reshard.journal"
@@ -586,7 +586,7 @@ def aof_name(i: int, n: int, aof_name: str = DEFAULT_AOF_NAME) -> str:
 
 @dataclass(frozen=True)
 class FileNames:
-    """A naming layout (SPEC §8.1): where shard i's files live for n shards.
+    """A naming layout (docs/SPEC.md §8.1): where shard i's files live for n shards.
 
     The standard layout (`STANDARD_NAMES`, the server's) is `dump-{i}.rdb` /
     `aof-{i}.aof` for all n. The embedded layout (`FileNames.embedded(...)`)
@@ -609,7 +609,7 @@ class FileNames:
 
     @property
     def default_names(self) -> bool:
-        """True if both names are kevy's defaults (SPEC §9.1 step 5)."""
+        """True if both names are kevy's defaults (docs/SPEC.md §9.1 step 5)."""
         return self.snapshot == DEFAULT_SNAPSHOT_NAME and self.aof == DEFAULT_AOF_NAME
 
     def snapshot_name(self, i: int, n: int) -> str:
@@ -641,7 +641,7 @@ def _file_index(name: str) -> int | None:
 
 
 def infer_files_n(fs: FileSystem, directory: str) -> int:
-    """Highest per-shard file index in `directory` plus one (SPEC §7.1).
+    """Highest per-shard file index in `directory` plus one (docs/SPEC.md §7.1).
 
     Counts every entry, file or not, named `dump-<X>.rdb` or `aof-<X>.aof`
     with X a UINT (`01` and `+1` are 1). 0 when none match or the directory

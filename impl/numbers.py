@@ -1,4 +1,4 @@
-"""Number grammars and float renderings of kevy 1.17 (SPEC §0, §4.2, §6.3, §6.7).
+"""Number grammars and float renderings of kevy 1.17 (docs/SPEC.md §0, §4.2, §6.3, §6.7).
 
 Why a module of its own: the same few grammars decide what a replayed command
 means (INCRBY's argument, ZADD's scores, EXPIRE's seconds), and a parser that
@@ -56,7 +56,7 @@ def _is_utf8(data: bytes) -> bool:
 
 
 def parse_uint(data: bytes, bits: int = 64) -> int | None:
-    """UINT of SPEC §0: optional single `+`, ASCII digits, fits `bits` unsigned.
+    """UINT of docs/SPEC.md §0: optional single `+`, ASCII digits, fits `bits` unsigned.
 
     pre: bits > 0
     post: __return__ is None or 0 <= __return__ < 2**bits
@@ -73,7 +73,7 @@ def parse_uint(data: bytes, bits: int = 64) -> int | None:
 
 
 def parse_sint(data: bytes) -> int | None:
-    """SINT of SPEC §0: optional `+`/`-`, ASCII digits, fits i64.
+    """SINT of docs/SPEC.md §0: optional `+`/`-`, ASCII digits, fits i64.
 
     post: __return__ is None or I64_MIN <= __return__ <= I64_MAX
     """
@@ -88,7 +88,7 @@ def parse_sint(data: bytes) -> int | None:
 
 
 def parse_float(data: bytes) -> float | None:
-    """FLOAT of SPEC §0: correctly rounded, overflow to ±inf, `-nan` keeps its sign.
+    """FLOAT of docs/SPEC.md §0: correctly rounded, overflow to ±inf, `-nan` keeps its sign.
 
     post: __return__ is None or isinstance(__return__, float)
     post: __return__ is None or _FLOAT.fullmatch(data) is not None
@@ -109,7 +109,7 @@ def float_bits(x: float) -> int:
 
 
 def total_order_key(x: float) -> int:
-    """Sort key of IEEE-754 total order (SPEC §6.7): -NaN < -inf < -0.0 < 0.0 < inf < NaN.
+    """Sort key of IEEE-754 total order (docs/SPEC.md §6.7): -NaN < -inf < -0.0 < 0.0 < inf < NaN.
 
     post: isinstance(__return__, int)
     post: I64_MIN <= __return__ <= I64_MAX
@@ -119,7 +119,7 @@ def total_order_key(x: float) -> int:
 
 
 def displayf(x: float) -> str:
-    """DISPLAYF of SPEC §0: shortest round-trip digits, positional, no trailing `.0`.
+    """DISPLAYF of docs/SPEC.md §0: shortest round-trip digits, positional, no trailing `.0`.
 
     post: "e" not in __return__ and not __return__.endswith(".0")
     post: math.isnan(x) or float(__return__) == x
@@ -132,7 +132,7 @@ def displayf(x: float) -> str:
 
 
 def format_incrbyfloat(x: float) -> str:
-    """How INCRBYFLOAT stores its result (SPEC §6.3).
+    """How INCRBYFLOAT stores its result (docs/SPEC.md §6.3).
 
     post: math.isnan(x) or float(__return__) == x
     """
@@ -142,7 +142,7 @@ def format_incrbyfloat(x: float) -> str:
 
 
 def format_score_rewrite(x: float) -> str:
-    """S(x) of SPEC §4.2: the score text kevy 1.17's rewrite emits (lossy).
+    """S(x) of docs/SPEC.md §4.2: the score text kevy 1.17's rewrite emits (lossy).
 
     post: parse_float(__return__.encode()) is not None
     post: not (math.isfinite(x) and x.is_integer()) or parse_float(__return__.encode()) == x

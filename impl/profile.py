@@ -137,7 +137,7 @@ _register(
     "where replay re-reads IDLE, a missing TIME and the retry count against the replay clock",
 )
 
-# --- re-shard (impl/reshard.py, SPEC §8) ------------------------------------------
+# --- re-shard (impl/reshard.py, docs/SPEC.md §8) ------------------------------------------
 _register(
     "reshard_dir_fsync",
     "F10-F13",

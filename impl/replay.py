@@ -1,4 +1,4 @@
-"""The AOF replay driver (`replay_aof`, SPEC §1.3) and its report.
+"""The AOF replay driver (`replay_aof`, docs/SPEC.md §1.3) and its report.
 
 Why a module of its own: kevy's replay is three small decisions stacked —
 frame the bytes (impl/resp.py), decide what each frame means (impl/commands.py),
@@ -146,7 +146,7 @@ def replay_bytes(
     dialect: Dialect | None = None,
     path: str = "<bytes>",
 ) -> ReplayReport:
-    """Replay an AOF image into `ks` (SPEC §1.3 steps 2–4); see the module rules."""
+    """Replay an AOF image into `ks` (docs/SPEC.md §1.3 steps 2–4); see the module rules."""
     scan = scan_aof(data)
     chosen = detect_dialect(data) if dialect is None else dialect
     report = ReplayReport(path=path, size=len(data), has_magic=scan.has_magic, dialect=chosen,
@@ -247,7 +247,7 @@ def replay_aof(
     profile: Profile,
     dialect: Dialect | None = Dialect.KEVY,
 ) -> ReplayReport:
-    """Replay the AOF at `path` into `ks` (SPEC §1.3). A missing file applies nothing.
+    """Replay the AOF at `path` into `ks` (docs/SPEC.md §1.3). A missing file applies nothing.
 
     kevy itself always replays its own dialect; pass `dialect=None` to detect
     a Redis log from its leading SELECT (what `dump` does).

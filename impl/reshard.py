@@ -1,7 +1,7 @@
 """Re-shard: merge an old shard layout, commit a new one, roll a journal forward.
 
-What: kevy 1.17's re-shard protocol (SPEC §8) and the "Different layout" path
-of the embedded `Store.open` (SPEC §9.1 step 6) that drives it:
+What: kevy 1.17's re-shard protocol (docs/SPEC.md §8) and the "Different layout" path
+of the embedded `Store.open` (docs/SPEC.md §9.1 step 6) that drives it:
 
 * `merge_sources` (§8.2) loads every source shard into one temporary keyspace;
 * `commit_reshard` (§8.3) writes each target shard as `<snapshot_i>.reshard`,
@@ -23,13 +23,13 @@ Rules:
 1. Every disk operation goes through the injected `FileSystem`; time comes
    from the caller (`now_ms`); the stamp is nanoseconds since the Unix epoch,
    derived from the injected time (`now_ms * 1_000_000`), never read here.
-2. Every step of `finish_reshard` is idempotent (SPEC §8.5), so re-running it
+2. Every step of `finish_reshard` is idempotent (docs/SPEC.md §8.5), so re-running it
    after a crash at any point converges: a snapshot of the previous layout is
    a *source* iff its index is ≥ the target count or the target's
    `<snapshot_i>.reshard` still exists (a placed target has no `.reshard`
    sibling, §8.7); renames happen only if the source still exists.
 3. No directory is fsynced and `shards.meta` is written by a plain truncating
-   overwrite without fsync (SPEC §2.8, §7.2): that is kevy 1.17. Two fix
+   overwrite without fsync (docs/SPEC.md §2.8, §7.2): that is kevy 1.17. Two fix
    switches (impl/profile.py, findings F10–F13) change that, and only that:
    `reshard_dir_fsync` (`DIR_FSYNC_SWITCH`) fsyncs the data directory at the
    four points `_dir_fsync_hook` marks, each making one step's directory
@@ -39,7 +39,7 @@ Rules:
 4. Cleanup catches `OSError` only (the "errors ignored" delete of §8.3 step 1):
    an injected crash is a `BaseException` and must stop the protocol dead, as
    a real crash would.
-5. Recovery uses the naming layout in effect when it runs (SPEC §8.1): the
+5. Recovery uses the naming layout in effect when it runs (docs/SPEC.md §8.1): the
    `FileNames` passed in, not the names at commit time.
 """
 
@@ -81,14 +81,14 @@ __all__ = [
     "write_shards_meta",
 ]
 
-#: SPEC §8.3 step 3: the stamp is in nanoseconds; the injected clock gives ms.
+#: docs/SPEC.md §8.3 step 3: the stamp is in nanoseconds; the injected clock gives ms.
 NS_PER_MS = 1_000_000
 
 #: Fix switch (F10–F13): fsync the data directory at the points
-#: `_dir_fsync_hook` marks (kevy 1.17 never does, SPEC §2.8, §8.5).
+#: `_dir_fsync_hook` marks (kevy 1.17 never does, docs/SPEC.md §2.8, §8.5).
 DIR_FSYNC_SWITCH = "reshard_dir_fsync"
 #: Fix switch (F12): fsync `shards.meta` in `finish_reshard` (kevy 1.17 does
-#: not, SPEC §7.2), so the journal is never unlinked before the meta is durable.
+#: not, docs/SPEC.md §7.2), so the journal is never unlinked before the meta is durable.
 META_FSYNC_SWITCH = "reshard_meta_fsync"
 
 Log = Callable[[str], None]
@@ -106,7 +106,7 @@ def _dir_fsync_hook(fs: FileSystem, directory: str, profile: Profile) -> None:
 
 
 def stamp_from_ms(now_ms: int) -> int:
-    """SPEC §8.3 step 3: nanoseconds since the Unix epoch (0 before 1970), from ms.
+    """docs/SPEC.md §8.3 step 3: nanoseconds since the Unix epoch (0 before 1970), from ms.
 
     post: __return__ >= 0
     """
@@ -127,7 +127,7 @@ def merge_sources(
     profile: Profile,
     now_ms: int,
 ) -> list[str]:
-    """Load every shard of the `src_n`-shard layout into `temp` (SPEC §8.2).
+    """Load every shard of the `src_n`-shard layout into `temp` (docs/SPEC.md §8.2).
 
     For i = 0 … src_n−1, in order: shard i's snapshot if it exists, then its
     AOF if it exists, all into the one `temp` keyspace — so a FLUSHALL in
@@ -170,7 +170,7 @@ def redistribute(temp: Keyspace, stores: Sequence[Keyspace], now_ms: int) -> int
 
 
 def write_journal(fs: FileSystem, directory: str, journal: Journal) -> None:
-    """Create/truncate `reshard.journal`, write it, full fsync, close (SPEC §8.3 step 4)."""
+    """Create/truncate `reshard.journal`, write it, full fsync, close (docs/SPEC.md §8.3 step 4)."""
     f = fs.create_truncate(join(directory, JOURNAL))
     try:
         write_all(f, format_journal(journal))
@@ -181,7 +181,7 @@ def write_journal(fs: FileSystem, directory: str, journal: Journal) -> None:
 
 def write_shards_meta(fs: FileSystem, directory: str, layout: Layout, *,
                       profile: Profile = KEVY_1_17) -> None:
-    """SPEC §7.2: a plain truncating overwrite of `shards.meta` — no temp file, no fsync.
+    """docs/SPEC.md §7.2: a plain truncating overwrite of `shards.meta` — no temp file, no fsync.
 
     Under `reshard_meta_fsync` the file is fsynced before it is closed. No
     temp file is needed for the re-shard's write: until the journal is gone a
@@ -213,7 +213,7 @@ def commit_reshard(
     now_ms: int,
     profile: Profile = KEVY_1_17,
 ) -> int:
-    """Write the target layout and commit it (SPEC §8.3); return `stamp`.
+    """Write the target layout and commit it (docs/SPEC.md §8.3); return `stamp`.
 
     1. Delete every stale `<snapshot_i>.reshard`, i < target.n (errors ignored).
     2. `save_snapshot(stores[i], <snapshot_i>.reshard)` for each target shard
@@ -260,7 +260,7 @@ def finish_reshard(
     *,
     profile: Profile = KEVY_1_17,
 ) -> None:
-    """Roll a committed re-shard forward (SPEC §8.5); every step is idempotent.
+    """Roll a committed re-shard forward (docs/SPEC.md §8.5); every step is idempotent.
 
     1. For i < prev_n: the previous layout's snapshot is a source iff
        i ≥ target.n or the target's `<snapshot_i>.reshard` exists; a source
@@ -314,7 +314,7 @@ def recover_journal(
     log: Log | None = None,
     profile: Profile = KEVY_1_17,
 ) -> None:
-    """SPEC §8.6, at every persistent open, before `shards.meta` is read.
+    """docs/SPEC.md §8.6, at every persistent open, before `shards.meta` is read.
 
     * no journal → nothing;
     * unreadable (an I/O error, or not UTF-8: `JournalUnreadable`) → raises,
@@ -350,7 +350,8 @@ def reshard_open(
     now_ms: int,
     profile: Profile,
 ) -> int:
-    """SPEC §9.1 step 6, "Different": merge `src_n` shards, redistribute into `shards`, commit.
+    """docs/SPEC.md §9.1 step 6, "Different": merge `src_n` shards, redistribute into `shards`,
+    commit.
 
     `shards` are the store's `n` (empty) keyspaces; on return they hold the
     whole merged keyspace routed by KevyHash, and the directory holds the new

@@ -1,11 +1,11 @@
-"""RESP framing as kevy 1.17 writes and reads it in AOF files (SPEC §1, §4.5).
+"""RESP framing as kevy 1.17 writes and reads it in AOF files (docs/SPEC.md §1, §4.5).
 
 What: the canonical frame encoder, kevy's frame parser (multibulk *and* the
 inline fallback), an AOF scanner that classifies how a file ends, kevy's
 one-line replay summary, and an incremental reader for streams.
 
 Why: replay, `dump`, `check` and `repair` must accept, reject and stop at
-exactly the bytes kevy does. The parser below is SPEC §1.2 step for step; where
+exactly the bytes kevy does. The parser below is docs/SPEC.md §1.2 step for step; where
 Python would be more lenient (`int()` takes spaces, `_` and Unicode digits;
 `bytes.split()` treats 0x0B as a separator) the code says so.
 
@@ -390,7 +390,7 @@ def _parse(buf: bytes | bytearray, start: int, base: int, st: _Partial | None) -
 
 
 def parse_frame(buf: bytes | bytearray | memoryview, start: int = 0) -> Frame | NeedData:
-    """Parse one frame at `buf[start:]` (SPEC §1.2); see the module contract.
+    """Parse one frame at `buf[start:]` (docs/SPEC.md §1.2); see the module contract.
 
     Returns a Frame with absolute offsets, or `NEED_DATA`; raises
     `CorruptFrame`. A memoryview is copied first (O(len) per call), so loops

@@ -1,4 +1,4 @@
-"""AOF rewrite: a keyspace as the minimal command stream kevy 1.17 writes (SPEC §4).
+"""AOF rewrite: a keyspace as the minimal command stream kevy 1.17 writes (docs/SPEC.md §4).
 
 What: `rewrite_frames` turns (key, value, remaining) rows into argv lists, one
 command group per key; `rewrite_image` builds the in-memory image (MAGIC +

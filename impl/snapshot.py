@@ -1,7 +1,7 @@
 """KEVYSNAP snapshots: read versions 2..4, write version 4, tmp-then-rename save.
 
 What: `read_snapshot` loads a snapshot's records into a `Keyspace` exactly as
-kevy 1.17's loader does (SPEC §3.6) and returns a `SnapshotReport` of
+kevy 1.17's loader does (docs/SPEC.md §3.6) and returns a `SnapshotReport` of
 everything `check` wants to flag; `encode_snapshot` produces the version-4
 bytes kevy's writer produces (§3.2–3.5); `write_snapshot_tmp`, `save_snapshot`
 and `load_snapshot` are the file-level protocols of §3.8, through the
@@ -84,15 +84,15 @@ __all__ = [
     "write_snapshot_tmp",
 ]
 
-#: SPEC §3.2: the 8 magic bytes that open every snapshot.
+#: docs/SPEC.md §3.2: the 8 magic bytes that open every snapshot.
 MAGIC = b"KEVYSNAP"
-#: SPEC §3.4: the version kevy 1.17 writes.
+#: docs/SPEC.md §3.4: the version kevy 1.17 writes.
 VERSION = 4
-#: SPEC §3.4: versions the loader accepts.
+#: docs/SPEC.md §3.4: versions the loader accepts.
 _READABLE_VERSIONS = (2, 3, 4)
-#: SPEC §3.8: kevy writes snapshots through a 1 MiB user-space buffer.
+#: docs/SPEC.md §3.8: kevy writes snapshots through a 1 MiB user-space buffer.
 CHUNK_SIZE = 1 << 20
-#: SPEC §3.2: opcode → type name (0 is the EOF marker).
+#: docs/SPEC.md §3.2: opcode → type name (0 is the EOF marker).
 OPCODES = {1: "string", 2: "hash", 3: "list", 4: "set", 5: "zset", 6: "stream"}
 _OPCODE_OF = {
     bytes: 1, dict: 2, list: 3, SetValue: 4, ZSet: 5, Stream: 6,
@@ -113,7 +113,7 @@ _TTL_LEN = struct.Struct("<QI")  # TTL value, then the key length
 SnapshotItem = tuple[bytes, Value, int | None]
 
 #: The fix switch a later change may register to fsync the directory after the
-#: rename (kevy 1.17 never does, SPEC §2.8). Not registered here on purpose:
+#: rename (kevy 1.17 never does, docs/SPEC.md §2.8). Not registered here on purpose:
 #: crash-safety switches are registered with their finding. Once registered,
 #: `save_snapshot(..., profile=...)` honours it without further changes.
 DIR_FSYNC_SWITCH = "fsync_snapshot_dir"
@@ -376,7 +376,7 @@ def _header(err: _E) -> _E:
 
 
 def read_snapshot(data: bytes, ks: Keyspace, *, now_ms: int | None = None) -> SnapshotReport:
-    """Load a KEVYSNAP file's records into `ks` (SPEC §3.6); return what was seen.
+    """Load a KEVYSNAP file's records into `ks` (docs/SPEC.md §3.6); return what was seen.
 
     `now_ms` is the wall clock used for TTL conversion (default: `ks.clock`).
     Raises `SnapshotCorrupt` (bad magic / version / unknown opcode) or
@@ -685,7 +685,7 @@ def copy_value(value: Value) -> Value:
 class FrozenView(list[SnapshotItem]):
     """A point-in-time copy of a keyspace: rows (key, value copy, remaining at freeze).
 
-    SPEC §9.3: kevy 1.17 resolves remaining TTLs when it freezes, and the writer
+    docs/SPEC.md §9.3: kevy 1.17 resolves remaining TTLs when it freezes, and the writer
     later writes `now_at_write + remaining` — so every written deadline drifts
     later by the freeze→write delay (finding F3). With `exact_deadlines`
     (switch `exact_frozen_deadlines`) `items_at(now)` re-anchors each remaining
@@ -711,7 +711,8 @@ class FrozenView(list[SnapshotItem]):
 
 
 def freeze(ks: Keyspace, now_ms: int, *, profile: Profile = KEVY_1_17) -> FrozenView:
-    """Freeze the live keys of `ks` at `now_ms` (SPEC §9.3 step 1): deep copies, remaining TTLs."""
+    """Freeze the live keys of `ks` at `now_ms` (docs/SPEC.md §9.3 step 1): deep copies,
+    remaining TTLs."""
     rows = [(k, copy_value(v), rem) for k, v, rem in live_view(ks, now_ms)]
     return FrozenView(rows, now_ms, profile.fixes("exact_frozen_deadlines"))
 
@@ -772,7 +773,7 @@ def save_snapshot(
     """`write_snapshot_tmp` then `rename(tmp → path)`; the directory is not fsynced (§3.8)."""
     tmp = write_snapshot_tmp(fs, src, path, now_ms)
     fs.rename(tmp, path)
-    # Hook point: kevy 1.17 never fsyncs the directory (SPEC §2.8), so the rename
+    # Hook point: kevy 1.17 never fsyncs the directory (docs/SPEC.md §2.8), so the rename
     # may be lost by a power failure. A fix switch named DIR_FSYNC_SWITCH, once
     # registered in impl/profile.py, turns the directory fsync on here.
     if DIR_FSYNC_SWITCH in SWITCHES and profile.fixes(DIR_FSYNC_SWITCH):

@@ -1,6 +1,6 @@
 """The embedded store: shards, locks, auto-logging, save, rewrite, open/recover, reaper.
 
-What: kevy 1.17's `kevy_embedded::Store` (SPEC §9) over the pieces in `impl/`:
+What: kevy 1.17's `kevy_embedded::Store` (docs/SPEC.md §9) over the pieces in `impl/`:
 `Store.open` recovers a data directory exactly as §9.1 says, `execute` runs a
 write under its shard's lock and appends the frames kevy's embedded API logs
 (§5.1, §9.2), `save` and `rewrite_aof` are the three-phase protocols of §9.3
@@ -166,7 +166,7 @@ class ShardFailed(StoreError):
 
 @dataclass(frozen=True)
 class StoreConfig:
-    """kevy_embedded::Config (SPEC §9). Defaults are kevy's."""
+    """kevy_embedded::Config (docs/SPEC.md §9). Defaults are kevy's."""
 
     #: data directory; None = pure in-memory store, no files at all (§9.1 step 2)
     data_dir: str | None = None
@@ -268,7 +268,7 @@ class Store:
     def open(cls, config: StoreConfig, *, fs: FileSystem | None, clock: Clock,
              profile: Profile = KEVY_1_17, sleeper: Sleeper | None = None,
              log: Callable[[str], None] | None = None) -> Store:
-        """SPEC §9.1: recover the data directory, open the logs, start the reaper.
+        """docs/SPEC.md §9.1: recover the data directory, open the logs, start the reaper.
 
         `log` receives the lines kevy prints while recovering (an interrupted
         re-shard being completed); default stderr, as kevy. The crash explorer

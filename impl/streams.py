@@ -1,14 +1,15 @@
-"""Stream verbs (SPEC §4.3, §6.8): XADD, XDEL, XTRIM, XLEN, XRANGE, XSETID, XGROUP, XCLAIM, XACK.
+"""Stream verbs (docs/SPEC.md §4.3, §6.8): XADD, XDEL, XTRIM, XLEN, XRANGE, XSETID, XGROUP,
+XCLAIM, XACK.
 
 What: one handler per verb, `handler(ks, argv, ctx) -> reply`, used by live
 execution, by kevy's replay when `replay_stream_verbs` / `replay_stream_writes`
 are on, and by the Redis-dialect replay.
 
-Why: kevy 1.17's own replay skips every stream verb (SPEC §5), so a rewritten
-log loses its streams (SPEC §4.3); the fix replays exactly the forms the
-rewrite emits, whose meaning SPEC §6.8 pins down.
+Why: kevy 1.17's own replay skips every stream verb (docs/SPEC.md §5), so a rewritten
+log loses its streams (docs/SPEC.md §4.3); the fix replays exactly the forms the
+rewrite emits, whose meaning docs/SPEC.md §6.8 pins down.
 
-Rules (SPEC §6.8):
+Rules (docs/SPEC.md §6.8):
 1. An ID is (ms, seq) of u64, text `ms-seq`; parts are UINT split at the first
    `-`; `ms` alone means `ms-0`. Explicit XADD IDs must exceed `last_id` and
    not be 0-0; `*` takes `max(now, last.ms)`; `ms-*` fails below `last.ms`.
@@ -16,10 +17,10 @@ Rules (SPEC §6.8):
    XDEL/XTRIM/MAXLEN; `entries_added` counts XADDs. A stream key stays when
    its last entry goes (streams are not collections that vanish).
 3. `XADD key MAXLEN 0 <id> x x` creates the key with `last_id = id`, trims the
-   dummy entry (`max_deleted_id = id`), `entries_added = 1` (SPEC §4.3).
+   dummy entry (`max_deleted_id = id`), `entries_added = 1` (docs/SPEC.md §4.3).
 4. XSETID needs the key and `id ≥ top entry`; the Redis dialect and live
    calls add Redis 7's checks on ENTRIESADDED / MAXDELETEDID, kevy's replay
-   sets them verbatim (a snapshot may hold inconsistent scalars, SPEC §3.6).
+   sets them verbatim (a snapshot may hold inconsistent scalars, docs/SPEC.md §3.6).
    Live calls alone also refuse an ID below the stream's `max_deleted_id` and
    read `MAXDELETEDID 0-0` as not given, as Redis does.
 5. `XCLAIM k g c 0 id… TIME t RETRYCOUNT n FORCE JUSTID` on an existing entry
@@ -27,7 +28,7 @@ Rules (SPEC §6.8):
    missing; on a missing entry it removes any row. A live XCLAIM is logged
    verbatim, unless `xclaim_logs_time` (F16) logs that absolute form (plus
    LASTID) once per PEL row it changed, as Redis does.
-6. CREATECONSUMER stamps `last_seen_ms` with the clock (SPEC §6.8).
+6. CREATECONSUMER stamps `last_seen_ms` with the clock (docs/SPEC.md §6.8).
 7. Live calls check their arguments in Redis 7.2's order (which error a
    malformed call gets); kevy 1.17's replay skips stream verbs, so these
    replies are ours under both profiles.
@@ -477,7 +478,7 @@ _XGROUP = {
     b"DESTROY": _xgroup_destroy,
     b"DELCONSUMER": _xgroup_delconsumer,
 }
-#: the XGROUP subcommands the rewrite emits (SPEC §4.3)
+#: the XGROUP subcommands the rewrite emits (docs/SPEC.md §4.3)
 _XGROUP_REWRITE = (b"CREATE", b"CREATECONSUMER")
 
 
@@ -621,7 +622,7 @@ STREAM_VERBS: dict[bytes, tuple[object, int, int | None]] = {
     b"XACK": (cmd_xack, 4, None),
 }
 
-#: the verbs the rewrite emits (SPEC §4.3), replayed under `replay_stream_verbs`
+#: the verbs the rewrite emits (docs/SPEC.md §4.3), replayed under `replay_stream_verbs`
 STREAM_REWRITE_VERBS: dict[bytes, tuple[object, int]] = {
     b"XADD": (cmd_xadd, 5),
     b"XSETID": (cmd_xsetid, 3),

@@ -16,7 +16,7 @@ Rules:
 1. Admissible = the model state after a prefix of the writes, of length at
    least `promised` (every write promised durable, in order) and at most the
    acknowledged writes plus the one write in flight when the power went.
-2. Durability by fsync policy (SPEC §2.3): `always` - an acknowledged write
+2. Durability by fsync policy (docs/SPEC.md §2.3): `always` - an acknowledged write
    is durable at its ack; `everysec` - at the next `maybe_sync` that synced,
    or a barrier; `no` - only at barriers: `fsync_aof`, a completed rewrite
    (everything acknowledged before its finish), a completed save (everything
@@ -26,7 +26,7 @@ Rules:
    see them (a key whose deadline is at or before it is gone, as
    `kevy-keyspace/1` prints it). Deadlines compare within ±1000 ms (the
    format's own tolerance); scores compare by bits. A stream consumer's
-   last-seen time is carried by no log (Redis's AOF and the SPEC §4.3 rewrite
+   last-seen time is carried by no log (Redis's AOF and the docs/SPEC.md §4.3 rewrite
    included): replay stamps it with the replay clock, so it is admissible
    from the model's value (its last stamp in that prefix) up to the recovery
    instant, and never earlier or later. Everything else in a stream - entries,

@@ -47,7 +47,7 @@ The exact rules (points "durable" = cannot be lost under that model):
 Rule 1 (all models). A persistence point that failed through an injected fault
   changed nothing and protects nothing. Directories made by `makedirs` are
   durable at once and are not points: kevy creates its data directory once
-  and never removes one. Renames must stay inside one directory (SPEC §10);
+  and never removes one. Renames must stay inside one directory (docs/SPEC.md §10);
   a cross-directory rename raises ValueError.
 Rule 2 (data of one file, `ordered` and `posix`). A file's unprotected data
   events (appends and truncates after the protected ones) survive as a prefix
@@ -591,7 +591,8 @@ class CrashFS:
             raise IsADirectoryError(errno.EISDIR, "Is a directory", dst)
         if dirname(src) != dirname(dst):
             raise ValueError(
-                f"CrashFS models renames inside one directory only (SPEC §10): {src} → {dst}"
+                "CrashFS models renames inside one directory only (docs/SPEC.md §10): "
+                f"{src} → {dst}"
             )
         point = self._begin("rename", src, dst, ino=ino)
         if src != dst:

@@ -1,4 +1,4 @@
-"""Key routing written from SPEC §7.3 alone: the model side of a differential.
+"""Key routing written from docs/SPEC.md §7.3 alone: the model side of a differential.
 
 What: `kevyhash`, `crc16_xmodem`, `hash_tag`, `key_slot` and `shard_of`, each
 a literal transcription of the SPEC's numbered steps (bit-at-a-time CRC, an

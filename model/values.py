@@ -21,7 +21,7 @@ parsers and printers Redis 7.2 applies to numbers on the wire:
 Why: the model is an independent oracle (ARCHITECTURE.md: `model/` imports
 nothing from `impl/`). Each routine is written from the Redis 7.2 source
 semantics named beside it, not from kevy's SPEC, so where kevy parses or prints
-differently (SPEC §0 SINT/FLOAT/DISPLAYF) the difference shows up as a finding.
+differently (docs/SPEC.md §0 SINT/FLOAT/DISPLAYF) the difference shows up as a finding.
 
 Rules:
 1. Exact arithmetic only. Long doubles are emulated with `fractions.Fraction`
@@ -138,7 +138,7 @@ _LONG_STR_SIZE = 21  # util.h: a valid string2ll input is shorter than this
 def parse_ll(data: bytes) -> int | None:
     """Redis `string2ll`: `0` or `-?[1-9][0-9]*` fitting i64, else None.
 
-    Stricter than kevy's SINT (SPEC §0): `+5`, `007` and `-0` are rejected.
+    Stricter than kevy's SINT (docs/SPEC.md §0): `+5`, `007` and `-0` are rejected.
     """
     if not data or len(data) >= _LONG_STR_SIZE:
         return None

@@ -2,7 +2,7 @@
 
 What: `RecordingFS(base)` forwards each operation to `base` (normally
 `OsFileSystem` on pytest's `tmp_path`) and appends one tuple per call to
-`calls`, naming files by their base name so expectations read like SPEC §2.8:
+`calls`, naming files by their base name so expectations read like docs/SPEC.md §2.8:
 ``("create", "aof-0.aof.rewrite")``, ``("write", "aof-0.aof", b"KEVYAOF1\\n")``,
 ``("fsync", ...)``, ``("rename", "a.tmp", "a")``.
 

@@ -5,7 +5,7 @@ scores including -0.0, 5e-324, ±inf and NaNs of both signs, streams with
 groups, consumers and PEL rows including tombstones), keyspace rows
 `(key, value, deadline_ms | None)` and ready-made `Keyspace`s.
 
-Why: every format in SPEC §3–§4 must carry every value; one strategy used by
+Why: every format in docs/SPEC.md §3–§4 must carry every value; one strategy used by
 all modules means a value that breaks one format is tried against the others.
 
 Rules:

@@ -1,8 +1,8 @@
-"""Tests for impl/aof.py: the AOF object of SPEC §2, syscall by syscall.
+"""Tests for impl/aof.py: the AOF object of docs/SPEC.md §2, syscall by syscall.
 
 Every protocol step is checked twice: by the bytes it leaves on the real disk
 (`OsFileSystem` on `tmp_path`), and by the exact sequence of writes, syncs,
-renames and closes it performs (`RecordingFS`), compared with SPEC §2.8 —
+renames and closes it performs (`RecordingFS`), compared with docs/SPEC.md §2.8 —
 including the syncs kevy 1.17 does *not* do (no directory fsync anywhere).
 """
 

@@ -1,8 +1,9 @@
-"""Tests of impl/commands.py: replay (SPEC §5), live replies and log frames (SPEC §5.1).
+"""Tests of impl/commands.py: replay (docs/SPEC.md §5), live replies and log frames
+(docs/SPEC.md §5.1).
 
-Each replay quirk SPEC §5/§6 names has its own test under `kevy-1.17`, next to
+Each replay quirk docs/SPEC.md §5/§6 names has its own test under `kevy-1.17`, next to
 the Redis 7 behaviour its switch selects. The Hypothesis property at the end
-checks that `execute`'s log replays to the same keyspace (SPEC §5.1's promise).
+checks that `execute`'s log replays to the same keyspace (docs/SPEC.md §5.1's promise).
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ def test_all_stream_verbs_skipped_under_kevy() -> None:
 
 
 # ---------------------------------------------------------------------------
-# Replay: strings (SPEC §5, §6.3)
+# Replay: strings (docs/SPEC.md §5, §6.3)
 
 
 def test_set_ignores_every_option_and_clears_ttl() -> None:
@@ -185,7 +186,7 @@ def test_del_flush() -> None:
 
 
 # ---------------------------------------------------------------------------
-# Replay: TTL (SPEC §5, §6.2)
+# Replay: TTL (docs/SPEC.md §5, §6.2)
 
 
 def test_expire_family_relative_to_replay_clock() -> None:
@@ -223,7 +224,7 @@ def test_collections_preserve_ttl_set_clears() -> None:
 
 
 # ---------------------------------------------------------------------------
-# Replay: hashes, lists, sets, zsets (SPEC §5, §6.4–§6.7)
+# Replay: hashes, lists, sets, zsets (docs/SPEC.md §5, §6.4–§6.7)
 
 
 def test_hashes() -> None:
@@ -325,7 +326,7 @@ def test_golden_aof_plain_frames_replay_to_kevys_keyspace() -> None:
 
 
 # ---------------------------------------------------------------------------
-# Replay: streams (SPEC §4.3, §6.8)
+# Replay: streams (docs/SPEC.md §4.3, §6.8)
 
 SECTION_4_3 = [
     "XADD st MAXLEN 0 5-1 x x",
@@ -485,7 +486,7 @@ def test_every_command_switch_is_registered_and_in_hardened() -> None:
 
 
 # ---------------------------------------------------------------------------
-# execute: replies and log frames (SPEC §5.1)
+# execute: replies and log frames (docs/SPEC.md §5.1)
 
 
 def run(ks: Keyspace, cmd: str, profile: Profile = KEVY_1_17) -> tuple[object, list[str]]:
@@ -632,7 +633,7 @@ def test_live_xsetid_follows_redis_and_logs_what_it_did() -> None:
         "OK", ["XSETID s 3-1 ENTRIESADDED 5"])
     s = ks.lookup(b"s").value
     assert (s.last_id, s.entries_added, s.max_deleted_id) == ((3, 1), 5, (2, 1))
-    # Replay still takes the rewrite's MAXDELETEDID 0-0 at its word (SPEC §4.3).
+    # Replay still takes the rewrite's MAXDELETEDID 0-0 at its word (docs/SPEC.md §4.3).
     replayed, out = replay(["XADD s MAXLEN 0 5-1 x x", "XSETID s 5-1 ENTRIESADDED 0 "
                             "MAXDELETEDID 0-0"], HARDENED)
     assert out == [APPLIED, APPLIED]
@@ -648,7 +649,7 @@ def test_execute_unknown_and_empty() -> None:
 
 
 def test_zadd_log_loses_negative_nan_sign_under_kevy() -> None:
-    """SPEC §5.1 logs ZADD scores as DISPLAYF, which writes any NaN as `NaN`."""
+    """docs/SPEC.md §5.1 logs ZADD scores as DISPLAYF, which writes any NaN as `NaN`."""
     ks, again = new_ks(), new_ks()
     r = execute(ks, argv("ZADD z -nan m"), profile=KEVY_1_17)
     assert r.log == [[b"ZADD", b"z", b"NaN", b"m"]]
@@ -671,7 +672,7 @@ U64_MAX = 2**64 - 1
 ])
 def test_set_with_ttl_is_two_frames_in_kevy_and_one_under_the_switch(cmd: str,
                                                                      when: int) -> None:
-    assert run(new_ks(), cmd) == ("OK", ["SET k v", f"PEXPIREAT k {when}"])  # SPEC §5.1
+    assert run(new_ks(), cmd) == ("OK", ["SET k v", f"PEXPIREAT k {when}"])  # docs/SPEC.md §5.1
     for p in (HARDENED, ONE_FRAME):
         assert run(new_ks(), cmd, p) == ("OK", [f"SET k v PXAT {when}"])
 
@@ -690,14 +691,14 @@ def test_one_frame_set_covers_keepttl_and_leaves_ttl_less_sets_alone() -> None:
 
 def test_one_frame_set_replays_its_ttl_only_under_the_switch() -> None:
     frame = f"SET k v PXAT {T0 + 1500}"
-    # kevy 1.17 ignores every SET option (SPEC §5): a log the fix wrote comes
+    # kevy 1.17 ignores every SET option (docs/SPEC.md §5): a log the fix wrote comes
     # back in kevy 1.17 without its TTLs (the downgrade cost of F15's fix).
     ks, out = replay(["SET k old", "PEXPIRE k 5", frame])
     assert out[2] is APPLIED and deadline(ks, "k") is None
     for p in (HARDENED, ONE_FRAME):
         ks, out = replay(["SET k old", "PEXPIRE k 5", frame], p)
         assert out[2] is APPLIED and (val(ks, "k"), deadline(ks, "k")) == ("v", T0 + 1500)
-        # A deadline already past deletes, as SET + PEXPIREAT did (SPEC §5).
+        # A deadline already past deletes, as SET + PEXPIREAT did (docs/SPEC.md §5).
         ks, _ = replay(["SET k old", f"SET k v PXAT {T0}"], p)
         assert b"k" not in ks.raw()
         # kevy's u64 deadline, which Redis's PXAT (and strict numbers) would refuse.
@@ -706,7 +707,7 @@ def test_one_frame_set_replays_its_ttl_only_under_the_switch() -> None:
         ks, out = replay(["SET k v PXAT x"], p)
         assert out[0].outcome is Outcome.IGNORED and b"k" not in ks.raw()
     # The switch alone widens replay by its own frame only: other options keep
-    # SPEC §5's meaning (ignored) unless replay_command_options is on too.
+    # docs/SPEC.md §5's meaning (ignored) unless replay_command_options is on too.
     ks, _ = replay(["SET k v EX 10", "SET k w NX"], ONE_FRAME)
     assert (val(ks, "k"), deadline(ks, "k")) == ("w", None)
     ks, _ = replay(["SET k v EX 10", "SET k w NX"], HARDENED)
@@ -797,7 +798,7 @@ def test_xclaim_log_replays_the_same_pel_later_only_under_the_switch() -> None:
 
 
 # ---------------------------------------------------------------------------
-# Property: replaying execute's log gives the same keyspace (SPEC §5.1)
+# Property: replaying execute's log gives the same keyspace (docs/SPEC.md §5.1)
 
 KEYS = [b"k0", b"k1"]
 SMALL = st.sampled_from([b"a", b"b", b"c", b"1", b"-2", b"+3", b"007", b"x"])

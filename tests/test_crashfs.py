@@ -338,7 +338,7 @@ def test_drawn_images_are_enumerated_images_up_to_the_tear_byte(data: Any, model
 
 
 def protocol(fs: FileSystem) -> None:
-    """write-tmp, fsync, rename, then append to a log (SPEC §3.8, §2.3)."""
+    """write-tmp, fsync, rename, then append to a log (docs/SPEC.md §3.8, §2.3)."""
     f = fs.create_truncate(f"{D}/dump.tmp")  # point 1
     write_all(f, b"snapshot")
     f.fsync()  # point 2

@@ -7,7 +7,7 @@ grammars, shards.meta and journal format/parse, key routing), split over two
 processes; a proof that the same settings catch a false postcondition
 (tests/crosshair_broken/broken.py); and `crosshair diffbehavior` between
 `impl.layout.hash_tag` and the independent `model.routing.hash_tag` (written
-from SPEC §7.3), plus a proof that diffbehavior catches a wrong variant.
+from docs/SPEC.md §7.3), plus a proof that diffbehavior catches a wrong variant.
 
 Why: contracts state what the fuzz targets can only sample — e.g. that
 `estimate` equals the encoded length for *every* argv, or that a score's

@@ -1,4 +1,4 @@
-"""Tests for impl/journal.py: the re-shard journal (SPEC §8.4, §8.6).
+"""Tests for impl/journal.py: the re-shard journal (docs/SPEC.md §8.4, §8.6).
 
 Each rule has a hand case; Hypothesis checks the format→parse round trip,
 that `explain_journal` and `parse_journal` agree on every input (same

@@ -803,7 +803,8 @@ class KeyspaceMachine(RuleBasedStateMachine):
           retrycount=st.integers(0, 3), force=st.booleans(), justid=st.booleans())
     def xclaim(self, key: bytes, group: bytes, consumer: bytes, which: list[int | bytes],
                time_ago: int, retrycount: int, force: bool, justid: bool) -> None:
-        """The rewrite's form (SPEC §4.3): XCLAIM k g c 0 id… TIME t RETRYCOUNT n [FORCE] [JUSTID].
+        """The rewrite's form (docs/SPEC.md §4.3): XCLAIM k g c 0 id… TIME t RETRYCOUNT n
+        [FORCE] [JUSTID].
 
         TIME stays in [0, now]: outside it Redis substitutes now and kevy does
         not (KNOWN_DIFFERENCES "XCLAIM ... TIME t"). An existing consumer's
@@ -868,7 +869,7 @@ TestKeyspaceMachine.settings = settings(
 class KnownCase:
     row: str  # the KNOWN_DIFFERENCES verb it demonstrates
     steps: tuple[tuple[bytes, ...] | int, ...]  # argv, or an int: advance the clock
-    replay: bool = False  # the last step is replayed by impl (SPEC §5), not executed
+    replay: bool = False  # the last step is replayed by impl (docs/SPEC.md §5), not executed
     fixed: bool = True  # hardened agrees with the model (False: the row is kept on purpose)
     label: str = ""
 

@@ -1,6 +1,6 @@
-"""Tests for impl/layout.py: routing, shards.meta, file names, SPEC §0 helpers.
+"""Tests for impl/layout.py: routing, shards.meta, file names, docs/SPEC.md §0 helpers.
 
-Routing is checked against the SPEC §7.3 vectors, every key in the golden
+Routing is checked against the docs/SPEC.md §7.3 vectors, every key in the golden
 file written by the real kevy, and a slow transliteration of the SPEC text.
 The shards.meta parser is checked by hand cases for each rule, a
 format→parse round trip, and agreement between the kevy-faithful
@@ -57,7 +57,7 @@ from impl.layout import (
 GOLDEN = Path(__file__).parent / "golden" / "routing" / "routing_kevyhash.json"
 
 # ---------------------------------------------------------------------------
-# Routing (SPEC §7.3)
+# Routing (docs/SPEC.md §7.3)
 
 # key, kevyhash, shard n=3, shard n=4, slot, slots shard n=3 — the SPEC table.
 SPEC_VECTORS = [
@@ -103,7 +103,7 @@ def test_golden_routing_every_key_and_shard_count() -> None:
 
 
 def _kevyhash_reference(b: bytes) -> int:
-    """SPEC §7.3 read literally, one step per bullet (slow, independent)."""
+    """docs/SPEC.md §7.3 read literally, one step per bullet (slow, independent)."""
     m = 2**64
 
     def le64(x: bytes) -> int:
@@ -212,7 +212,7 @@ def test_shard_of_in_range(key: bytes, n: int) -> None:
 
 @given(st.binary(max_size=40), st.integers(min_value=1, max_value=200))
 def test_slots_shard_owns_its_contiguous_range(key: bytes, n: int) -> None:
-    # SPEC §7.3: shard i owns slots ceil(i*16384/n) .. ceil((i+1)*16384/n) - 1.
+    # docs/SPEC.md §7.3: shard i owns slots ceil(i*16384/n) .. ceil((i+1)*16384/n) - 1.
     i = shard_of(key, n, Routing.SLOTS)
     assert math.ceil(i * 16384 / n) <= key_slot(key) < math.ceil((i + 1) * 16384 / n)
 
@@ -238,7 +238,7 @@ def test_routing_tags() -> None:
 
 
 # ---------------------------------------------------------------------------
-# SPEC §0: UINT, trimming, text lines
+# docs/SPEC.md §0: UINT, trimming, text lines
 
 
 @pytest.mark.parametrize(
@@ -283,7 +283,7 @@ def test_parse_uint_round_trip(value: int, plus: bool, zeros: int) -> None:
 @example("18446744073709551616")
 def test_parse_uint_agrees_with_numbers_module(text: str) -> None:
     # impl/numbers.py holds the bytes-level grammar for RESP arguments; the
-    # two spellings of SPEC §0 UINT must agree (below int()'s 4300-digit limit).
+    # two spellings of docs/SPEC.md §0 UINT must agree (below int()'s 4300-digit limit).
     from impl.numbers import parse_uint as parse_uint_bytes
 
     for bits in (64, 128):
@@ -347,7 +347,7 @@ def test_byte_and_str_line_splitters_agree(text: str) -> None:
 
 
 # ---------------------------------------------------------------------------
-# shards.meta (SPEC §7.2)
+# shards.meta (docs/SPEC.md §7.2)
 
 layouts = st.builds(
     Layout, st.integers(min_value=0, max_value=U64_MAX), st.sampled_from(list(Routing))
@@ -532,7 +532,7 @@ def test_non_canonical_notes(data: bytes, note: str) -> None:
 
 
 def test_torn_meta_can_misparse() -> None:
-    # kevy overwrites shards.meta in place without fsync (SPEC §7.2), and a
+    # kevy overwrites shards.meta in place without fsync (docs/SPEC.md §7.2), and a
     # prefix of a valid file can be another valid file: recorded, not fixed.
     assert parse_shards_meta(b"16\nkevyhash\n"[:1]) == Layout(1, K)
     assert parse_shards_meta(b"4\nslots\n"[:2]) == Layout(4, K)
@@ -549,7 +549,7 @@ def test_layout_validates() -> None:
 
 
 # ---------------------------------------------------------------------------
-# File names (SPEC §7.1, §8.1, §10)
+# File names (docs/SPEC.md §7.1, §8.1, §10)
 
 
 def test_standard_names() -> None:
@@ -591,7 +591,7 @@ def test_suffix_helpers() -> None:
 
 
 # ---------------------------------------------------------------------------
-# infer_files_n (SPEC §7.1)
+# infer_files_n (docs/SPEC.md §7.1)
 
 
 def _touch(directory: Path, *names: str) -> None:

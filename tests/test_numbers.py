@@ -1,4 +1,4 @@
-"""The SPEC §0 integer grammars on inputs Python's int() alone would mishandle."""
+"""The docs/SPEC.md §0 integer grammars on inputs Python's int() alone would mishandle."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Tests for impl/reshard.py: merge, redistribution, commit, finish, recovery (SPEC §8, §9.1).
+"""Tests for impl/reshard.py: merge, redistribution, commit, finish, recovery (docs/SPEC.md §8,
+§9.1).
 
 Method: a source directory is built in the old layout (snapshots + AOFs of
 every type, TTLs, an already-expired key); the *expected* keyspace is what a
@@ -279,7 +280,7 @@ def read_layout(fs: FileSystem, directory: str, n: int, names: FileNames) -> lis
 
 def reopen(fs: FileSystem, directory: str, n: int, names: FileNames = STANDARD_NAMES,
            *, now: int = NOW, log: list[str] | None = None) -> list[Keyspace]:
-    """What Store.open does with a data directory (SPEC §9.1 steps 4–6), minus the AOFs."""
+    """What Store.open does with a data directory (docs/SPEC.md §9.1 steps 4–6), minus the AOFs."""
     recover_journal(fs, directory, names, log=(log if log is not None else []).append)
     meta = join(directory, SHARDS_META)
     prev = parse_shards_meta(fs.read_bytes(meta)) if fs.exists(meta) else None
@@ -793,7 +794,7 @@ def test_fix_syncs_are_off_in_kevy_and_placed_by_the_switches(tmp_path: Path) ->
         syncs = [i for i, c in enumerate(ops) if c[0] == "fsync_dir"]
         meta_syncs = [i for i, c in enumerate(ops) if c == ("fsync", SHARDS_META)]
         if profile is KEVY_1_17:
-            assert syncs == [] and meta_syncs == []  # SPEC §2.8, §7.2, §8.5
+            assert syncs == [] and meta_syncs == []  # docs/SPEC.md §2.8, §7.2, §8.5
             continue
         assert len(syncs) == 4 and len(meta_syncs) == 1
         # F10: after the last .reshard rename, before the journal is created.

@@ -1,4 +1,4 @@
-"""impl/resp.py: SPEC §1 framing, §1.3 replay outcomes, §4.5 estimator.
+"""impl/resp.py: docs/SPEC.md §1 framing, §1.3 replay outcomes, §4.5 estimator.
 
 Every valid case runs three ways (h11's `tr`): whole, grown one byte at a time,
 and followed by trailing bytes that must stay unconsumed. Error cases run the
@@ -274,7 +274,7 @@ def test_encode_then_parse_is_identity(argv: list[bytes]) -> None:
 
 
 # --------------------------------------------------------------------------
-# Whole files: SPEC §1.3 verified examples.
+# Whole files: docs/SPEC.md §1.3 verified examples.
 
 SET_K_V = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
 

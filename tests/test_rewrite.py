@@ -1,4 +1,4 @@
-"""impl/rewrite.py against SPEC §4: the verified examples, S(x), group shapes, dump_aof."""
+"""impl/rewrite.py against docs/SPEC.md §4: the verified examples, S(x), group shapes, dump_aof."""
 
 from __future__ import annotations
 
@@ -228,9 +228,9 @@ def test_rewrite_of_a_frozen_view_uses_freeze_time_remaining() -> None:
 
 
 # --------------------------------------------------------------------------
-# rewrite → replay (impl.commands.apply, SPEC §5).
+# rewrite → replay (impl.commands.apply, docs/SPEC.md §5).
 #
-# What a rewrite cannot carry, even with every fix on (SPEC §4.3):
+# What a rewrite cannot carry, even with every fix on (docs/SPEC.md §4.3):
 #   * a consumer's last_seen_ms (CREATECONSUMER stamps the replay clock);
 #   * PEL tombstones (rows whose entry is gone are omitted);
 #   * a stream that never had an entry and has no group (no frames at all);

@@ -1,4 +1,4 @@
-"""impl/snapshot.py against SPEC §3 and the golden files kevy 1.17 wrote.
+"""impl/snapshot.py against docs/SPEC.md §3 and the golden files kevy 1.17 wrote.
 
 Covers: the goldens load to exactly kevy's reading and re-encode byte for
 byte; the §3.7 worked bytes; encode→read identity on arbitrary keyspaces

@@ -3,7 +3,7 @@
 The three-phase protocols are driven through the explicit phase API so that
 writes land deterministically between the phases; every check that matters
 reopens the directory and compares what replay rebuilds. Syscall sequences
-are compared with SPEC §2.8 through `RecordingFS`. No test sleeps: time is a
+are compared with docs/SPEC.md §2.8 through `RecordingFS`. No test sleeps: time is a
 `ManualClock`, the save retry's sleeper is injected, the reaper is manual.
 """
 
@@ -178,7 +178,7 @@ def test_ttl_is_logged_as_absolute_pexpireat(tmp_path, clock):
 def test_shards_route_by_kevyhash_and_flushall_reaches_every_shard(tmp_path, clock):
     (tmp_path / "shards.meta").write_bytes(b"2\nkevyhash\n")  # same layout: no re-shard
     store = open_store(tmp_path, clock, shards=2)
-    keys = [b"a", b"abc", b"hello", b"user:1000"]  # SPEC §7.3: n=2 → 0, 1, 1, 0
+    keys = [b"a", b"abc", b"hello", b"user:1000"]  # docs/SPEC.md §7.3: n=2 → 0, 1, 1, 0
     assert [store.shard_for(k) for k in keys] == [0, 1, 1, 0]
     for k in keys:
         store.set(k, b"1")
@@ -640,7 +640,7 @@ def test_verbatim_xclaim_takes_the_reopen_time_and_kevy_drops_the_stream(tmp_pat
     no_time = HARDENED.with_switches("xclaim_logs_time", on=False)
     assert _pel_after_reopening_later(tmp_path / "a", clock, no_time) == [
         ["1-1", "c", NOW + 5_000, 1]]
-    # kevy 1.17 skips every stream verb at replay (SPEC §5): no stream to get wrong.
+    # kevy 1.17 skips every stream verb at replay (docs/SPEC.md §5): no stream to get wrong.
     assert _pel_after_reopening_later(tmp_path / "b", clock, KEVY_1_17) is None
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Fuzz target: AOF replay into a keyspace (impl/replay.py + impl/commands*.py, SPEC §1.3, §5).
+"""Fuzz target: AOF replay into a keyspace (impl/replay.py + impl/commands*.py, docs/SPEC.md
+§1.3, §5).
 
 What `check(data)` asserts, beyond "no exception", under both profiles
 (`kevy-1.17` and `hardened`) with kevy's dialect, and once with dialect

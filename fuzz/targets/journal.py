@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fuzz target: the re-shard journal `reshard.journal` (impl/journal.py, SPEC §8.4).
+"""Fuzz target: the re-shard journal `reshard.journal` (impl/journal.py, docs/SPEC.md §8.4).
 
 What `check(data)` asserts, beyond "no exception":
 

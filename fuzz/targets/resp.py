@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fuzz target: RESP frames and AOF scanning (impl/resp.py, SPEC §1.1–§1.3, §4.5).
+"""Fuzz target: RESP frames and AOF scanning (impl/resp.py, docs/SPEC.md §1.1–§1.3, §4.5).
 
 What `check(data)` asserts, beyond "no exception":
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fuzz target: the incremental RESP parser, `FrameReader` (impl/resp.py, SPEC §1.2, §1.3).
+"""Fuzz target: the incremental RESP parser, `FrameReader` (impl/resp.py, docs/SPEC.md §1.2, §1.3).
 
 What `check(data)` asserts, beyond "no exception":
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fuzz target: `shards.meta` (impl/layout.py, SPEC §7.2) and key routing (§7.3).
+"""Fuzz target: `shards.meta` (impl/layout.py, docs/SPEC.md §7.2) and key routing (§7.3).
 
 What `check(data)` asserts, beyond "no exception":
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fuzz target: KEVYSNAP snapshots (impl/snapshot.py, SPEC §3).
+"""Fuzz target: KEVYSNAP snapshots (impl/snapshot.py, docs/SPEC.md §3).
 
 What `check(data)` asserts, beyond "no exception":
 
@@ -9,7 +9,7 @@ What `check(data)` asserts, beyond "no exception":
    as loaded matches the report it carries.
 2. Memory: the load's peak allocation is at most 48 × len + 256 KiB
    (sampled): counts and lengths are never trusted before their bytes exist
-   (§3.6 step 8 says kevy allocates from them; SPEC §0 says we must not).
+   (§3.6 step 8 says kevy allocates from them; docs/SPEC.md §0 says we must not).
 3. Round trip: whatever was loaded (also the records before an error, which
    stay in the store) saves with `encode_snapshot` and loads again to the same
    keyspace — equal canonical JSON (`impl.keyspace_json.document`, compared

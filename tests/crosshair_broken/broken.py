@@ -9,7 +9,7 @@ from __future__ import annotations
 
 
 def estimate_off_by_one(argv: list[bytes]) -> int:
-    """SPEC §4.5's estimator, but `digits(0)` is taken as 0 (the classic slip).
+    """docs/SPEC.md §4.5's estimator, but `digits(0)` is taken as 0 (the classic slip).
 
     post: __return__ == len(b"*%d\\r\\n" % len(argv)) + sum(len(b"$%d\\r\\n" % len(a)) + len(a) + 2 for a in argv)
     """  # noqa: E501 - a PEP 316 condition must sit on one line
@@ -20,7 +20,8 @@ def estimate_off_by_one(argv: list[bytes]) -> int:
 
 
 def hash_tag_last_brace(key: bytes) -> bytes:
-    """SPEC §7.3 `tag(key)` but ending at the *last* `}` (Redis uses the first after `{`)."""
+    """docs/SPEC.md §7.3 `tag(key)` but ending at the *last* `}` (Redis uses the first after
+    `{`)."""
     start = key.find(b"{")
     if start >= 0:
         end = key.rfind(b"}")
