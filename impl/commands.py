@@ -32,7 +32,7 @@ Rules:
    `lazy_expire=False`, and deadlines are judged when it is read.
 4. Errors are returned (`ErrorReply`), never raised, by `execute`; `apply`
    discards them (docs/SPEC.md §5).
-5. Reply conventions, shared with `model/keyspace.py`: integer → int, bulk →
+5. Reply conventions, shared with `model/keyspace/`: integer → int, bulk →
    bytes, nil → None, status → str, array → list, error → ErrorReply.
 """
 

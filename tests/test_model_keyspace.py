@@ -1,4 +1,4 @@
-"""Hand-worked cases and properties for `model/keyspace.py` and `model/values.py`.
+"""Hand-worked cases and properties for `model/keyspace/` and `model/values.py`.
 
 Each expected reply is worked out from Redis 7.2 semantics by hand (the source
 function is named where it is not obvious), never by running the model.

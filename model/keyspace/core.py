@@ -1,0 +1,548 @@
+"""Executable specification of the write verbs: what a Redis 7.2 client expects.
+
+What: `ModelKeyspace`, a single-database keyspace with an explicit clock.
+`execute(argv, now_ms)` runs one command and returns its reply; `snapshot` and
+`to_keyspace_json` expose the state for comparison with `impl/` and with dumps.
+Every verb `impl/commands.py` supports is one small function below, registered
+in `COMMANDS` with its Redis arity, so arity errors are uniform.
+
+Why: a Hypothesis machine drives the same command sequences into impl and into
+this model and requires equal replies and equal keyspaces after every step.
+The model is the independent second opinion (ARCHITECTURE.md): it imports
+nothing from `impl/` and is written from Redis 7.2 semantics (t_string.c,
+t_hash.c, t_list.c, t_set.c, t_zset.c, t_stream.c, expire.c, db.c, util.c),
+not from the kevy SPEC. Where kevy 1.17 (docs/SPEC.md §5, §6) and Redis disagree the
+model says what Redis does and the disagreement is listed in
+`KNOWN_DIFFERENCES` as a finding against kevy.
+
+Rules:
+1. Time is an argument. A key whose deadline is `d` is live while
+   `now_ms <= d` and absent once `now_ms > d` (Redis `keyIsExpired`:
+   `now > when`). Commands that set a deadline at or before now delete the key
+   at once (`checkAlreadyExpired`: `when <= now`). See KNOWN_DIFFERENCES
+   "expiry boundary": kevy treats `d <= now` as expired, so the two disagree
+   only at the exact millisecond of the deadline.
+2. Replies: integer -> int, bulk string -> bytes, nil (bulk or array) -> None,
+   status -> str, array -> list, error -> `ErrorReply` (returned, never
+   raised), carrying Redis 7.2's full error text including its code
+   ("ERR ...", "WRONGTYPE ...", "NOGROUP ...", "BUSYGROUP ...").
+3. Checks happen in Redis's order (argument parsing before key lookup where
+   Redis does so), because the order decides which error a client sees.
+4. Collections other than streams disappear when emptied; an empty stream is
+   a key.
+5. What the model cannot say, it refuses loudly: `NotModelled` is raised (not
+   returned) for real Redis behaviour outside this specification (SPOP's random
+   choice, ZRANGE BYSCORE/BYLEX, approximate `~` trimming, MINID, LIMIT,
+   ENTRIESREAD). A driver must not generate those.
+6. Only RESP2 reply shapes are modelled (what kevy's RESP server speaks).
+
+Unordered replies: Redis promises no order for HGETALL and SMEMBERS. The model
+returns HGETALL in field insertion order (what a small listpack hash does) and
+SMEMBERS sorted by bytes; compare those replies through `canonical_reply`.
+DBSIZE: Redis counts expired keys not yet reaped (a race with active expiry);
+the model answers the number of live keys, the value after full reaping.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple, TypeAlias
+
+from model.values import (
+    Stream,
+    StreamID,
+)
+
+__all__ = [
+    "COMMANDS",
+    "KNOWN_DIFFERENCES",
+    "REDIS_VERSION",
+    "ErrorReply",
+    "GroupSnapshot",
+    "KeySnapshot",
+    "KnownDifference",
+    "ModelKeyspace",
+    "NotModelled",
+    "Reply",
+    "StreamSnapshot",
+    "canonical_reply",
+]
+
+REDIS_VERSION = "7.2"
+
+
+@dataclass(frozen=True)
+class ErrorReply:
+    """An error reply; `message` is the full text, e.g. "ERR syntax error"."""
+
+    message: str
+
+
+Reply: TypeAlias = int | bytes | str | list[Any] | ErrorReply | None
+
+
+class NotModelled(NotImplementedError):
+    """A real Redis behaviour this specification deliberately does not cover."""
+
+
+# --------------------------------------------------------------------------
+# Known differences between Redis 7.2 and kevy 1.17 (per docs/SPEC.md).
+# --------------------------------------------------------------------------
+
+
+class KnownDifference(NamedTuple):
+    verb: str
+    redis7: str
+    kevy117: str
+
+
+KNOWN_DIFFERENCES: tuple[KnownDifference, ...] = (
+    KnownDifference(
+        "(all keys) expiry boundary",
+        "a key is expired only when now > deadline (db.c keyIsExpired); live at now == deadline",
+        "expired iff deadline <= now (docs/SPEC.md §6.2)",
+    ),
+    KnownDifference(
+        "SET",
+        "honours EX/PX/EXAT/PXAT/NX/XX/KEEPTTL/GET; bad combinations -> ERR syntax error; "
+        "EX/PX <= 0 -> ERR invalid expire time in 'set' command",
+        "replay ignores every option: the write is unconditional and clears the TTL "
+        "(docs/SPEC.md §5)",
+    ),
+    KnownDifference(
+        "INCR/DECR/INCRBY/DECRBY/HINCRBY (integer grammar)",
+        "string2ll: rejects '+5', '007', '-0' (stored value and argument) with "
+        "'ERR value is not an integer or out of range' / 'ERR hash value is not an integer'",
+        "SINT accepts an optional '+' and leading zeros (docs/SPEC.md §0, §6.3)",
+    ),
+    KnownDifference(
+        "DECRBY key -9223372036854775808",
+        "ERR decrement would overflow; nothing changes",
+        "the negation wraps to -2^63, which is then added (docs/SPEC.md §5)",
+    ),
+    KnownDifference(
+        "INCRBYFLOAT (arithmetic and printing)",
+        "x86-64 long double sum printed with %.17Lf, zeros trimmed: 0.1 + 0.2 -> '0.3'",
+        "binary64 sum printed with DISPLAYF: 0.1 + 0.2 -> '0.30000000000000004' "
+        "(docs/SPEC.md §6.3)",
+    ),
+    KnownDifference(
+        "INCRBYFLOAT (grammar)",
+        "strtold: hex floats ('0x10') accepted; any leading/trailing space in the stored value "
+        "rejected; overflow/underflow-to-zero rejected",
+        "FLOAT grammar: no hex; stored value trimmed of Unicode whitespace; overflow -> inf "
+        "(then rejected as non-finite), underflow -> 0 accepted (docs/SPEC.md §0, §6.3)",
+    ),
+    KnownDifference(
+        "EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT (negative time)",
+        "accepted; the deadline is in the past so the key is deleted, reply 1",
+        "negative t fails UINT and the command is ignored: the key survives (docs/SPEC.md §5)",
+    ),
+    KnownDifference(
+        "EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT (NX/XX/GT/LT)",
+        "conditions honoured; unknown option -> ERR Unsupported option <opt>",
+        "extra arguments ignored: the TTL is set unconditionally (docs/SPEC.md §5)",
+    ),
+    KnownDifference(
+        "EXPIRE/EXPIREAT (overflow)",
+        "seconds * 1000 or base + t overflowing i64 -> ERR invalid expire time in '<cmd>' command",
+        "t * 1000 saturates (docs/SPEC.md §5)",
+    ),
+    KnownDifference(
+        "LPOP/RPOP key count",
+        "count must be a non-negative integer ('ERR value is out of range, must be positive'); "
+        "with a count the reply is an array (nil array on a missing key)",
+        "count absent or not SINT -> 1; negative -> 0 (docs/SPEC.md §5)",
+    ),
+    KnownDifference(
+        "HSET with an odd number of field/value arguments",
+        "ERR wrong number of arguments for 'hset' command; nothing written",
+        "complete pairs are written, the unpaired tail ignored (docs/SPEC.md §5)",
+    ),
+    KnownDifference(
+        "ZADD/ZINCRBY (NaN and bad scores)",
+        "one unparsable score (or 'nan') rejects the whole command with "
+        "'ERR value is not a valid float'; inf + -inf -> 'ERR resulting score is not a number "
+        "(NaN)'",
+        "a bad score skips only its pair; NaN scores are stored; inf + -inf stores NaN "
+        "(docs/SPEC.md §5, §6.7)",
+    ),
+    KnownDifference(
+        "ZADD flags NX/XX/GT/LT/CH/INCR",
+        "recognised",
+        "not recognised; consumed as scores (which fail FLOAT) (docs/SPEC.md §5)",
+    ),
+    KnownDifference(
+        "ZADD score grammar",
+        "strtod: hex ('0x1p3') accepted; '1e400' and '1e-400' rejected (ERANGE)",
+        "FLOAT: no hex; overflow -> +-inf, underflow -> 0 (docs/SPEC.md §0)",
+    ),
+    KnownDifference(
+        "sorted-set order of -0.0 and 0.0",
+        "-0.0 == 0.0: equal scores, ties broken by member; ZADD 0 (or ZINCRBY 0) on a member "
+        "at -0.0 is not an update (the stored -0.0 stays)",
+        "IEEE total order: -0.0 < 0.0, distinct scores (docs/SPEC.md §6.7)",
+    ),
+    KnownDifference(
+        "XADD ... MAXLEN n (and XTRIM)",
+        "trimming does not touch max_deleted_entry_id (t_stream.c streamTrim); only XDEL does",
+        "entries removed by MAXLEN/XTRIM raise max_deleted_id (docs/SPEC.md §6.8); the rewrite's "
+        "'XADD key MAXLEN 0 <last> x x' relies on it (docs/SPEC.md §4.3)",
+    ),
+    KnownDifference(
+        "XCLAIM ... TIME t",
+        "t < 0 or t > now is replaced by now; the claiming consumer is created if missing "
+        "and its seen-time set to now",
+        "installs (owner, t, n) unconditionally (docs/SPEC.md §6.8)",
+    ),
+    KnownDifference(
+        "DEL/HDEL/SREM/ZREM/LPUSH/... with missing arguments",
+        "ERR wrong number of arguments for '<cmd>' command",
+        "ignored (docs/SPEC.md §5)",
+    ),
+    KnownDifference(
+        "errors in general",
+        "returned to the client; the command has no effect",
+        "replay discards errors silently (docs/SPEC.md §5); same state, no reply",
+    ),
+    KnownDifference(
+        "SPOP",
+        "removes random members (not modelled: a specification cannot say which)",
+        "removes the first members in internal iteration order (docs/SPEC.md §5)",
+    ),
+    KnownDifference(
+        "DBSIZE",
+        "counts keys still in the dict, including expired ones not yet reaped",
+        "same, and snapshot load inserts already-expired keys that count (docs/SPEC.md §3.6)",
+    ),
+)
+
+
+# --------------------------------------------------------------------------
+# Snapshot shapes (canonical, comparable with ==).
+# --------------------------------------------------------------------------
+
+
+class GroupSnapshot(NamedTuple):
+    name: bytes
+    last_delivered: StreamID
+    consumers: tuple[tuple[bytes, int], ...]  # sorted by name: (name, seen_ms)
+    pel: tuple[tuple[StreamID, bytes, int, int], ...]  # sorted by id: (id, owner, ms, count)
+
+
+class StreamSnapshot(NamedTuple):
+    entries: tuple[tuple[StreamID, tuple[tuple[bytes, bytes], ...]], ...]
+    last_id: StreamID
+    max_deleted_id: StreamID
+    entries_added: int
+    groups: tuple[GroupSnapshot, ...]  # sorted by name
+
+
+class KeySnapshot(NamedTuple):
+    """One live key: type name, canonical value, absolute deadline (Unix ms) or None.
+
+    Canonical values: string -> bytes; hash -> tuple of (field, value) sorted by
+    field; list -> tuple; set -> frozenset; zset -> tuple of (member, score) in
+    Redis order; stream -> StreamSnapshot.
+    """
+
+    type: str
+    value: object
+    deadline_ms: int | None
+
+
+# --------------------------------------------------------------------------
+# Errors, by their Redis 7.2 text (server.c createSharedObjects and the t_*.c
+# call sites).
+# --------------------------------------------------------------------------
+
+WRONGTYPE = ErrorReply("WRONGTYPE Operation against a key holding the wrong kind of value")
+NOT_INTEGER = ErrorReply("ERR value is not an integer or out of range")
+NOT_FLOAT = ErrorReply("ERR value is not a valid float")
+OVERFLOW = ErrorReply("ERR increment or decrement would overflow")
+SYNTAX = ErrorReply("ERR syntax error")
+NO_SUCH_KEY = ErrorReply("ERR no such key")
+OUT_OF_RANGE = ErrorReply("ERR index out of range")
+INVALID_STREAM_ID = ErrorReply("ERR Invalid stream ID specified as stream command argument")
+
+
+def _arity_error(name: str) -> ErrorReply:
+    return ErrorReply(f"ERR wrong number of arguments for '{name}' command")
+
+
+def _expire_time_error(name: str) -> ErrorReply:
+    return ErrorReply(f"ERR invalid expire time in '{name}' command")
+
+
+def _text(data: bytes) -> str:
+    """Bytes as they appear inside an error message (one char per byte)."""
+    return data.decode("latin-1")
+
+
+# --------------------------------------------------------------------------
+# The keyspace.
+# --------------------------------------------------------------------------
+
+Value: TypeAlias = bytes | dict | list | set | Stream
+
+
+@dataclass
+class _Entry:
+    value: Value
+    deadline_ms: int | None = None
+
+
+def _type_name(value: Value) -> str:
+    if isinstance(value, bytes):
+        return "string"
+    if isinstance(value, Stream):
+        return "stream"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, set):
+        return "set"
+    if isinstance(value, _ZSet):
+        return "zset"
+    return "hash"
+
+
+class _ZSet(dict):
+    """member -> score. A dict subclass only so that the type is distinguishable."""
+
+
+def _is_live(entry: _Entry, now_ms: int) -> bool:
+    return entry.deadline_ms is None or now_ms <= entry.deadline_ms
+
+
+def _zset_order(zset: dict[bytes, float]) -> list[tuple[bytes, float]]:
+    """Redis order: score ascending (-0.0 == 0.0), ties by member bytes. No NaN exists."""
+    return sorted(zset.items(), key=lambda item: (item[1], item[0]))
+
+
+class ModelKeyspace:
+    """One Redis database, as a client sees it. Feed `now_ms` non-decreasing."""
+
+    def __init__(self) -> None:
+        self._keys: dict[bytes, _Entry] = {}
+        self.now_ms = 0
+
+    # -- driving -----------------------------------------------------------
+
+    def execute(self, argv: Sequence[bytes], now_ms: int) -> Reply:
+        """Run one command at `now_ms` (Unix ms) and return its reply."""
+        self.now_ms = now_ms
+        self._reap(now_ms)
+        if not argv:
+            # Redis never sees an empty command (the protocol parser drops it).
+            raise NotModelled("an empty argv is not a command")
+        args = [bytes(a) for a in argv]
+        verb = args[0].upper().decode("latin-1")
+        command = COMMANDS.get(verb)
+        if command is None:
+            return _unknown_command(args)
+        if not _arity_ok(command.arity, len(args)):
+            return _arity_error(command.name)
+        return command.run(self, args)
+
+    def _reap(self, now_ms: int) -> None:
+        # Expired keys are absent to every command; dropping them all up front is
+        # observably the same as Redis's lazy + active expiry (DBSIZE aside).
+        for key in [k for k, e in self._keys.items() if not _is_live(e, now_ms)]:
+            del self._keys[key]
+
+    # -- observing ---------------------------------------------------------
+
+    def snapshot(self, now_ms: int) -> dict[bytes, KeySnapshot]:
+        """Every key live at `now_ms` -> KeySnapshot."""
+        return {
+            key: KeySnapshot(_type_name(e.value), _canonical(e.value), e.deadline_ms)
+            for key, e in sorted(self._keys.items())
+            if _is_live(e, now_ms)
+        }
+
+    def to_keyspace_json(self, now_ms: int) -> dict[str, Any]:
+        """The canonical `kevy-keyspace/1` document (docs/keyspace-json.md).
+
+        That format's own rule applies here: a key whose deadline is at or before
+        `now_ms` is omitted (rule 1 of this module keeps it live at equality).
+        """
+        keys = []
+        for key, e in sorted(self._keys.items()):
+            if e.deadline_ms is not None and e.deadline_ms <= now_ms:
+                continue
+            keys.append(
+                {
+                    "key": _text(key),
+                    "type": _type_name(e.value),
+                    "expire_at_ms": e.deadline_ms,
+                    "value": _json_value(e.value),
+                }
+            )
+        return {"format": "kevy-keyspace/1", "keys": keys}
+
+    # -- helpers for verbs -------------------------------------------------
+
+    def get(self, key: bytes) -> _Entry | None:
+        return self._keys.get(key)
+
+    def lookup(self, key: bytes, type_name: str) -> _Entry | ErrorReply | None:
+        """The live entry, None if absent, or WRONGTYPE if it holds another type."""
+        entry = self._keys.get(key)
+        if entry is not None and _type_name(entry.value) != type_name:
+            return WRONGTYPE
+        return entry
+
+    def put(self, key: bytes, value: Value, deadline_ms: int | None = None) -> None:
+        self._keys[key] = _Entry(value, deadline_ms)
+
+    def delete(self, key: bytes) -> bool:
+        return self._keys.pop(key, None) is not None
+
+    def delete_if_empty(self, key: bytes) -> None:
+        entry = self._keys.get(key)
+        if entry is not None and not isinstance(entry.value, Stream) and not entry.value:
+            del self._keys[key]
+
+    def keys(self) -> list[bytes]:
+        return list(self._keys)
+
+    def clear(self) -> None:
+        self._keys.clear()
+
+
+def _canonical(value: Value) -> object:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, list):
+        return tuple(value)
+    if isinstance(value, set):
+        return frozenset(value)
+    if isinstance(value, _ZSet):
+        return tuple(_zset_order(value))
+    if isinstance(value, Stream):
+        return StreamSnapshot(
+            entries=tuple(value.entries.items()),
+            last_id=value.last_id,
+            max_deleted_id=value.max_deleted_id,
+            entries_added=value.entries_added,
+            groups=tuple(
+                GroupSnapshot(
+                    name,
+                    g.last_delivered,
+                    tuple(sorted(g.consumers.items())),
+                    tuple(
+                        (i, p.owner, p.delivery_ms, p.delivery_count)
+                        for i, p in sorted(g.pel.items())
+                    ),
+                )
+                for name, g in sorted(value.groups.items())
+            ),
+        )
+    return tuple(sorted(value.items()))
+
+
+def _total_order_key(score: float) -> int:
+    """IEEE-754 totalOrder as an integer (keyspace-json.md: -0.0 sorts before 0.0)."""
+    bits = struct.unpack("<q", struct.pack("<d", score))[0]
+    return bits ^ 0x7FFFFFFFFFFFFFFF if bits < 0 else bits
+
+
+def _json_score(score: float) -> float | str:
+    if math.isnan(score):
+        return "nan"
+    if math.isinf(score):
+        return "inf" if score > 0 else "-inf"
+    return score
+
+
+def _json_value(value: Value) -> object:
+    if isinstance(value, bytes):
+        return _text(value)
+    if isinstance(value, list):
+        return [_text(e) for e in value]
+    if isinstance(value, set):
+        return [_text(m) for m in sorted(value)]
+    if isinstance(value, _ZSet):
+        ordered = sorted(value.items(), key=lambda ms: (_total_order_key(ms[1]), ms[0]))
+        return [[_text(m), _json_score(s)] for m, s in ordered]
+    if isinstance(value, Stream):
+        return {
+            "entries": [
+                [str(i), [[_text(f), _text(v)] for f, v in fields]]
+                for i, fields in value.entries.items()
+            ],
+            "last_id": str(value.last_id),
+            "max_deleted_id": str(value.max_deleted_id),
+            "entries_added": value.entries_added,
+            "groups": [
+                {
+                    "name": _text(name),
+                    "last_delivered": str(g.last_delivered),
+                    "consumers": [[_text(c), seen] for c, seen in sorted(g.consumers.items())],
+                    "pel": [
+                        [str(i), _text(p.owner), p.delivery_ms, p.delivery_count]
+                        for i, p in sorted(g.pel.items())
+                    ],
+                }
+                for name, g in sorted(value.groups.items())
+            ],
+        }
+    return [[_text(f), _text(v)] for f, v in sorted(value.items())]
+
+
+def canonical_reply(argv: Sequence[bytes], reply: Reply) -> Reply:
+    """`reply` with Redis's unordered replies (HGETALL, SMEMBERS) put in a fixed order."""
+    verb = bytes(argv[0]).upper() if argv else b""
+    if isinstance(reply, list) and verb == b"SMEMBERS":
+        return sorted(reply)
+    if isinstance(reply, list) and verb == b"HGETALL":
+        pairs = sorted(zip(reply[0::2], reply[1::2], strict=True))
+        return [x for pair in pairs for x in pair]
+    return reply
+
+
+# --------------------------------------------------------------------------
+# Dispatch.
+# --------------------------------------------------------------------------
+
+Handler: TypeAlias = Callable[[ModelKeyspace, list[bytes]], Reply]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A verb: its Redis name (lowercase, as error texts print it), arity, handler.
+
+    Arity follows the Redis command table: n > 0 means exactly n arguments
+    (verb included), n < 0 means at least -n.
+    """
+
+    name: str
+    arity: int
+    run: Handler
+
+
+def _arity_ok(arity: int, argc: int) -> bool:
+    return argc == arity if arity > 0 else argc >= -arity
+
+
+def _unknown_command(args: list[bytes]) -> ErrorReply:
+    # server.c commandCheckExistence: quote args until 128 chars are used.
+    quoted = ""
+    for arg in args[1:]:
+        if len(quoted) >= 128:
+            break
+        quoted += "'" + _text(arg)[: 128 - len(quoted)] + "' "
+    message = f"ERR unknown command '{_text(args[0])[:128]}', with args beginning with: {quoted}"
+    return ErrorReply(message.replace("\r", " ").replace("\n", " "))
+
+
+def _upper(arg: bytes) -> bytes:
+    return arg.upper()
+
+
+# Filled by model/keyspace/__init__.py with every verb module's handlers, so
+# execute() dispatches through one table while the verbs live per value type.
+COMMANDS: dict[str, Command] = {}
