@@ -116,6 +116,23 @@ def recover_directory(
                                       info=notes.info, shards=shards)
 
 
+def _is_redis_aof_dir(fs: FileSystem, path: str) -> bool:
+    from impl.redis_aof_dir import is_redis_aof_dir
+
+    return is_redis_aof_dir(fs, path)
+
+
+def recover_redis_aof_dir(fs: FileSystem, path: str, *, profile: Profile, clock: Clock,
+                          notes: Notes) -> list[Keyspace]:
+    """A Redis 7 `appendonlydir/` (issue 11, impl/redis_aof_dir.py): parts in manifest order."""
+    from impl.redis_aof_dir import replay_redis_aof_dir
+
+    ks = Keyspace(clock)
+    for report in replay_redis_aof_dir(fs, path, ks, profile=profile):
+        _replay_notes(report, notes)
+    return [ks]
+
+
 # --------------------------------------------------------------------------
 # Commands.
 
@@ -126,7 +143,9 @@ def cmd_dump(args: argparse.Namespace, fs: FileSystem, clock: Clock, out: TextIO
     kind = classify(fs, args.path)
     notes = Notes()
     dialect = None if args.dialect == "auto" else Dialect(args.dialect)
-    if kind == "dir":
+    if kind == "dir" and dialect is not Dialect.KEVY and _is_redis_aof_dir(fs, args.path):
+        shards = recover_redis_aof_dir(fs, args.path, profile=profile, clock=clock, notes=notes)
+    elif kind == "dir":
         shards = recover_directory(fs, args.path, profile=profile, clock=clock, notes=notes,
                                    shards=args.shards)
     else:
