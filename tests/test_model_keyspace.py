@@ -247,8 +247,14 @@ def test_expire_basic_and_expiry_boundary(s: Session) -> None:
 
 
 def test_expire_zero_negative_and_past(s: Session) -> None:
-    for line in ("EXPIRE k 0", "EXPIRE k -5", "PEXPIRE k -1", f"PEXPIREAT k {T0 - 1}",
-                 f"PEXPIREAT k {T0}", "EXPIREAT k 1"):
+    for line in (
+        "EXPIRE k 0",
+        "EXPIRE k -5",
+        "PEXPIRE k -1",
+        f"PEXPIREAT k {T0 - 1}",
+        f"PEXPIREAT k {T0}",
+        "EXPIREAT k 1",
+    ):
         s("SET k v")
         assert s(line) == 1, line
         assert s("EXISTS k") == 0, line
@@ -258,9 +264,7 @@ def test_expire_zero_negative_and_past(s: Session) -> None:
 def test_expire_overflow(s: Session) -> None:
     s("SET k v")
     assert s("EXPIRE k 9223372036854776") == err("ERR invalid expire time in 'expire' command")
-    assert s("PEXPIRE k 9223372036854775807") == err(
-        "ERR invalid expire time in 'pexpire' command"
-    )
+    assert s("PEXPIRE k 9223372036854775807") == err("ERR invalid expire time in 'pexpire' command")
     assert s("EXPIREAT k 9223372036854775") == 1  # *1000 fits; base 0
 
 
@@ -395,8 +399,15 @@ def test_list_ttl_kept_and_wrongtype(s: Session) -> None:
     s("LSET l 0 z")
     assert s.snap()[b"l"] == KeySnapshot("list", (b"z", b"a", b"b"), T0 + 777)
     s("SET str v")
-    for line in ("LPUSH str a", "RPOP str", "LSET str 0 a", "LREM str 0 a", "LTRIM str 0 1",
-                 "LRANGE str 0 1", "LLEN str"):
+    for line in (
+        "LPUSH str a",
+        "RPOP str",
+        "LSET str 0 a",
+        "LREM str 0 a",
+        "LTRIM str 0 1",
+        "LRANGE str 0 1",
+        "LLEN str",
+    ):
         assert s(line) == WRONGTYPE, line
     assert s("LTRIM nope 0 1") == "OK"
     assert s("LLEN nope") == 0
@@ -733,9 +744,7 @@ def test_json_omits_key_at_its_deadline(s: Session) -> None:
 
 def test_canonical_reply() -> None:
     assert canonical_reply([b"smembers", b"k"], [b"b", b"a"]) == [b"a", b"b"]
-    assert canonical_reply([b"HGETALL", b"k"], [b"b", b"2", b"a", b"1"]) == [
-        b"a", b"1", b"b", b"2"
-    ]
+    assert canonical_reply([b"HGETALL", b"k"], [b"b", b"2", b"a", b"1"]) == [b"a", b"1", b"b", b"2"]
     assert canonical_reply([b"LRANGE"], [b"b", b"a"]) == [b"b", b"a"]
 
 
@@ -743,8 +752,10 @@ def test_known_differences_table_is_filled() -> None:
     assert len(KNOWN_DIFFERENCES) >= 15
     for row in KNOWN_DIFFERENCES:
         assert row.verb and row.redis7 and row.kevy117
-    assert all(name == c.name and c.name == c.name.lower() for name, c in
-               ((c.name, c) for c in COMMANDS.values()))
+    assert all(
+        name == c.name and c.name == c.name.lower()
+        for name, c in ((c.name, c) for c in COMMANDS.values())
+    )
 
 
 # ------------------------------------------------------------ number printing
@@ -854,11 +865,7 @@ def _is_reply(value: object) -> bool:
     return value is None or isinstance(value, int | bytes | str | ErrorReply)
 
 
-@given(
-    steps=st.lists(
-        st.tuples(_commands(), st.integers(0, 3000)), min_size=1, max_size=25
-    )
-)
+@given(steps=st.lists(st.tuples(_commands(), st.integers(0, 3000)), min_size=1, max_size=25))
 @settings(max_examples=300, deadline=None)
 def test_random_sessions_keep_the_invariants(steps: list[tuple[list[bytes], int]]) -> None:
     """Every reply has a documented type; snapshots never hold expired keys or empties."""
