@@ -129,7 +129,9 @@ def recover_redis_aof_dir(fs: FileSystem, path: str, *, profile: Profile, clock:
 
     ks = Keyspace(clock)
     for report in replay_redis_aof_dir(fs, path, ks, profile=profile):
-        _replay_notes(report, notes)
+        # Redis logs only commands that succeeded, so any frame that was skipped,
+        # failed or ignored here is data this reader lost: all count for --strict.
+        notes.lossy.extend(f"{report.path}: {event}" for event in report.events)
     return [ks]
 
 

@@ -78,3 +78,20 @@ def test_unparseable_manifest_line_names_its_offset(tmp_path: Path) -> None:
     else:
         raise AssertionError("a broken manifest line was accepted")
     assert replay_redis_aof_dir  # the reader `dump` uses (impl/cli.py recover_redis_aof_dir)
+
+
+def test_strict_refuses_a_frame_that_failed_to_apply(tmp_path: Path) -> None:
+    d = tmp_path / "appendonlydir"
+    d.mkdir()
+    (d / "a.manifest").write_text(
+        "file a.1.base.aof seq 1 type b\nfile a.1.incr.aof seq 1 type i\n"
+    )
+    (d / "a.1.base.aof").write_bytes(b"")
+    sel = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"
+    setk = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
+    hset = b"*4\r\n$4\r\nHSET\r\n$1\r\nk\r\n$1\r\nf\r\n$1\r\nv\r\n"  # WRONGTYPE
+    (d / "a.1.incr.aof").write_bytes(sel + setk + hset)
+    rc, _, err = _dump(d, "--strict")
+    assert rc != 0 and "a.1.incr.aof" in err and str(len(sel + setk)) in err, (rc, err)
+    rc, doc, err = _dump(d)
+    assert rc == 0 and [k["key"] for k in doc["keys"]] == ["k"] and "dropped" in err, err
