@@ -15,6 +15,7 @@ Errors are one line naming the file and byte offset, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -358,8 +359,8 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
         sp.add_argument("--dialect", choices=["auto", "kevy", "redis"], default="auto",
                         help="AOF dialect: kevy's own, a stock Redis 7 log, or auto "
                              "(redis iff the log starts with SELECT)")
-        sp.add_argument("--now-ms", type=int, default=None,
-                        help="judge TTLs at this Unix time in ms instead of the wall clock")
+        sp.add_argument("--now-ms", type=_unix_ms, default=None,
+                        help="judge TTLs at this Unix time in ms (>= 0) instead of the wall clock")
 
     d = sub.add_parser("dump", help="print the canonical JSON keyspace recovered from PATH",
                        description="Print the kevy-keyspace/1 JSON of what the profile recovers "
@@ -391,16 +392,27 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     r.add_argument("path", metavar="AOF")
     r.add_argument("--backup", default=None, help="backup path (default AOF.bak-<ms>)")
     r.add_argument("--dry-run", action="store_true", help="say what would be cut; change nothing")
-    r.add_argument("--now-ms", type=int, default=None, help=argparse.SUPPRESS)
+    r.add_argument("--now-ms", type=_unix_ms, default=None, help=argparse.SUPPRESS)
     r.set_defaults(func=cmd_repair)
 
     pr = sub.add_parser("profiles", help="list the profiles and their named fix switches")
-    pr.add_argument("--now-ms", type=int, default=None, help=argparse.SUPPRESS)
+    pr.add_argument("--now-ms", type=_unix_ms, default=None, help=argparse.SUPPRESS)
     pr.set_defaults(func=cmd_profiles)
 
     if extend is not None:
         extend(sub)
     return p
+
+
+def _unix_ms(text: str) -> int:
+    """`--now-ms`: a Unix instant in ms; anything else is a one-line usage error."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"not a Unix time in ms (an integer >= 0): {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
@@ -411,7 +423,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
     err = err or sys.stderr
     parser = build_parser(extend)
     args = parser.parse_args(argv)
-    clock: Clock = ManualClock(args.now_ms) if getattr(args, "now_ms", None) else SystemClock()
+    now_ms = getattr(args, "now_ms", None)
+    # 0 is a valid instant (the epoch), so only an absent flag means the wall clock.
+    clock: Clock = ManualClock(now_ms) if now_ms is not None else SystemClock()
     base = fs or OsFileSystem()
     real = base if args.command == "repair" else ReadOnlyFileSystem(base)
     try:
@@ -424,12 +438,17 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
     except (DecodeError, KevyVerifyError) as e:
         err.write(f"kevy-verify: error: {e}\n")
         return EXIT_USAGE
-    except OSError as e:
+    except BrokenPipeError:
+        # The reader (`| head`) has what it wanted: not an error. Point stdout at
+        # devnull so the interpreter's final flush cannot raise a second time.
+        if out is sys.stdout:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except OSError as e:  # after BrokenPipeError, which is one
         where = f"{e.filename}: " if e.filename else ""
         err.write(f"kevy-verify: error: {where}{e.strerror or e}\n")
         return EXIT_USAGE
-    except BrokenPipeError:  # pragma: no cover - `| head`
-        return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -195,3 +195,47 @@ def test_console_script_has_file_tools(capsys: pytest.CaptureFixture[str]) -> No
     text = capsys.readouterr().out
     for command in ("dump", "check", "repair", "profiles"):
         assert command in text
+
+
+def _log(*frames: list[bytes]) -> bytes:
+    out = b""
+    for argv in frames:
+        out += b"*%d\r\n" % len(argv) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in argv)
+    return out
+
+
+@pytest.mark.parametrize("bad", ["-1", "abc", "1.5"])
+def test_now_ms_must_be_a_unix_time(bad: str, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "aof-0.aof"
+    log.write_bytes(_log([b"SET", b"k", b"v"]))
+    with pytest.raises(SystemExit) as exc:
+        main(["dump", "--now-ms", bad, str(log)])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2
+    assert "--now-ms" in err and repr(bad) in err and "Traceback" not in err
+
+
+def test_now_ms_zero_is_the_epoch_not_the_wall_clock(tmp_path: Path) -> None:
+    # A deadline one second after the epoch: alive at 0, gone at 2000 and by the wall clock.
+    log = tmp_path / "aof-0.aof"
+    log.write_bytes(_log([b"SET", b"k", b"v"], [b"PEXPIREAT", b"k", b"1000"]))
+    assert '"key":"k"' in run("dump", "--now-ms", "0", str(log))[1]
+    assert '"key":"k"' not in run("dump", "--now-ms", "2000", str(log))[1]
+    assert '"key":"k"' not in run("dump", str(log))[1]
+
+
+class _ClosedPipe(io.StringIO):
+    """stdout whose reader has gone (`kevy-verify check LOG | head -1`)."""
+
+    def write(self, s: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+@pytest.mark.parametrize("command", ["dump", "check"])
+def test_a_reader_that_stops_early_is_not_an_error(command: str, tmp_path: Path) -> None:
+    log = tmp_path / "aof-0.aof"
+    log.write_bytes(_log([b"SET", b"k", b"v"]))
+    err = io.StringIO()
+    code = main([command, "--now-ms", "0", str(log)], out=_ClosedPipe(), err=err)
+    assert (code, err.getvalue()) == (0, "")
