@@ -20,6 +20,7 @@ Rules:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -36,7 +37,9 @@ __all__ = [
 @dataclass(frozen=True)
 class Switch:
     name: str
-    #: the FINDINGS.md entry this switch fixes, e.g. "F1"
+    #: the FINDINGS.md entries this switch fixes, comma-separated ("F1", "F4,F6,F7"), or
+    #: "compat" for a Redis-compatibility switch: kevy's documented replay semantics
+    #: differ from Redis there (model/keyspace KNOWN_DIFFERENCES), which is no defect
     finding: str
     #: one line: what the fixed behaviour does
     summary: str
@@ -46,6 +49,8 @@ SWITCHES: dict[str, Switch] = {}
 
 
 def _register(name: str, finding: str, summary: str) -> None:
+    if not re.fullmatch(r"compat|F\d+(,F\d+)*", finding):
+        raise ValueError(f"switch {name!r}: finding {finding!r} is not 'compat' or F-ids")
     if name in SWITCHES:
         raise ValueError(f"switch {name!r} registered twice")
     SWITCHES[name] = Switch(name, finding, summary)
@@ -76,7 +81,7 @@ _register(
 # --- AOF and embedded store (issue 3) -------------------------------------------
 _register(
     "save_commit_roll_forward",
-    "I3-1",
+    "F5",
     "a snapshot save builds the reset log as <aof>.reset before renaming the snapshot, "
     "and open rolls a leftover .reset forward (or discards it while <snapshot>.tmp "
     "exists), so a crash between the two renames cannot replay the old log on top of "
@@ -84,7 +89,7 @@ _register(
 )
 _register(
     "aof_dir_fsync",
-    "I3-2",
+    "F4,F6,F7",
     "fsync the data directory after creating a new AOF and after every AOF/snapshot "
     "rename of a rewrite or save, so a power loss can neither forget a rename nor keep "
     "the log reset while losing the snapshot rename",
@@ -106,7 +111,7 @@ _register(
 )
 _register(
     "rewrite_saves_beside_snapshot",
-    "I3-3",
+    "F9",
     "an AOF rewrite of a shard that has a snapshot runs as a snapshot save (snapshot + "
     "log reset) instead of writing a full image beside the old snapshot, which the next "
     "open would load and then replay the image on top of: lists doubled, keys and "
@@ -130,7 +135,7 @@ _register(
 )
 _register(
     "xclaim_logs_time",
-    "F16 (ours)",
+    "F16",
     "a live XCLAIM is logged as Redis propagates it (t_stream.c streamPropagateXCLAIM): "
     "one XCLAIM k g owner 0 id TIME <delivery> RETRYCOUNT <count> FORCE JUSTID LASTID <id> "
     "per PEL row it changed (XGROUP SETID if it only moved LASTID), instead of verbatim, "
@@ -140,7 +145,7 @@ _register(
 # --- re-shard (impl/reshard.py, docs/SPEC.md §8) ------------------------------------------
 _register(
     "reshard_dir_fsync",
-    "F10-F13",
+    "F10,F11,F12,F13",
     "a re-shard fsyncs the data directory after writing every <snapshot>.reshard (before "
     "the journal), after writing the journal (before the first source is renamed away), "
     "before deleting the journal and after deleting it, so a power loss cannot keep the "
@@ -159,25 +164,25 @@ _register(
 # --- command semantics (impl/commands*.py): kevy 1.17 vs Redis 7 ---------------
 _register(
     "redis_decrby_overflow",
-    "F?",
+    "compat",
     "DECRBY with -9223372036854775808 fails 'ERR decrement would overflow' instead of "
     "wrapping the negation to -2^63 and adding it",
 )
 _register(
     "redis_negative_count_errors",
-    "F?",
+    "compat",
     "LPOP/RPOP/SPOP with a negative or non-integer count fail 'ERR value is out of range, "
     "must be positive' instead of popping 0 (negative) or 1 (replay of a non-integer)",
 )
 _register(
     "redis_reject_nan_scores",
-    "F?",
+    "compat",
     "ZADD/ZINCRBY reject a NaN score ('ERR value is not a valid float') and a NaN result "
     "('ERR resulting score is not a number (NaN)') instead of storing NaN",
 )
 _register(
     "redis_zero_score_equality",
-    "F?",
+    "compat",
     "zset scores -0.0 and 0.0 compare equal (ties ordered by member, ZADD does not "
     "rewrite one into the other, a new member's ZINCRBY stores the increment itself, "
     "ZINCRBY 0 on a -0.0 member keeps -0.0, ZADD INCR answers the sum it computed) "
@@ -185,7 +190,7 @@ _register(
 )
 _register(
     "redis_expire_semantics",
-    "F?",
+    "compat",
     "EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT take signed times, delete the key at once when "
     "the deadline is not in the future, and fail 'invalid expire time' on overflow, "
     "instead of rejecting negatives, leaving EXPIRE 0 keys until the next check and "
@@ -193,7 +198,7 @@ _register(
 )
 _register(
     "redis_strict_numbers",
-    "F?",
+    "compat",
     "integers (stored values and arguments) use Redis's grammar (no '+', no leading "
     "zeros, no '-0'); INCRBYFLOAT does not trim whitespace around the stored value, "
     "rejects a NaN increment, accepts a stored inf (only the sum fails) and checks the "
@@ -202,14 +207,14 @@ _register(
 )
 _register(
     "replay_command_options",
-    "F?",
+    "compat",
     "replay honours SET's EX/PX/EXAT/PXAT/NX/XX/KEEPTTL/GET, ZADD's NX/XX/GT/LT/CH/INCR "
     "and EXPIRE's NX/XX/GT/LT instead of ignoring SET's options and consuming ZADD's "
     "flags as scores",
 )
 _register(
     "replay_stream_writes",
-    "F?",
+    "compat",
     "replay also applies the stream writes a live log carries (XDEL, XTRIM, XACK, "
     "XGROUP SETID/DESTROY/DELCONSUMER), so a live stream replays like a rewritten one",
 )

@@ -31,11 +31,11 @@ Rules:
    exactly as a real crash would, with no cleanup run.
 6. With every switch off this is kevy 1.17 decision for decision, including
    its defects. The switches used here: `save_commit_roll_forward` (finding
-   I3-1: a crash between the snapshot rename and the log-reset rename makes
+   F5: a crash between the snapshot rename and the log-reset rename makes
    the next open replay the whole old log over a snapshot that already
-   holds it), `rewrite_saves_beside_snapshot` (I3-3: a rewrite beside a
+   holds it), `rewrite_saves_beside_snapshot` (F9: a rewrite beside a
    snapshot makes open apply the full image on top of the snapshot),
-   `aof_dir_fsync` (I3-2), `aof_refuse_corrupt` (F14: kevy replays up to a
+   `aof_dir_fsync` (F4, F6, F7), `aof_refuse_corrupt` (F14: kevy replays up to a
    corrupt frame, then appends behind it where replay never reaches; the fix
    makes open fail with `CorruptLogRefused` and change nothing) and
    `save_failure_stops_tee` (F17: a failed snapshot rename leaves the save's
@@ -486,7 +486,7 @@ class Store:
             # kevy 1.17. Between this rename and the log's rename below, the
             # directory holds the new snapshot *and* the old, complete log: a
             # crash there replays every pre-freeze write a second time at the
-            # next open (finding I3-1).
+            # next open (finding F5).
             try:
                 fs.rename(phase.tmp, phase.target)
                 self._dir_fsync(fs, phase.target)  # HARDENED aof_dir_fsync only
@@ -620,7 +620,7 @@ class Store:
 
         kevy 1.17 writes the full image as the new log and leaves the snapshot
         alone, although open loads the snapshot and then replays the log on
-        top of it (finding I3-3): every list is doubled, and keys, fields and
+        top of it (finding F9): every list is doubled, and keys, fields and
         members deleted since the snapshot come back. With the switch
         `rewrite_saves_beside_snapshot` a shard that has a snapshot is
         compacted by a save instead (snapshot + log reset, same three phases).

@@ -22,7 +22,7 @@ Rules: no wall-clock assertion anywhere (the kill moment is "after N acks");
 every run is reproducible in its operations from (seed, run); KILLS per
 profile is 20 in CI and 200 with KEVY_VERIFY_PROFILE=nightly.
 
-Result for kevy 1.17 (finding I3-1): a kill between the snapshot rename and
+Result for kevy 1.17 (finding F5): a kill between the snapshot rename and
 the log-reset rename of a save leaves the new snapshot beside the old,
 complete log; the next open replays the log on top of the snapshot and every
 write since the previous save is applied twice. The random-kill run for
@@ -212,7 +212,7 @@ def test_random_sigkills_keep_every_acknowledged_write(tmp_path, profile):
                 continue
         state = actual  # the next child continues from what is on disk
     if duplications:
-        # Finding I3-1 (see the module docstring); the deterministic
+        # Finding F5 (see the module docstring); the deterministic
         # reproduction is the strict xfail below.
         print(f"\n{profile}: {len(duplications)}/{KILLS} kills doubled writes "
               f"(runs {duplications[:10]}, seed {seed})")
@@ -228,7 +228,7 @@ PINNED_SEED = 7
         "hardened",
         pytest.param("kevy-1.17", marks=pytest.mark.xfail(
             strict=True,
-            reason="finding I3-1: a crash between rename(dump-0.rdb.tmp -> dump-0.rdb) and "
+            reason="finding F5: a crash between rename(dump-0.rdb.tmp -> dump-0.rdb) and "
                    "the log-reset rename makes the next open replay the old, complete log on "
                    "top of the new snapshot, applying every write since the previous save "
                    "twice")),

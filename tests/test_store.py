@@ -320,7 +320,7 @@ def _crash_after_snapshot_rename(tmp_path, clock, profile: Profile) -> None:
 
 
 def test_kevy_replays_the_whole_old_log_over_the_new_snapshot_after_a_crash(tmp_path, clock):
-    """Finding I3-1, reproduced: kevy 1.17 applies every pre-save write twice.
+    """Finding F5, reproduced: kevy 1.17 applies every pre-save write twice.
 
     History: RPUSH l before; INCRBY n 1; save freezes; RPUSH l during; the
     snapshot is renamed into place; the process dies before the log-reset
@@ -484,7 +484,7 @@ def _save_delete_rewrite(tmp_path, clock, profile: Profile) -> dict[str, object]
 
 
 def test_kevy_rewrite_beside_a_snapshot_doubles_lists_and_resurrects_deletes(tmp_path, clock):
-    """Finding I3-3, reproduced: no crash needed.
+    """Finding F9, reproduced: no crash needed.
 
     History: RPUSH l a b; SET gone 1; HSET h f1 1 f2 2; save; DEL gone;
     HDEL h f1; rewrite_aof; close; open. The rewrite replaced the log with a
