@@ -28,6 +28,7 @@ from impl.fs import FileSystem, OsFileSystem, ReadOnlyFileSystem, basename, writ
 from impl.keyspace import Keyspace
 from impl.keyspace_json import document, dumps
 from impl.profile import PROFILES, SWITCHES, Profile, get_profile
+from impl.redis_aof_dir import is_redis_aof_dir, replay_redis_aof_dir
 from impl.replay import ReplayReport, replay_aof
 from impl.resp import MAGIC as AOF_MAGIC
 from impl.resp import Outcome, scan_aof
@@ -117,17 +118,9 @@ def recover_directory(
                                       info=notes.info, shards=shards)
 
 
-def _is_redis_aof_dir(fs: FileSystem, path: str) -> bool:
-    from impl.redis_aof_dir import is_redis_aof_dir
-
-    return is_redis_aof_dir(fs, path)
-
-
 def recover_redis_aof_dir(fs: FileSystem, path: str, *, profile: Profile, clock: Clock,
                           notes: Notes) -> list[Keyspace]:
     """A Redis 7 `appendonlydir/` (issue 11, impl/redis_aof_dir.py): parts in manifest order."""
-    from impl.redis_aof_dir import replay_redis_aof_dir
-
     ks = Keyspace(clock)
     for report in replay_redis_aof_dir(fs, path, ks, profile=profile):
         # Redis logs only commands that succeeded, so any frame that was skipped,
@@ -146,7 +139,7 @@ def cmd_dump(args: argparse.Namespace, fs: FileSystem, clock: Clock, out: TextIO
     kind = classify(fs, args.path)
     notes = Notes()
     dialect = None if args.dialect == "auto" else Dialect(args.dialect)
-    if kind == "dir" and dialect is not Dialect.KEVY and _is_redis_aof_dir(fs, args.path):
+    if kind == "dir" and dialect is not Dialect.KEVY and is_redis_aof_dir(fs, args.path):
         shards = recover_redis_aof_dir(fs, args.path, profile=profile, clock=clock, notes=notes)
     elif kind == "dir":
         shards = recover_directory(fs, args.path, profile=profile, clock=clock, notes=notes,

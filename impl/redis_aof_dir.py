@@ -110,9 +110,12 @@ def replay_redis_aof_dir(
     """Replay every live part of `path` into `ks`; one report per part (rules 1-3)."""
     reports = []
     for part in manifest_files(fs, path):
-        if not fs.exists(part):
-            raise RedisAofDirError("the manifest names a missing file", offset=0).with_path(part)
-        data = fs.read_bytes(part)
+        try:
+            data = fs.read_bytes(part)
+        except FileNotFoundError:
+            raise RedisAofDirError("the manifest names a missing file", offset=0).with_path(
+                part
+            ) from None
         if data.startswith(RDB_MAGIC):  # only a base can carry one; check every part anyway
             raise RedisAofDirError(
                 "base file has an RDB preamble; only command AOFs are read "

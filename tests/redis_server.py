@@ -20,11 +20,14 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
+import threading
+from collections import deque
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from impl.resp import encode_frame
 
 __all__ = ["RedisError", "RedisServer", "RespClient", "require_redis_server"]
 
@@ -65,9 +68,9 @@ class RespClient:
         self.sock.close()
 
     def send(self, *argv: bytes | str | int) -> None:
-        parts = [a if isinstance(a, bytes) else str(a).encode() for a in argv]
-        out = b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
-        self.sock.sendall(out)
+        self.sock.sendall(
+            encode_frame([a if isinstance(a, bytes) else str(a).encode() for a in argv])
+        )
 
     def read(self) -> Any:
         line = self.file.readline()
@@ -112,27 +115,35 @@ class RedisServer:
             "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.dir),
             "--save", "", "--appendonly", "yes", "--appendfsync", "always",
             "--aof-use-rdb-preamble", "no", "--daemonize", "no",
-            "--enable-debug-command", "local", "--logfile", str(self.dir / "redis.log"),
+            "--enable-debug-command", "local", "--logfile", "",
             *self.extra,
         ]  # fmt: skip
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        # Poll for readiness: the server has started when it accepts and answers PING.
-        # Bounded by a deadline so a server that cannot start fails, never hangs.
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                client = RespClient(self.port)
-                if client.call("PING") == "PONG":
-                    client.close()
-                    return
-                client.close()
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                log = (self.dir / "redis.log").read_text(errors="replace")[-2000:]
-                self.stop()
-                raise RuntimeError(f"redis-server did not start on port {self.port}: {log}")
-            time.sleep(0.02)
+        self.proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+        # Ready is the server's own log line, not a polling loop: redis-server
+        # prints it once the listening socket is open. The reader thread keeps
+        # draining the log afterwards (a full pipe would block the server) and
+        # keeps its tail for the error message of a server that cannot start.
+        self.log: deque[str] = deque(maxlen=40)
+        self._ready = False
+        event = threading.Event()
+        threading.Thread(target=self._read_log, args=(event,), daemon=True).start()
+        if not event.wait(timeout=30) or not self._ready:
+            self.stop()
+            tail = "\n".join(self.log)
+            raise RuntimeError(f"redis-server did not start on port {self.port}:\n{tail}")
+
+    def _read_log(self, event: threading.Event) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        for raw in self.proc.stdout:
+            line = raw.decode("utf-8", "replace").rstrip()
+            self.log.append(line)
+            if not self._ready and "Ready to accept connections" in line:
+                self._ready = True
+                event.set()
+        self.proc.stdout.close()
+        event.set()  # EOF: the server exited (before or after it was ready)
 
     def client(self) -> RespClient:
         return RespClient(self.port)

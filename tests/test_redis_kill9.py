@@ -15,10 +15,14 @@ import os
 from pathlib import Path
 
 from impl.cli import main
+from impl.clock import ManualClock
 from impl.fs import OsFileSystem
+from impl.keyspace import Keyspace
+from impl.profile import get_profile
 from impl.redis_aof_dir import RedisAofDirError, manifest_files, replay_redis_aof_dir
 from tests.redis_server import RedisServer
 
+KEVY = get_profile("kevy-1.17")
 WRITES = 5000 if os.environ.get("KEVY_VERIFY_PROFILE") == "nightly" else 300
 
 
@@ -77,7 +81,23 @@ def test_unparseable_manifest_line_names_its_offset(tmp_path: Path) -> None:
         assert e.offset == 31 and "a.manifest" in str(e), str(e)
     else:
         raise AssertionError("a broken manifest line was accepted")
-    assert replay_redis_aof_dir  # the reader `dump` uses (impl/cli.py recover_redis_aof_dir)
+
+
+def test_a_part_the_manifest_names_but_that_is_missing_is_refused(tmp_path: Path) -> None:
+    d = tmp_path / "appendonlydir"
+    d.mkdir()
+    (d / "a.manifest").write_text(
+        "file a.1.base.aof seq 1 type b\nfile a.1.incr.aof seq 1 type i\n"
+    )
+    (d / "a.1.base.aof").write_bytes(b"")
+    try:
+        replay_redis_aof_dir(OsFileSystem(), str(d), Keyspace(ManualClock(0)), profile=KEVY)
+    except RedisAofDirError as e:
+        assert "a.1.incr.aof" in str(e) and "missing" in str(e), str(e)
+    else:
+        raise AssertionError("a missing part was read as empty")
+    rc, _, err = _dump(d)
+    assert rc != 0 and "a.1.incr.aof" in err, (rc, err)
 
 
 def test_strict_refuses_a_frame_that_failed_to_apply(tmp_path: Path) -> None:
@@ -95,3 +115,11 @@ def test_strict_refuses_a_frame_that_failed_to_apply(tmp_path: Path) -> None:
     assert rc != 0 and "a.1.incr.aof" in err and str(len(sel + setk)) in err, (rc, err)
     rc, doc, err = _dump(d)
     assert rc == 0 and [k["key"] for k in doc["keys"]] == ["k"] and "dropped" in err, err
+
+
+def test_a_server_that_cannot_start_fails_with_its_own_log() -> None:
+    try:
+        with RedisServer(extra=("--no-such-directive", "x")):
+            raise AssertionError("redis-server started with a bad directive")
+    except RuntimeError as e:
+        assert "no-such-directive" in str(e), str(e)

@@ -56,20 +56,7 @@ from model.values import (
     StreamID,
 )
 
-__all__ = [
-    "COMMANDS",
-    "KNOWN_DIFFERENCES",
-    "REDIS_VERSION",
-    "ErrorReply",
-    "GroupSnapshot",
-    "KeySnapshot",
-    "KnownDifference",
-    "ModelKeyspace",
-    "NotModelled",
-    "Reply",
-    "StreamSnapshot",
-    "canonical_reply",
-]
+# The public names are listed once, in the package's __init__.
 
 REDIS_VERSION = "7.2"
 
