@@ -103,6 +103,11 @@ def _strict_uint(data: bytes) -> int | None:
     return value if value is not None and value >= 0 else None
 
 
+def _c_option(arg: bytes) -> bytes:
+    """`arg` upper-cased up to its first NUL, as C's strcasecmp compares it."""
+    return arg.split(b"\x00", 1)[0].upper()
+
+
 class Ctx:
     """What a handler needs besides the keyspace and argv. See the module docstring."""
 
@@ -111,6 +116,7 @@ class Ctx:
         "expire_options",
         "lenient_count",
         "log",
+        "option",
         "past_deletes",
         "profile",
         "redis_dialect",
@@ -166,6 +172,10 @@ class Ctx:
         # kevy's own replay must turn back into the same state.
         self.set_ttl_one_frame = profile.fixes("set_ttl_one_frame")
         self.xclaim_logs_time = profile.fixes("xclaim_logs_time")
+        # An option word as the writer compared it: kevy compares whole
+        # arguments, Redis uses strcasecmp, which stops at a NUL ("NX\0junk"
+        # is NX to Redis and logged verbatim), so a Redis log is read that way.
+        self.option: Callable[[bytes], bytes] = _c_option if redis_dialect else bytes.upper
 
     def fresh(self) -> Ctx:
         """A copy with an empty log (for one `execute` call)."""

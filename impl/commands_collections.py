@@ -406,8 +406,8 @@ def cmd_zadd(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     """ZADD k [NX|XX] [GT|LT] [CH] [INCR] s m [s m …] (Redis 7 parsing)."""
     flags: set[bytes] = set()
     i = 2
-    while i < len(a) and a[i].upper() in _ZADD_FLAGS:
-        flags.add(a[i].upper())
+    while i < len(a) and c.option(a[i]) in _ZADD_FLAGS:
+        flags.add(c.option(a[i]))
         i += 1
     rest = len(a) - i
     if rest == 0 or rest % 2:
@@ -529,7 +529,7 @@ def ordered(zset: ZSet, c: Ctx) -> list[tuple[bytes, float]]:
 def cmd_zrange(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     """ZRANGE k start stop [REV] [WITHSCORES] (index ranges only)."""
     start, stop = c.sint(a[2]), c.sint(a[3])
-    opts = [x.upper() for x in a[4:]]
+    opts = [c.option(x) for x in a[4:]]
     if any(o not in (b"WITHSCORES", b"REV") for o in opts):
         raise CommandError(ERR_SYNTAX)
     if start is None or stop is None:

@@ -109,7 +109,7 @@ def cmd_set(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     unit_arg = b""
     i, n = 3, len(a)
     while i < n:
-        opt = a[i].upper()
+        opt = c.option(a[i])
         if opt == b"NX" and not xx:
             nx = True
         elif opt == b"XX" and not nx:
@@ -172,7 +172,7 @@ def replay_set_pxat(fallback: Handler) -> Handler:
         if len(a) == 3:
             ks.raw()[a[1]] = Entry(a[2])
             return "OK"
-        if len(a) == 5 and a[3].upper() == b"PXAT":
+        if len(a) == 5 and c.option(a[3]) == b"PXAT":
             t = parse_uint(a[4])
             if t is None:
                 raise CommandError(ERR_NOT_INT)
@@ -367,11 +367,11 @@ cmd_flushall = _flush(b"FLUSHALL")
 _EXPIRE_FLAGS = (b"NX", b"XX", b"GT", b"LT")
 
 
-def _expire_flags(a: Sequence[bytes]) -> set[bytes]:
+def _expire_flags(a: Sequence[bytes], c: Ctx) -> set[bytes]:
     """Redis 7's `parseExtendedExpireArgumentsOrReply`."""
     flags: set[bytes] = set()
     for raw in a[3:]:
-        opt = raw.upper()
+        opt = c.option(raw)
         if opt not in _EXPIRE_FLAGS:
             raise CommandError(f"ERR Unsupported option {raw.decode('latin-1')}")
         flags.add(opt)
@@ -387,7 +387,7 @@ def _expire(unit_ms: int, absolute: bool, name: str) -> object:
 
     def cmd_expire(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
         key = a[1]
-        flags = _expire_flags(a) if c.expire_options else ()
+        flags = _expire_flags(a, c) if c.expire_options else ()
         now = ks.now()
         if c.redis_expire:
             t = c.sint(a[2])

@@ -14,7 +14,8 @@ Rules (docs/SPEC.md §6.8):
    `-`; `ms` alone means `ms-0`. Explicit XADD IDs must exceed `last_id` and
    not be 0-0; `*` takes `max(now, last.ms)`; `ms-*` fails below `last.ms`.
 2. `last_id` never decreases; `max_deleted_id` is the largest ID removed by
-   XDEL/XTRIM/MAXLEN; `entries_added` counts XADDs. A stream key stays when
+   XDEL/XTRIM/MAXLEN (in a Redis log by XDEL alone, as Redis keeps it);
+   `entries_added` counts XADDs. A stream key stays when
    its last entry goes (streams are not collections that vanish).
 3. `XADD key MAXLEN 0 <id> x x` creates the key with `last_id = id`, trims the
    dummy entry (`max_deleted_id = id`), `entries_added = 1` (docs/SPEC.md §4.3).
@@ -102,14 +103,20 @@ def _group(ks: Keyspace, key: bytes, name: bytes, missing: str) -> tuple[Stream,
     return st, g
 
 
-def _trim(st: Stream, maxlen: int) -> int:
-    """Remove the oldest entries beyond `maxlen`; return how many (rule 2)."""
+def _trim(st: Stream, maxlen: int, c: Ctx) -> int:
+    """Remove the oldest entries beyond `maxlen`; return how many (rule 2).
+
+    kevy raises `max_deleted_id` as it trims; Redis moves it on XDEL only
+    (trimming only ever removes the head), so a Redis log is replayed that way.
+    """
+    raise_max_deleted = not c.redis_dialect
     excess = len(st.entries) - maxlen
     if excess <= 0:
         return 0
     for sid in st.sorted_ids()[:excess]:
         del st.entries[sid]
-        st.max_deleted_id = max(st.max_deleted_id, sid)
+        if raise_max_deleted:
+            st.max_deleted_id = max(st.max_deleted_id, sid)
     return excess
 
 
@@ -176,7 +183,7 @@ def cmd_xadd(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     while i < len(a):
         if a[i] == b"*":
             break
-        opt = a[i].upper()
+        opt = c.option(a[i])
         if opt == b"NOMKSTREAM":
             nomk, i = True, i + 1
         elif opt == b"MAXLEN" and i + 1 < len(a):
@@ -208,7 +215,7 @@ def cmd_xadd(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     st.last_id = sid
     st.entries_added += 1
     if maxlen is not None:
-        _trim(st, maxlen)
+        _trim(st, maxlen, c)
     if c.log is not None:
         frame = [b"XADD", a[1]]
         if maxlen is not None:
@@ -236,13 +243,13 @@ def cmd_xdel(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
 
 def cmd_xtrim(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     """XTRIM k MAXLEN [=] n."""
-    if a[2].upper() != b"MAXLEN":
+    if c.option(a[2]) != b"MAXLEN":
         raise CommandError(ERR_SYNTAX)
     maxlen, end = _maxlen_arg(a, 2, c)
     if end != len(a):
         raise CommandError(ERR_SYNTAX)
     st = _stream(ks, a[1])
-    removed = 0 if st is None else _trim(st, maxlen)
+    removed = 0 if st is None else _trim(st, maxlen, c)
     if removed and c.log is not None:
         c.log.append([b"XTRIM", a[1], b"MAXLEN", b"%d" % maxlen])
     return removed
@@ -284,7 +291,7 @@ def cmd_xrange(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     count = None
     j = 4
     while j < len(a):
-        if a[j].upper() != b"COUNT" or j + 1 >= len(a):
+        if c.option(a[j]) != b"COUNT" or j + 1 >= len(a):
             raise CommandError(ERR_SYNTAX)
         count = c.sint(a[j + 1])
         if count is None:
@@ -316,7 +323,7 @@ def cmd_xsetid(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     ignored_zero = False
     i = 3
     while i < len(a):
-        opt = a[i].upper()
+        opt = c.option(a[i])
         if opt == b"ENTRIESADDED" and i + 1 < len(a):
             if redis_checks:
                 added = c.sint(a[i + 1])
@@ -388,7 +395,7 @@ def _xgroup_create(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     mkstream = False
     i = 5
     while i < len(a):
-        opt = a[i].upper()
+        opt = c.option(a[i])
         if opt == b"MKSTREAM":
             mkstream, i = True, i + 1
         elif opt == b"ENTRIESREAD" and i + 1 < len(a):
@@ -521,7 +528,7 @@ def cmd_xclaim(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
         i += 1
     deliver_at, retry, force, justid, lastid = now, None, False, False, None
     while i < len(a):
-        opt, more = a[i].upper(), i + 1 < len(a)
+        opt, more = c.option(a[i]), i + 1 < len(a)
         if opt in (b"IDLE", b"TIME", b"RETRYCOUNT") and more:
             n = c.sint(a[i + 1])
             if n is None:

@@ -921,6 +921,7 @@ KNOWN_CASES: tuple[KnownCase, ...] = (
               label="overflow"),
     KnownCase("sorted-set order of -0.0 and 0.0",
               (_c("ZADD", "z", "0", "a", "-0.0", "b"), _c("ZRANGE", "z", "0", "-1"))),
+    KnownCase("option words with a NUL byte", (_c("SET", "k", "v", "NX\0z"),), fixed=False),
     KnownCase("XADD ... MAXLEN n (and XTRIM)",
               (_c("XADD", "s", "1-1", "f", "v"), _c("XADD", "s", "MAXLEN", "1", "2-1", "f", "v")),
               fixed=False),

@@ -174,6 +174,12 @@ KNOWN_DIFFERENCES: tuple[KnownDifference, ...] = (
         "IEEE total order: -0.0 < 0.0, distinct scores (docs/SPEC.md §6.7)",
     ),
     KnownDifference(
+        "option words with a NUL byte",
+        "matched with strcasecmp, which stops at the NUL: 'NX\\0junk' is NX; an argument "
+        "printed into an error reply stops at its NUL",
+        "compares the whole argument: 'NX\\0junk' is an unknown option",
+    ),
+    KnownDifference(
         "XADD ... MAXLEN n (and XTRIM)",
         "trimming does not touch max_deleted_entry_id (t_stream.c streamTrim); only XDEL does",
         "entries removed by MAXLEN/XTRIM raise max_deleted_id (docs/SPEC.md §6.8); the rewrite's "
@@ -528,6 +534,26 @@ def _unknown_command(args: list[bytes]) -> ErrorReply:
 
 def _upper(arg: bytes) -> bytes:
     return arg.upper()
+
+
+def _cstr(arg: bytes) -> bytes:
+    """An argument as C string functions see it: the bytes before the first NUL.
+
+    Redis matches option words with strcasecmp and prints arguments into
+    error replies with %s, so "NX\\0junk" is NX and prints as "NX"; command
+    and subcommand names are looked up by their full length, so they are not.
+    """
+    return arg.split(b"\x00", 1)[0]
+
+
+def _option(arg: bytes) -> bytes:
+    """An option word as strcasecmp compares it (see `_cstr`)."""
+    return _cstr(arg).upper()
+
+
+def _ctext(arg: bytes) -> str:
+    """An argument as an error reply's %s prints it (see `_cstr`)."""
+    return _text(_cstr(arg))
 
 
 # Filled by model/keyspace/__init__.py with every verb module's handlers, so

@@ -18,7 +18,7 @@ from model.keyspace.core import (
     ModelKeyspace,
     NotModelled,
     Reply,
-    _upper,
+    _option,
     _ZSet,
     _zset_order,
 )
@@ -96,7 +96,7 @@ def _zadd_generic(db: ModelKeyspace, args: list[bytes], incr: bool) -> Reply:
     flags: set[str] = {"INCR"} if incr else set()
     index = 2
     while index < len(args):
-        opt = _upper(args[index]).decode("latin-1")
+        opt = _option(args[index]).decode("latin-1")
         if opt not in ("NX", "XX", "CH", "INCR", "GT", "LT"):
             break
         flags.add(opt)
@@ -191,7 +191,7 @@ def _zrange(db: ModelKeyspace, args: list[bytes]) -> Reply:
     withscores = rev = limit = False
     j = 4
     while j < len(args):
-        opt = _upper(args[j])
+        opt = _option(args[j])
         if opt == b"WITHSCORES":
             withscores = True
         elif opt == b"LIMIT" and len(args) - j - 1 >= 2:

@@ -19,6 +19,8 @@ from model.keyspace.core import (
     Reply,
     _arity_error,
     _arity_ok,
+    _ctext,
+    _option,
     _text,
     _upper,
 )
@@ -62,7 +64,7 @@ def _xadd(db: ModelKeyspace, args: list[bytes]) -> Reply:
     i = 2
     while i < len(args):
         more = len(args) - 1 - i
-        opt = _upper(args[i])
+        opt = _option(args[i])
         if args[i] == b"*":
             break
         if opt == b"MAXLEN" and more:
@@ -196,7 +198,7 @@ def _xrange(db: ModelKeyspace, args: list[bytes]) -> Reply:
     count = -1
     j = 4
     while j < len(args):
-        if _upper(args[j]) == b"COUNT" and j + 1 < len(args):
+        if _option(args[j]) == b"COUNT" and j + 1 < len(args):
             value = parse_ll(args[j + 1])
             if value is None:
                 return NOT_INTEGER
@@ -223,7 +225,7 @@ def _xsetid(db: ModelKeyspace, args: list[bytes]) -> Reply:
     i = 3
     while i < len(args):
         more = len(args) - 1 - i
-        opt = _upper(args[i])
+        opt = _option(args[i])
         if opt == b"ENTRIESADDED" and more:
             value = parse_ll(args[i + 1])
             if value is None:
@@ -273,7 +275,7 @@ def _xsetid(db: ModelKeyspace, args: list[bytes]) -> Reply:
 
 def _xgroup_syntax(args: list[bytes]) -> ErrorReply:
     return ErrorReply(
-        f"ERR unknown subcommand or wrong number of arguments for '{_text(args[1])[:128]}'. "
+        f"ERR unknown subcommand or wrong number of arguments for '{_ctext(args[1])[:128]}'. "
         f"Try {_text(args[0]).upper()} HELP."
     )
 
@@ -287,15 +289,15 @@ def _xgroup(db: ModelKeyspace, args: list[bytes]) -> Reply:
     if sub in _XGROUP_NOT_MODELLED:
         raise NotModelled(f"XGROUP {sub} is outside this specification")
     if sub not in _XGROUP_SUBCOMMANDS:
-        return ErrorReply(f"ERR unknown subcommand '{_text(args[1])[:128]}'. Try XGROUP HELP.")
+        return ErrorReply(f"ERR unknown subcommand '{_ctext(args[1])[:128]}'. Try XGROUP HELP.")
     if not _arity_ok(_XGROUP_SUBCOMMANDS[sub], len(args)):
         return _arity_error(f"xgroup|{sub.lower()}")
     mkstream = False
     if sub == "CREATE":
         for opt in args[5:]:
-            if _upper(opt) == b"MKSTREAM":
+            if _option(opt) == b"MKSTREAM":
                 mkstream = True
-            elif _upper(opt) == b"ENTRIESREAD":
+            elif _option(opt) == b"ENTRIESREAD":
                 raise NotModelled("XGROUP CREATE ENTRIESREAD is outside this specification")
             else:
                 return _xgroup_syntax(args)
@@ -311,7 +313,7 @@ def _xgroup(db: ModelKeyspace, args: list[bytes]) -> Reply:
             )
         if sub == "CREATECONSUMER" and name not in stream.groups:
             return ErrorReply(
-                f"NOGROUP No such consumer group '{_text(name)}' for key name '{_text(args[2])}'"
+                f"NOGROUP No such consumer group '{_ctext(name)}' for key name '{_ctext(args[2])}'"
             )
     if sub == "CREATECONSUMER":
         group = stream.groups[name]
@@ -345,7 +347,7 @@ def _xclaim(db: ModelKeyspace, args: list[bytes]) -> Reply:
     group = None if stream is None else stream.groups.get(args[2])
     if stream is None or group is None:
         return ErrorReply(
-            f"NOGROUP No such key '{_text(args[1])}' or consumer group '{_text(args[2])}'"
+            f"NOGROUP No such key '{_ctext(args[1])}' or consumer group '{_ctext(args[2])}'"
         )
     min_idle = parse_ll(args[4])
     if min_idle is None:
@@ -366,7 +368,7 @@ def _xclaim(db: ModelKeyspace, args: list[bytes]) -> Reply:
     last_id = ZERO_ID
     while j < len(args):
         more = len(args) - 1 - j
-        opt = _upper(args[j])
+        opt = _option(args[j])
         if opt == b"FORCE":
             force = True
         elif opt == b"JUSTID":
@@ -389,7 +391,7 @@ def _xclaim(db: ModelKeyspace, args: list[bytes]) -> Reply:
                 return INVALID_STREAM_ID
             last_id = parsed[0]
         else:
-            return ErrorReply(f"ERR Unrecognized XCLAIM option '{_text(args[j])}'")
+            return ErrorReply(f"ERR Unrecognized XCLAIM option '{_ctext(args[j])}'")
         j += 1
     group.last_delivered = max(group.last_delivered, last_id)
     if delivery is None or delivery < 0 or delivery > now:

@@ -15,10 +15,11 @@ from model.keyspace.core import (
     ErrorReply,
     ModelKeyspace,
     Reply,
+    _ctext,
     _expire_time_error,
+    _option,
     _text,
     _type_name,
-    _upper,
 )
 from model.values import (
     I64_MAX,
@@ -41,7 +42,7 @@ def _parse_set_options(args: list[bytes]) -> tuple[set[str], bytes | None] | Err
     ttl_flags = {"EX", "PX", "EXAT", "PXAT"}
     j = 3
     while j < len(args):
-        opt = _upper(args[j]).decode("latin-1")
+        opt = _option(args[j]).decode("latin-1")
         has_next = j + 1 < len(args)
         if opt == "NX" and "XX" not in flags:
             flags.add("NX")
@@ -227,9 +228,9 @@ def _expire_generic(db: ModelKeyspace, args: list[bytes], base_ms: int, seconds:
     name = _text(args[0]).lower()
     flags: set[str] = set()
     for arg in args[3:]:
-        opt = _upper(arg).decode("latin-1")
+        opt = _option(arg).decode("latin-1")
         if opt not in ("NX", "XX", "GT", "LT"):
-            return ErrorReply(f"ERR Unsupported option {_text(arg)}")
+            return ErrorReply(f"ERR Unsupported option {_ctext(arg)}")
         flags.add(opt)
     if "NX" in flags and flags & {"XX", "GT", "LT"}:
         return ErrorReply("ERR NX and XX, GT or LT options at the same time are not compatible")
@@ -308,7 +309,7 @@ def _pttl(db: ModelKeyspace, args: list[bytes]) -> Reply:
 
 def _flush(db: ModelKeyspace, args: list[bytes]) -> Reply:
     # One database, so FLUSHDB and FLUSHALL mean the same here.
-    if len(args) == 2 and _upper(args[1]) in (b"SYNC", b"ASYNC"):
+    if len(args) == 2 and _option(args[1]) in (b"SYNC", b"ASYNC"):
         pass
     elif len(args) != 1:
         return SYNTAX
