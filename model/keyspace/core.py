@@ -303,7 +303,29 @@ def _type_name(value: Value) -> str:
 
 
 class _ZSet(dict):
-    """member -> score. A dict subclass only so that the type is distinguishable."""
+    """member -> score, and which of Redis's two encodings holds it.
+
+    The encoding shows: a listpack stores an integral score as an integer, so
+    a -0 score reads back as 0 there, while a skiplist keeps -0 (Redis 7
+    zsetAdd via lpAppendDouble). Redis starts a sorted set as a listpack and
+    converts it for good once it would exceed `LISTPACK_ENTRIES` members or
+    take a member longer than `LISTPACK_VALUE` bytes (the defaults of
+    zset-max-listpack-entries / -value).
+    """
+
+    LISTPACK_ENTRIES = 128
+    LISTPACK_VALUE = 64
+    skiplist = False
+
+    def admit(self, member: bytes, score: float) -> None:
+        """Store `score` for `member` as the current encoding would (always a
+        skiplist unless the keyspace models encodings)."""
+        if not self.skiplist and (
+            len(member) > self.LISTPACK_VALUE
+            or (member not in self and len(self) + 1 > self.LISTPACK_ENTRIES)
+        ):
+            self.skiplist = True
+        self[member] = score if self.skiplist or score != 0 else 0.0
 
 
 def _is_live(entry: _Entry, now_ms: int) -> bool:
@@ -318,9 +340,14 @@ def _zset_order(zset: dict[bytes, float]) -> list[tuple[bytes, float]]:
 class ModelKeyspace:
     """One Redis database, as a client sees it. Feed `now_ms` non-decreasing."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, encodings: bool = False) -> None:
         self._keys: dict[bytes, _Entry] = {}
         self.now_ms = 0
+        # The one place Redis's internal encodings show through a reply (a -0
+        # score in a small sorted set, see `_ZSet`). Off (the specification),
+        # every score keeps its sign, as kevy does; the live-Redis
+        # differential turns it on to meet the server byte for byte.
+        self.encodings = encodings
 
     # -- driving -----------------------------------------------------------
 

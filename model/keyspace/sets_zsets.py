@@ -122,9 +122,16 @@ def _zadd_generic(db: ModelKeyspace, args: list[bytes], incr: bool) -> Reply:
     if entry is None:
         if "XX" in flags:
             return None if "INCR" in flags else 0
-        db.put(args[1], _ZSet())
+        fresh = _ZSet()
+        # zsetTypeCreate sizes the new set for the whole command (Redis 7.2)
+        fresh.skiplist = (
+            not db.encodings
+            or len(pairs) > fresh.LISTPACK_ENTRIES
+            or any(len(m) > fresh.LISTPACK_VALUE for _, m in pairs)
+        )
+        db.put(args[1], fresh)
         entry = db.get(args[1])
-    zset: dict[bytes, float] = entry.value
+    zset: _ZSet = entry.value
     added = updated = processed = 0
     last_score = 0.0
     for score, member in pairs:
@@ -139,12 +146,12 @@ def _zadd_generic(db: ModelKeyspace, args: list[bytes], incr: bool) -> Reply:
             if ("LT" in flags and score >= current) or ("GT" in flags and score <= current):
                 continue
             if score != current:  # -0.0 == 0.0: not an update, the old zero stays
-                zset[member] = score
+                zset.admit(member, score)
                 updated += 1
         elif "XX" in flags:
             continue
         else:
-            zset[member] = score
+            zset.admit(member, score)
             added += 1
         processed += 1
         last_score = score
