@@ -23,10 +23,12 @@ from typing import Any, TextIO
 
 from impl.clock import Clock, ManualClock, SystemClock
 from impl.commands import Dialect
+from impl.counts import check_recorded_counts
 from impl.errors import DecodeError, KevyVerifyError, Refusal, UsageError
 from impl.fs import FileSystem, OsFileSystem, ReadOnlyFileSystem, basename, write_all
 from impl.keyspace import Keyspace
 from impl.keyspace_json import document, dumps
+from impl.layout import MAX_SHARDS, ShardCountError, check_shard_count
 from impl.profile import PROFILES, SWITCHES, Profile, get_profile
 from impl.redis_aof_dir import is_redis_aof_dir, replay_redis_aof_dir
 from impl.replay import ReplayReport, replay_aof
@@ -73,6 +75,10 @@ def classify(fs: FileSystem, path: str) -> str:
     if head == SNAP_MAGIC:
         return "snapshot"
     return "aof"
+
+
+def _parent(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else "."
 
 
 def _replay_notes(report: ReplayReport, notes: Notes) -> None:
@@ -233,6 +239,12 @@ def _check_meta(fs: FileSystem, path: str, out: TextIO) -> int:
         out.write(f"{e.with_path(path)}\n")
         return 1
     out.write(f"{path}: shards.meta, {layout.n} shard(s), routing {layout.routing.value}\n")
+    try:
+        check_shard_count(fs, _parent(path), layout.n, source=path,
+                          offset=len(data) - len(data.lstrip()))
+    except ShardCountError as e:
+        out.write(f"  {e}\n")
+        return 1
     notes = non_canonical_meta(data)
     for line in notes:
         out.write(f"  {line}\n")
@@ -250,6 +262,12 @@ def _check_journal(fs: FileSystem, path: str, out: TextIO) -> int:
         return 1
     out.write(f"{path}: re-shard journal stamp={j.stamp} prev_n={j.prev_n} n={j.n} "
               f"routing={j.routing.value}: committed, the next open rolls it forward\n")
+    for n in (j.prev_n, j.n):
+        try:
+            check_shard_count(fs, _parent(path), n, source=path)
+        except ShardCountError as e:
+            out.write(f"  {e}\n")
+            break
     return 1
 
 
@@ -259,7 +277,13 @@ def cmd_check(args: argparse.Namespace, fs: FileSystem, clock: Clock, out: TextI
     dialect = None if args.dialect == "auto" else Dialect(args.dialect)
     kind = classify(fs, args.path)
     paths = [(args.path, kind)]
+    problems = 0
     if kind == "dir":
+        try:
+            check_recorded_counts(fs, args.path)
+        except ShardCountError as e:
+            out.write(f"{e}\n")
+            problems += 1
         paths = []
         for name in fs.listdir(args.path):
             full = f"{args.path.rstrip('/')}/{name}"
@@ -270,7 +294,6 @@ def cmd_check(args: argparse.Namespace, fs: FileSystem, clock: Clock, out: TextI
                 out.write(f"{full}: not a kevy file name; skipped\n")
                 continue
             paths.append((full, sub))
-    problems = 0
     for path, sub in paths:
         if sub == "aof":
             problems += _check_aof(fs, path, profile, clock, dialect, out)
@@ -364,8 +387,9 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     common(d)
     d.add_argument("--strict", action="store_true",
                    help="refuse (exit 1) if recovery would skip or drop anything")
-    d.add_argument("--shards", type=int, default=None,
-                   help="data directory: open with this shard count (default: as recorded)")
+    d.add_argument("--shards", type=_shard_count, default=None,
+                   help=f"data directory: open with this shard count, 1..{MAX_SHARDS} "
+                        "(default: as recorded)")
     d.add_argument("-v", "--verbose", action="store_true",
                    help="also report harmless notes (discarded failing commands, ...)")
     d.set_defaults(func=cmd_dump)
@@ -405,6 +429,17 @@ def _unix_ms(text: str) -> int:
         value = -1
     if value < 0:
         raise argparse.ArgumentTypeError(f"not a Unix time in ms (an integer >= 0): {text!r}")
+    return value
+
+
+def _shard_count(text: str) -> int:
+    """`--shards`: 1..MAX_SHARDS (each shard is a keyspace held in memory)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_SHARDS:
+        raise argparse.ArgumentTypeError(f"not a shard count in 1..{MAX_SHARDS}: {text!r}")
     return value
 
 

@@ -34,6 +34,11 @@ Rules (each cites the SPEC):
 4. `infer_files_n` (§7.1): max X + 1 over entries named `dump-<X>.rdb` or
    `aof-<X>.aof` with X a u64 UINT; 0 when there are none or the directory
    cannot be listed.
+5. A shard count read from a file (`shards.meta`, the journal, a file name)
+   is plausible when it is at most `MAX_SHARDS` or at most the number of
+   entries the directory holds; kevy 1.17 trusts any count and loops (or
+   allocates) by it (FINDINGS F40), so the tools check it before anything
+   runs and `hardened` refuses it (`check_shard_count`, `ShardCountError`).
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ __all__ = [
     "DEFAULT_AOF_NAME",
     "DEFAULT_SNAPSHOT_NAME",
     "JOURNAL",
+    "MAX_SHARDS",
     "PREMIGRATION_INFIX",
     "RESHARD_SUFFIX",
     "RESHARD_TMP_SUFFIX",
@@ -64,7 +70,9 @@ __all__ = [
     "Layout",
     "MetaError",
     "Routing",
+    "ShardCountError",
     "aof_name",
+    "check_shard_count",
     "crc16_xmodem",
     "explain_shards_meta",
     "format_shards_meta",
@@ -72,6 +80,7 @@ __all__ = [
     "infer_files_n",
     "kevyhash",
     "key_slot",
+    "largest_file_index",
     "locate_utf8_error",
     "non_canonical_meta",
     "parse_shards_meta",
@@ -659,3 +668,55 @@ def infer_files_n(fs: FileSystem, directory: str) -> int:
         if index is not None:
             n = max(n, (index + 1) & U64_MAX)
     return n
+
+
+#: The largest shard count taken without evidence (rule 5). kevy's tests and
+#: every layout in docs/SPEC.md use a few dozen at most; a larger count must be
+#: backed by that many directory entries.
+MAX_SHARDS = 1024
+
+
+class ShardCountError(CorruptInput):
+    """A shard count read from a file that nothing in the directory backs (rule 5).
+
+    kevy 1.17 opens such a directory by looping over (or allocating for) every
+    shard the count names: a 20-byte `shards.meta` saying 10**9 keeps its open
+    busy for hours (FINDINGS F40). `offset` is where the count starts in `path`
+    (0 for a count taken from a file name, `path` then being that file).
+    """
+
+    unit = "shard count"
+
+
+def check_shard_count(
+    fs: FileSystem, directory: str, n: int, *, source: str, offset: int = 0
+) -> None:
+    """Raise `ShardCountError` unless `n` is plausible for `directory` (rule 5)."""
+    if n <= MAX_SHARDS:
+        return
+    try:
+        entries = len(fs.listdir(directory))
+    except OSError:
+        entries = 0
+    if n <= entries:
+        return
+    raise ShardCountError(
+        f"{n} shards, but the directory holds {entries} entries and no count above "
+        f"{MAX_SHARDS} is taken without that many files; kevy 1.17 would loop over "
+        f"every one of them on open (FINDINGS F40)",
+        offset=offset,
+    ).with_path(source)
+
+
+def largest_file_index(fs: FileSystem, directory: str) -> tuple[int, str] | None:
+    """The entry behind `infer_files_n`: (its X + 1, its name), or None."""
+    try:
+        names = fs.listdir(directory)
+    except OSError:
+        return None
+    best: tuple[int, str] | None = None
+    for name in names:
+        index = _file_index(name)
+        if index is not None and (best is None or (index + 1) & U64_MAX > best[0]):
+            best = ((index + 1) & U64_MAX, name)
+    return best

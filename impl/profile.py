@@ -160,6 +160,14 @@ _register(
     "cannot keep the journal's deletion while shards.meta still says the old shard "
     "count, which makes the next open re-shard the new files as if they were the old",
 )
+_register(
+    "bounded_shard_counts",
+    "F40",
+    "open refuses (ShardCountError, naming the file and the count's offset) a shard count "
+    "from reshard.journal, shards.meta or a file name that is above 1024 and above the "
+    "number of directory entries, instead of looping over every shard it names: a 20-byte "
+    "shards.meta saying 10**9 keeps kevy's open busy for hours",
+)
 
 # --- command semantics (impl/commands*.py): kevy 1.17 vs Redis 7 ---------------
 _register(

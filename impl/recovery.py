@@ -14,11 +14,17 @@ Rules:
 2. The log is replayed but never opened for append (`aof_enabled=False`): kevy
    replays even when the AOF is disabled (§9.1), and opening would only add a
    header to a fresh file.
+3. Before anything runs, every shard count the directory records (the
+   journal's `prev_n` and `n`, `shards.meta`'s, the largest file index) must be
+   plausible (impl/layout.py rule 5): kevy 1.17 would loop by it, and the tool
+   must neither hang nor allocate by a count the directory does not back, in
+   any profile (impl/counts.py `check_recorded_counts`).
 """
 
 from __future__ import annotations
 
 from impl.clock import Clock
+from impl.counts import check_recorded_counts
 from impl.fs import FileSystem, OverlayFileSystem, join
 from impl.journal import parse_journal
 from impl.keyspace import Keyspace
@@ -68,6 +74,7 @@ def recover_directory_readonly(
     Appends to `notes` what recovery skipped or dropped (with offsets) and to
     `info` what it would have changed on disk.
     """
+    check_recorded_counts(fs, directory)
     overlay = OverlayFileSystem(fs)
     n = shards if shards is not None else recorded_shard_count(fs, directory)
     config = StoreConfig(data_dir=directory, shards=n, aof_enabled=False, reaper="manual")

@@ -67,6 +67,7 @@ from impl.aof import (
     write_aof_base,
 )
 from impl.clock import Clock
+from impl.counts import check_recorded_counts
 from impl.errors import CorruptLogRefused, KevyVerifyError, UsageError
 from impl.fs import FileSystem, dirname, join, write_all
 from impl.keyspace import Keyspace, SetValue, Stream, ZSet
@@ -930,6 +931,8 @@ def _recover(fs: FileSystem, directory: str, n: int, config: StoreConfig,
              log: Callable[[str], None] | None = None) -> list[_Shard]:
     names = config.names
     fs.makedirs(directory)
+    if profile.fixes("bounded_shard_counts"):  # F40: before any loop by a recorded count
+        check_recorded_counts(fs, directory)
     _recover_journal(fs, directory, names, profile, log)
     prev = _read_meta(fs, directory)
     same = (prev is not None and prev.n == n and prev.routing is Routing.KEVYHASH) or (

@@ -556,4 +556,18 @@ MUTANTS: tuple[Mutant, ...] = (
         ),
         tests=("tests/test_commands.py", "tests/test_store.py"),
     ),
+    Mutant(
+        id="shard-count-trusted-under-the-fix",
+        description="bounded_shard_counts is ignored: a hardened open loops over every shard "
+        "a 20-byte shards.meta names (F40)",
+        file="impl/store.py",
+        old=_lines(
+            "    if profile.fixes(\"bounded_shard_counts\"):  # F40: before any loop by a "
+            "recorded count",
+        ),
+        new=_lines(
+            "    if False:",
+        ),
+        tests=("tests/test_hostile_counts.py",),
+    ),
 )
