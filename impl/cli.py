@@ -24,17 +24,16 @@ from typing import Any, TextIO
 from impl.clock import Clock, ManualClock, SystemClock
 from impl.commands import Dialect
 from impl.counts import check_recorded_counts
-from impl.errors import DecodeError, KevyVerifyError, Refusal, UsageError
+from impl.errors import DecodeError, KevyVerifyError, Refusal, UsageError, shown
 from impl.fs import FileSystem, OsFileSystem, ReadOnlyFileSystem, basename, write_all
 from impl.keyspace import Keyspace
 from impl.keyspace_json import document, dumps
-from impl.layout import MAX_SHARDS, ShardCountError, check_shard_count
+from impl.layout import JOURNAL, MAX_SHARDS, SHARDS_META, ShardCountError, check_shard_count
 from impl.profile import PROFILES, SWITCHES, Profile, get_profile
 from impl.redis_aof_dir import is_redis_aof_dir, replay_redis_aof_dir
 from impl.replay import ReplayReport, replay_aof
 from impl.resp import MAGIC as AOF_MAGIC
 from impl.resp import Outcome, scan_aof
-from impl.snapshot import MAGIC as SNAP_MAGIC
 from impl.snapshot import SnapshotReport, read_snapshot
 
 __all__ = ["main"]
@@ -60,21 +59,54 @@ class Notes:
 # What is at PATH.
 
 
-def classify(fs: FileSystem, path: str) -> str:
-    """`dir`, `snapshot`, `aof`, `meta` or `journal`, from the name and first bytes."""
-    if not fs.exists(path):
-        raise UsageError(f"{path}: no such file or directory")
-    if fs.is_dir(path):
-        return "dir"
-    name = basename(path)
-    if name == "shards.meta":
+def role_of(name: str) -> str | None:
+    """The role kevy gives a file by its name, or None (docs/SPEC.md §7.1, §10).
+
+    `shards.meta`, `reshard.journal`; a snapshot is `*.rdb` and its temps and
+    backups (`dump-0.rdb.tmp`, `.reshard`, `.premigration.<stamp>`); a log is
+    `*.aof` and its relatives (`aof-0.aof.rewrite`, Redis's
+    `appendonly.aof.1.incr.aof`). kevy reads a file as what its name says,
+    never as what its first bytes look like, and so does every reader here.
+    """
+    if name == SHARDS_META:
         return "meta"
-    if name == "reshard.journal":
+    if name == JOURNAL:
         return "journal"
-    head = fs.read_bytes(path)[:8]
-    if head == SNAP_MAGIC:
+    if name.endswith(".rdb") or ".rdb." in name:
         return "snapshot"
-    return "aof"
+    if name.endswith(".aof") or ".aof." in name:
+        return "aof"
+    return None
+
+
+def classify(fs: FileSystem, path: str, as_role: str | None = None) -> str:
+    """`dir`, `snapshot`, `aof`, `meta` or `journal`: by role (`role_of`), or `as_role`."""
+    if not fs.exists(path):
+        raise UsageError(f"{shown(path)}: no such file or directory")
+    if fs.is_dir(path):
+        if as_role is not None:
+            raise UsageError(f"{shown(path)}: --as {as_role} names a file, this is a directory")
+        return "dir"
+    if as_role is not None:
+        return as_role
+    role = role_of(basename(path))
+    if role is None:
+        raise UsageError(
+            f"{shown(path)}: the name does not say what the file is (kevy names snapshots "
+            "*.rdb and logs *.aof); pass --as snapshot or --as aof"
+        )
+    return role
+
+
+def resolve_dialect(choice: str, path: str) -> Dialect:
+    """`--dialect auto`: Redis for Redis's own log names (`appendonly*`), else kevy.
+
+    By role, like every other reading decision: a kevy log whose first frame
+    happens to be SELECT is still a kevy log.
+    """
+    if choice != "auto":
+        return Dialect(choice)
+    return Dialect.REDIS if basename(path).startswith("appendonly") else Dialect.KEVY
 
 
 def _parent(path: str) -> str:
@@ -109,7 +141,7 @@ def recover_file(
         rep = replay_aof(fs, path, ks, profile=profile, dialect=dialect)
         _replay_notes(rep, notes)
     else:
-        raise UsageError(f"{path}: a {kind} file holds no keys; use `kevy-verify check`")
+        raise UsageError(f"{shown(path)}: a {kind} file holds no keys; use `kevy-verify check`")
     return [ks]
 
 
@@ -139,25 +171,30 @@ def recover_redis_aof_dir(fs: FileSystem, path: str, *, profile: Profile, clock:
 # Commands.
 
 
+def recover(fs: FileSystem, args: argparse.Namespace, *, profile: Profile, clock: Clock,
+            notes: Notes) -> list[Keyspace]:
+    """What kevy (as `profile`) recovers from `args.path`: the one verdict `dump`
+    prints and `check` reports. Raises what kevy would fail the open with."""
+    kind = classify(fs, args.path, getattr(args, "as_role", None))
+    if kind == "dir" and args.dialect != "kevy" and is_redis_aof_dir(fs, args.path):
+        return recover_redis_aof_dir(fs, args.path, profile=profile, clock=clock, notes=notes)
+    if kind == "dir":
+        return recover_directory(fs, args.path, profile=profile, clock=clock, notes=notes,
+                                 shards=getattr(args, "shards", None))
+    return recover_file(fs, args.path, kind, profile=profile, clock=clock,
+                        dialect=resolve_dialect(args.dialect, args.path), notes=notes)
+
+
 def cmd_dump(args: argparse.Namespace, fs: FileSystem, clock: Clock, out: TextIO,
              err: TextIO) -> int:
     profile = get_profile(args.profile)
-    kind = classify(fs, args.path)
     notes = Notes()
-    dialect = None if args.dialect == "auto" else Dialect(args.dialect)
-    if kind == "dir" and dialect is not Dialect.KEVY and is_redis_aof_dir(fs, args.path):
-        shards = recover_redis_aof_dir(fs, args.path, profile=profile, clock=clock, notes=notes)
-    elif kind == "dir":
-        shards = recover_directory(fs, args.path, profile=profile, clock=clock, notes=notes,
-                                   shards=args.shards)
-    else:
-        shards = recover_file(fs, args.path, kind, profile=profile, clock=clock,
-                              dialect=dialect, notes=notes)
+    shards = recover(fs, args, profile=profile, clock=clock, notes=notes)
     for line in notes.lossy:
-        err.write(f"kevy-verify: dropped: {line}\n")
+        err.write(f"kevy-verify: dropped: {shown(line)}\n")
     if args.verbose:
         for line in notes.info:
-            err.write(f"kevy-verify: note: {line}\n")
+            err.write(f"kevy-verify: note: {shown(line)}\n")
     if args.strict and notes.lossy:
         raise Refused(f"{args.path}: --strict: recovery would skip or drop data "
                       f"({len(notes.lossy)} place(s), first: {notes.lossy[0]})")
@@ -176,7 +213,7 @@ def _check_aof(fs: FileSystem, path: str, profile: Profile, clock: Clock,
         problems += 1
         if AOF_MAGIC.startswith(data[: len(AOF_MAGIC)]) or data[:1] == b"K":
             header += "; starts like a partial magic header"
-    out.write(f"{path}: aof, {len(data)} bytes, {header}\n")
+    out.write(f"{shown(path)}: aof, {len(data)} bytes, {header}\n")
     noncanonical = 0
     for frame in scan.frames:
         if not frame.canonical:
@@ -193,7 +230,7 @@ def _check_aof(fs: FileSystem, path: str, profile: Profile, clock: Clock,
               f"dialect {report.dialect.value}\n")
     for verb, n in sorted(report.skipped.items()):
         first = next(e.offset for e in report.events if e.detail == verb)
-        out.write(f"  skipped verb {verb}: {n} frame(s), first at offset {first}\n")
+        out.write(f"  skipped verb {shown(verb)}: {n} frame(s), first at offset {first}\n")
         problems += 1
     for event in report.events:
         if event.kind.value in ("torn-tail", "corrupt-frame", "multi-dropped", "other-db"):
@@ -202,7 +239,7 @@ def _check_aof(fs: FileSystem, path: str, profile: Profile, clock: Clock,
     ignored = [e for e in report.events if e.kind.value == "ignored"]
     if ignored:
         out.write(f"  {len(ignored)} command(s) failed at replay and were discarded "
-                  f"(first at offset {ignored[0].offset}: {ignored[0].detail})\n")
+                  f"(first at offset {ignored[0].offset}: {shown(ignored[0].detail)})\n")
     return problems
 
 
@@ -212,16 +249,16 @@ def _check_snapshot(fs: FileSystem, path: str, clock: Clock, out: TextIO) -> int
     try:
         report = read_snapshot(data, ks, now_ms=clock.now_ms())
     except DecodeError as e:
-        out.write(f"{path}: snapshot, {len(data)} bytes: {e.with_path(path)}\n")
+        out.write(f"{shown(path)}: snapshot, {len(data)} bytes: {e.with_path(path)}\n")
         return 1
     kinds = ", ".join(f"{n} {t}" for t, n in sorted(report.by_type.items())) or "no records"
-    out.write(f"{path}: snapshot v{report.version}, {len(data)} bytes, {report.records} records "
-              f"({kinds})\n")
+    out.write(f"{shown(path)}: snapshot v{report.version}, {len(data)} bytes, "
+              f"{report.records} records ({kinds})\n")
     problems = 0
     if report.version != 4:
         out.write(f"  version {report.version}: written by an older kevy (1.17 writes 4)\n")
     for line in report.findings():
-        out.write(f"  {line}\n")
+        out.write(f"  {shown(line)}\n")
         problems += 1
     if report.expired_on_load:
         out.write(f"  {len(report.expired_on_load)} record(s) already expired at load "
@@ -238,7 +275,7 @@ def _check_meta(fs: FileSystem, path: str, out: TextIO) -> int:
     except DecodeError as e:
         out.write(f"{e.with_path(path)}\n")
         return 1
-    out.write(f"{path}: shards.meta, {layout.n} shard(s), routing {layout.routing.value}\n")
+    out.write(f"{shown(path)}: shards.meta, {layout.n} shard(s), routing {layout.routing.value}\n")
     try:
         check_shard_count(fs, _parent(path), layout.n, source=path,
                           offset=len(data) - len(data.lstrip()))
@@ -247,7 +284,7 @@ def _check_meta(fs: FileSystem, path: str, out: TextIO) -> int:
         return 1
     notes = non_canonical_meta(data)
     for line in notes:
-        out.write(f"  {line}\n")
+        out.write(f"  {shown(line)}\n")
     return len(notes)
 
 
@@ -260,7 +297,7 @@ def _check_journal(fs: FileSystem, path: str, out: TextIO) -> int:
     except DecodeError as e:
         out.write(f"{e.with_path(path)} (torn: the next open deletes it)\n")
         return 1
-    out.write(f"{path}: re-shard journal stamp={j.stamp} prev_n={j.prev_n} n={j.n} "
+    out.write(f"{shown(path)}: re-shard journal stamp={j.stamp} prev_n={j.prev_n} n={j.n} "
               f"routing={j.routing.value}: committed, the next open rolls it forward\n")
     for n in (j.prev_n, j.n):
         try:
@@ -271,51 +308,81 @@ def _check_journal(fs: FileSystem, path: str, out: TextIO) -> int:
     return 1
 
 
+def _check_one(fs: FileSystem, path: str, role: str, profile: Profile, clock: Clock,
+               dialect_choice: str, out: TextIO) -> int:
+    try:
+        if role == "aof":
+            return _check_aof(fs, path, profile, clock,
+                              resolve_dialect(dialect_choice, path), out)
+        if role == "snapshot":
+            return _check_snapshot(fs, path, clock, out)
+        if role == "meta":
+            return _check_meta(fs, path, out)
+        return _check_journal(fs, path, out)
+    except OSError as e:  # a FIFO, a device, a directory, an unreadable file
+        out.write(f"{shown(path)}: {role}: {shown(e.strerror or str(e))}\n")
+        return 1
+
+
 def cmd_check(args: argparse.Namespace, fs: FileSystem, clock: Clock, out: TextIO,
               err: TextIO) -> int:
     profile = get_profile(args.profile)
-    dialect = None if args.dialect == "auto" else Dialect(args.dialect)
-    kind = classify(fs, args.path)
-    paths = [(args.path, kind)]
+    kind = classify(fs, args.path, args.as_role)
     problems = 0
-    if kind == "dir":
+    if kind != "dir":
+        problems += _check_one(fs, args.path, kind, profile, clock, args.dialect, out)
+    elif not (args.dialect != "kevy" and is_redis_aof_dir(fs, args.path)):
+        # Each entry by its name's role; nothing else is opened (a stray file
+        # may be huge, a FIFO or a device), and counts are checked first.
         try:
             check_recorded_counts(fs, args.path)
         except ShardCountError as e:
-            out.write(f"{e}\n")
+            out.write(f"{shown(str(e))}\n")
             problems += 1
-        paths = []
+            out.write(f"{problems} problem(s)\n")
+            return EXIT_PROBLEMS
         for name in fs.listdir(args.path):
             full = f"{args.path.rstrip('/')}/{name}"
-            if fs.is_dir(full):
-                continue
-            sub = classify(fs, full)
-            if sub == "aof" and not (name.endswith(".aof") or ".aof." in name):
-                out.write(f"{full}: not a kevy file name; skipped\n")
-                continue
-            paths.append((full, sub))
-    for path, sub in paths:
-        if sub == "aof":
-            problems += _check_aof(fs, path, profile, clock, dialect, out)
-        elif sub == "snapshot":
-            problems += _check_snapshot(fs, path, clock, out)
-        elif sub == "meta":
-            problems += _check_meta(fs, path, out)
-        elif sub == "journal":
-            problems += _check_journal(fs, path, out)
+            role = role_of(name)
+            if role is None:
+                out.write(f"{shown(full)}: not a kevy file name; skipped\n")
+            elif fs.is_dir(full):
+                out.write(f"{shown(full)}: a directory where kevy expects a {role} file\n")
+                problems += 1
+            else:
+                problems += _check_one(fs, full, role, profile, clock, args.dialect, out)
+    # The verdict `dump` gives: what kevy would recover, or the error it would fail with.
+    notes = Notes()
+    try:
+        recover(fs, args, profile=profile, clock=clock, notes=notes)
+    except (Refusal, DecodeError, KevyVerifyError, OSError) as e:
+        out.write(f"{shown(args.path)}: kevy would not open it: {shown(_error_text(e))}\n")
+        problems += 1
+    else:
+        if kind == "dir" and args.dialect != "kevy" and is_redis_aof_dir(fs, args.path):
+            for line in notes.lossy:  # Redis logs only what succeeded: all of it lost
+                out.write(f"  {shown(line)}\n")
+            problems += len(notes.lossy)
     out.write(f"{problems} problem(s)\n" if problems else "ok\n")
     return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+def _error_text(e: BaseException) -> str:
+    if isinstance(e, OSError) and not isinstance(e, KevyVerifyError):
+        where = f"{e.filename}: " if e.filename else ""
+        return f"{where}{e.strerror or e}"
+    return str(e)
 
 
 def cmd_repair(args: argparse.Namespace, fs: FileSystem, clock: Clock, out: TextIO,
                err: TextIO) -> int:
     path = args.path
-    if classify(fs, path) != "aof":
-        raise UsageError(f"{path}: repair works on an AOF file only")
+    if classify(fs, path, "aof" if role_of(basename(path)) is None else None) != "aof":
+        raise UsageError(f"{shown(path)}: repair works on an AOF file only")
     data = fs.read_bytes(path)
     scan = scan_aof(data)
     if scan.outcome is Outcome.CLEAN:
-        out.write(f"{path}: clean ({scan.count} frames); nothing to repair\n")
+        out.write(f"{shown(path)}: clean ({scan.count} frames); nothing to repair\n")
         return EXIT_OK
     if scan.outcome is Outcome.CORRUPT_FRAME:
         raise Refused(f"{scan.error.with_path(path)}; refusing to cut a corrupt log "
@@ -324,8 +391,8 @@ def cmd_repair(args: argparse.Namespace, fs: FileSystem, clock: Clock, out: Text
     if fs.exists(backup):
         raise UsageError(f"{backup}: backup already exists; choose another with --backup")
     if args.dry_run:
-        out.write(f"{path}: would cut {scan.dropped} bytes of a torn frame at offset "
-                  f"{scan.stop}, keeping {scan.count} frames (backup {backup})\n")
+        out.write(f"{shown(path)}: would cut {scan.dropped} bytes of a torn frame at offset "
+                  f"{scan.stop}, keeping {scan.count} frames (backup {shown(backup)})\n")
         return EXIT_OK
     # The backup must be durable before the original loses a byte.
     b = fs.create_truncate(backup)
@@ -341,8 +408,8 @@ def cmd_repair(args: argparse.Namespace, fs: FileSystem, clock: Clock, out: Text
     finally:
         f.close()
     fs.fsync_dir(args.path.rsplit("/", 1)[0] if "/" in args.path else ".")
-    out.write(f"{path}: cut {scan.dropped} bytes of a torn frame at offset {scan.stop}; "
-              f"{scan.count} frames kept; original saved as {backup}\n")
+    out.write(f"{shown(path)}: cut {scan.dropped} bytes of a torn frame at offset {scan.stop}; "
+              f"{scan.count} frames kept; original saved as {shown(backup)}\n")
     return EXIT_OK
 
 
@@ -373,8 +440,12 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
         sp.add_argument("--profile", choices=list(PROFILES), default="kevy-1.17",
                         help="recover as kevy 1.17 does (default) or with every fix on")
         sp.add_argument("--dialect", choices=["auto", "kevy", "redis"], default="auto",
-                        help="AOF dialect: kevy's own, a stock Redis 7 log, or auto "
-                             "(redis iff the log starts with SELECT)")
+                        help="AOF dialect: kevy's own, a stock Redis 7 log, or auto (by "
+                             "role: redis for Redis's appendonly* names and appendonlydir/, "
+                             "else kevy)")
+        sp.add_argument("--as", dest="as_role", choices=["snapshot", "aof"], default=None,
+                        help="read a bare file as this, whatever its name (kevy decides by "
+                             "name: *.rdb is a snapshot, *.aof a log; other names need --as)")
         sp.add_argument("--now-ms", type=_unix_ms, default=None,
                         help="judge TTLs at this Unix time in ms (>= 0) instead of the wall clock")
 
@@ -461,10 +532,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
             return args.func(args, out, err)
         return args.func(args, real, clock, out, err)
     except Refusal as e:  # ours (--strict, repair) or the store's (a corrupt log)
-        err.write(f"kevy-verify: refused: {e}\n")
+        err.write(f"kevy-verify: refused: {shown(str(e))}\n")
         return EXIT_PROBLEMS
     except (DecodeError, KevyVerifyError) as e:
-        err.write(f"kevy-verify: error: {e}\n")
+        err.write(f"kevy-verify: error: {shown(str(e))}\n")
         return EXIT_USAGE
     except BrokenPipeError:
         # The reader (`| head`) has what it wanted: not an error. Point stdout at
@@ -474,8 +545,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
             os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except OSError as e:  # after BrokenPipeError, which is one
-        where = f"{e.filename}: " if e.filename else ""
-        err.write(f"kevy-verify: error: {where}{e.strerror or e}\n")
+        err.write(f"kevy-verify: error: {shown(_error_text(e))}\n")
         return EXIT_USAGE
 
 

@@ -24,9 +24,11 @@ __all__ = ["check_recorded_counts"]
 
 
 def _read(fs: FileSystem, path: str) -> bytes | None:
+    # Unreadable (missing, a directory, a FIFO): no count to check here; the
+    # open itself reports what kevy does with such a file.
     try:
         return fs.read_bytes(path)
-    except FileNotFoundError:
+    except OSError:
         return None
 
 

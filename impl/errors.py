@@ -35,6 +35,7 @@ __all__ = [
     "TruncatedInput",
     "UsageError",
     "quote_bytes",
+    "shown",
 ]
 
 _QUOTE_LIMIT = 32
@@ -45,6 +46,31 @@ def quote_bytes(data: bytes, limit: int = _QUOTE_LIMIT) -> str:
     if len(data) <= limit:
         return repr(bytes(data))
     return repr(bytes(data[:limit])) + "..."
+
+
+def shown(text: str) -> str:
+    """`text` safe to print on a terminal: every control or invisible format
+    character (C0 incl. CR/LF/ESC, DEL, C1, line/paragraph separators, bidi
+    and other Cf marks) as a `\\xNN` / `\\uNNNN` escape.
+
+    The one escaping function for anything shown that came from a file or a
+    file name: it keeps a hostile name or argument from moving the cursor,
+    recolouring the terminal or forging an output line.
+    """
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch.isprintable() or ch == " ":
+            out.append(ch)
+        elif code < 0x100:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return "".join(out)
 
 
 class KevyVerifyError(Exception):
@@ -105,7 +131,7 @@ class DecodeError(KevyVerifyError):
             text += f": expected {self.expected}, got {quote_bytes(self.got)}"
         elif self.got is not None:
             text += f": got {quote_bytes(self.got)}"
-        return f"{self.path}: {text}" if self.path else text
+        return shown(f"{self.path}: {text}" if self.path else text)
 
     def describe(self) -> str:
         return f"bad {self.unit}"

@@ -32,11 +32,13 @@ from __future__ import annotations
 import errno
 import os
 import posixpath
+import stat
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 __all__ = [
     "FileSystem",
+    "NotARegularFile",
     "OsFileSystem",
     "OverlayFileSystem",
     "ReadOnlyFileSystem",
@@ -196,12 +198,45 @@ class _OsFile:
         return f"<OsFile {self.path!r}>"
 
 
+class NotARegularFile(OSError):
+    """A path kevy would read as a file is a directory, FIFO, device or socket."""
+
+    def __init__(self, path: str, mode: int) -> None:
+        kind = (
+            "a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
+            else "a character device" if stat.S_ISCHR(mode)
+            else "a block device" if stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
+        )  # fmt: skip
+        super().__init__(errno.EINVAL, f"not a regular file ({kind}); refusing to read it",
+                         path)
+
+
 class OsFileSystem:
     """The real file system, through `os` calls that map one-to-one to syscalls."""
 
     def read_bytes(self, path: str) -> bytes:
-        with open(path, "rb") as f:
-            return f.read()
+        # A regular file only, read up to the size it had when opened: a FIFO
+        # would block, /dev/zero never ends, and a log a live writer is
+        # growing is read as of one instant. O_NONBLOCK keeps the open of a
+        # FIFO without a writer from blocking before fstat can refuse it.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                raise IsADirectoryError(errno.EISDIR, "Is a directory", path)
+            if not stat.S_ISREG(st.st_mode):
+                raise NotARegularFile(path, st.st_mode)
+            chunks, left = [], st.st_size
+            while left > 0:
+                chunk = os.read(fd, min(left, 1 << 24))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                left -= len(chunk)
+            return b"".join(chunks)
+        finally:
+            os.close(fd)
 
     def exists(self, path: str) -> bool:
         return os.path.exists(path)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from impl import commands
 from impl.commands import Dialect
 from impl.commands import Outcome as ApplyOutcome
+from impl.errors import shown
 from impl.fs import FileSystem, basename
 from impl.keyspace import Keyspace
 from impl.profile import Profile
@@ -90,7 +91,7 @@ class ReplayEvent:
         return self.kind in LOSSY
 
     def __str__(self) -> str:
-        return f"offset {self.offset}: {self.kind.value}: {self.detail}"
+        return f"offset {self.offset}: {self.kind.value}: {shown(self.detail)}"
 
 
 @dataclass
