@@ -228,8 +228,11 @@ def _check_aof(fs: FileSystem, path: str, profile: Profile, clock: Clock,
     report = replay_aof(fs, path, Keyspace(clock), profile=profile, dialect=dialect)
     out.write(f"  frames: {scan.count} complete, outcome {scan.outcome.value}, "
               f"dialect {report.dialect.value}\n")
+    first_at: dict[str, int] = {}  # one pass: a log of many distinct unknown verbs
+    for e in report.events:
+        first_at.setdefault(e.detail, e.offset)
     for verb, n in sorted(report.skipped.items()):
-        first = next(e.offset for e in report.events if e.detail == verb)
+        first = first_at.get(verb, 0)
         out.write(f"  skipped verb {shown(verb)}: {n} frame(s), first at offset {first}\n")
         problems += 1
     for event in report.events:

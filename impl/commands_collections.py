@@ -44,7 +44,7 @@ from impl.commands_base import (
     check_i64,
     wrong_args,
 )
-from impl.keyspace import Entry, Keyspace, SetValue, ZSet
+from impl.keyspace import Entry, Keyspace, ListValue, SetValue, ZSet
 from impl.numbers import displayf, float_bits, parse_float, total_order_key
 
 __all__ = [
@@ -144,8 +144,8 @@ def cmd_hlen(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
 
 
 def cmd_rpush(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
-    e = ks.get_typed(a[1], list)
-    lst = _new(ks, a[1], []) if e is None else e.value
+    e = ks.get_typed(a[1], ListValue)
+    lst = _new(ks, a[1], ListValue()) if e is None else e.value
     lst.extend(a[2:])
     if c.log is not None:
         c.log.append([b"RPUSH", *a[1:]])
@@ -153,10 +153,10 @@ def cmd_rpush(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
 
 
 def cmd_lpush(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
-    e = ks.get_typed(a[1], list)
-    lst = _new(ks, a[1], []) if e is None else e.value
+    e = ks.get_typed(a[1], ListValue)
+    lst = _new(ks, a[1], ListValue()) if e is None else e.value
     # Each element goes to the head in argument order: LPUSH a b c → c b a.
-    lst[0:0] = a[:1:-1]
+    lst.extendleft(a[2:])
     if c.log is not None:
         c.log.append([b"LPUSH", *a[1:]])
     return len(lst)
@@ -181,17 +181,13 @@ def _count(a: Sequence[bytes], c: Ctx) -> int | None:
 def _pop(left: bool, verb: bytes) -> object:
     def cmd_pop(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
         count = _count(a, c)
-        e = ks.get_typed(a[1], list)
+        e = ks.get_typed(a[1], ListValue)
         if e is None:
             return None
         lst = e.value
         k = min(1 if count is None else count, len(lst))
-        if left:
-            out = lst[:k]
-            del lst[:k]
-        else:
-            out = lst[len(lst) - k :][::-1]
-            del lst[len(lst) - k :]
+        take = lst.popleft if left else lst.pop  # the tail comes out tail first
+        out = [take() for _ in range(k)]
         _gone_if_empty(ks, a[1], lst)
         if k and c.log is not None:
             c.log.append([verb, a[1], _d(k)])
@@ -212,7 +208,7 @@ def cmd_lset(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     if c.redis_order:
         # Redis 7.2 (t_list.c lsetCommand): "no such key" and WRONGTYPE come
         # before the index is parsed; kevy parses the index first.
-        e = ks.get_typed(a[1], list)
+        e = ks.get_typed(a[1], ListValue)
         if e is None:
             raise CommandError(ERR_NO_KEY)
         i = c.sint(a[2])
@@ -222,7 +218,7 @@ def cmd_lset(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
         i = c.sint(a[2])
         if i is None:
             raise CommandError(ERR_NOT_INT)
-        e = ks.get_typed(a[1], list)
+        e = ks.get_typed(a[1], ListValue)
         if e is None:
             raise CommandError(ERR_NO_KEY)
     lst = e.value
@@ -240,15 +236,17 @@ def cmd_lrem(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     count = c.sint(a[2])
     if count is None:
         raise CommandError(ERR_NOT_INT)
-    e = ks.get_typed(a[1], list)
+    e = ks.get_typed(a[1], ListValue)
     if e is None:
         return 0
     lst, target = e.value, a[3]
-    limit = abs(count) if count else len(lst)
-    order = range(len(lst) - 1, -1, -1) if count < 0 else range(len(lst))
-    hits = [i for i in order if lst[i] == target][:limit]
-    for i in sorted(hits, reverse=True):
-        del lst[i]
+    items = list(lst)  # one pass over a copy: indexing a deque's middle is O(n)
+    limit = min(abs(count), len(items)) if count else len(items)
+    order = range(len(items) - 1, -1, -1) if count < 0 else range(len(items))
+    hits = set(islice((i for i in order if items[i] == target), limit))
+    if hits:
+        lst.clear()
+        lst.extend(x for i, x in enumerate(items) if i not in hits)
     _gone_if_empty(ks, a[1], lst)
     if hits and c.log is not None:
         c.log.append([b"LREM", a[1], a[2], a[3]])
@@ -271,13 +269,15 @@ def cmd_ltrim(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     start, stop = c.sint(a[2]), c.sint(a[3])
     if start is None or stop is None:
         raise CommandError(ERR_NOT_INT)
-    e = ks.get_typed(a[1], list)
+    e = ks.get_typed(a[1], ListValue)
     if e is None:
         return "OK"
     lst = e.value
     lo, hi = _range(start, stop, len(lst))
     if hi - lo != len(lst):
-        lst[:] = lst[lo:hi]
+        kept = list(islice(lst, lo, hi))
+        lst.clear()
+        lst.extend(kept)
         _gone_if_empty(ks, a[1], lst)
         if c.log is not None:
             c.log.append([b"LTRIM", a[1], a[2], a[3]])
@@ -288,15 +288,15 @@ def cmd_lrange(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     start, stop = c.sint(a[2]), c.sint(a[3])
     if start is None or stop is None:
         raise CommandError(ERR_NOT_INT)
-    e = ks.get_typed(a[1], list)
+    e = ks.get_typed(a[1], ListValue)
     if e is None:
         return []
     lo, hi = _range(start, stop, len(e.value))
-    return e.value[lo:hi]
+    return list(islice(e.value, lo, hi))
 
 
 def cmd_llen(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
-    e = ks.get_typed(a[1], list)
+    e = ks.get_typed(a[1], ListValue)
     return 0 if e is None else len(e.value)
 
 

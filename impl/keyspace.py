@@ -16,13 +16,14 @@ Rules (docs/SPEC.md §6):
 4. Collections that become empty disappear (the command layer calls
    `drop_if_empty`).
 5. Value types: string = `bytes`; hash = `dict[bytes, bytes]`; list =
-   `list[bytes]`; set = `SetValue` (insertion-ordered, so SPOP's "first
+   `ListValue` (a deque: O(1) at both ends); set = `SetValue` (insertion-ordered, so SPOP's "first
    members in internal order" is deterministic); zset = `ZSet`; stream =
    `Stream`.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -33,6 +34,7 @@ __all__ = [
     "TYPE_NAMES",
     "Entry",
     "Keyspace",
+    "ListValue",
     "PelRow",
     "SetValue",
     "Stream",
@@ -70,6 +72,17 @@ class SetValue(dict[bytes, None]):
 
     def __repr__(self) -> str:
         return f"SetValue({list(self)!r})"
+
+
+class ListValue(deque[bytes]):
+    """A list value, head first: a deque, so a push or a pop at either end costs
+    O(1) (kevy keeps a VecDeque) and replaying a queue of LPUSH or RPUSH/LPOP
+    is linear in the log."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"ListValue({list(self)!r})"
 
 
 class ZSet:
@@ -140,7 +153,7 @@ class Stream:
         return max(self.entries) if self.entries else (0, 0)
 
 
-Value = bytes | dict | list | SetValue | ZSet | Stream
+Value = bytes | dict | ListValue | SetValue | ZSet | Stream
 
 TYPE_NAMES = ("string", "hash", "list", "set", "zset", "stream")
 
@@ -153,7 +166,7 @@ def type_name(value: Value) -> str:
         return "set"
     if isinstance(value, dict):
         return "hash"
-    if isinstance(value, list):
+    if isinstance(value, (ListValue, list)):  # writers also take a plain list
         return "list"
     if isinstance(value, ZSet):
         return "zset"
@@ -219,7 +232,7 @@ class Keyspace:
         """The live entry if it holds a `kind` value; None if absent.
 
         Raises WrongTypeError for a live key of another type. `kind` is one of
-        bytes, dict, list, SetValue, ZSet, Stream.
+        bytes, dict, ListValue, SetValue, ZSet, Stream.
         """
         entry = self.lookup(key)
         if entry is None:

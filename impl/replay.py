@@ -94,6 +94,15 @@ class ReplayEvent:
         return f"offset {self.offset}: {self.kind.value}: {shown(self.detail)}"
 
 
+#: events of one kind listed one by one; the rest are counted (`suppressed`),
+#: so a log of millions of empty frames or unknown verbs cannot grow the
+#: report past the input (issue 12: memory linear, output readable)
+EVENTS_PER_KIND = 100
+#: distinct skipped verbs counted by name; the rest under `OTHER_VERBS`
+VERBS_TRACKED = 1000
+OTHER_VERBS = "<other verbs>"
+
+
 @dataclass
 class ReplayReport:
     """What a replay did. `frames` counts what kevy counts: complete frames applied."""
@@ -111,6 +120,32 @@ class ReplayReport:
     error: CorruptFrame | None = None
     missing: bool = False
     scan: AofScan | None = None
+    #: events beyond EVENTS_PER_KIND of each kind: counted, not listed
+    suppressed: Counter[EventKind] = field(default_factory=Counter)
+    listed: dict[EventKind, int] = field(default_factory=dict, repr=False)
+
+    def add(self, event: ReplayEvent) -> None:
+        """Record `event`, listing at most EVENTS_PER_KIND of its kind."""
+        listed = self.listed[event.kind] = self.listed.get(event.kind, 0) + 1
+        if listed <= EVENTS_PER_KIND:
+            self.events.append(event)
+        else:
+            self.suppressed[event.kind] += 1
+
+    def count_skip(self, verb: str) -> str:
+        """Count a skipped verb (at most VERBS_TRACKED names); return its key."""
+        if verb not in self.skipped and len(self.skipped) >= VERBS_TRACKED:
+            verb = OTHER_VERBS
+        self.skipped[verb] += 1
+        return verb
+
+    def close_events(self) -> None:
+        """One summary event per kind that had more than EVENTS_PER_KIND."""
+        for kind, n in self.suppressed.items():
+            last = next(e for e in reversed(self.events) if e.kind is kind)
+            self.events.append(ReplayEvent(last.offset, kind, f"... and {n} more such "
+                                           f"events after this offset (first "
+                                           f"{EVENTS_PER_KIND} listed)"))
 
     @property
     def dropped_bytes(self) -> int:
@@ -152,8 +187,6 @@ def replay_bytes(
     chosen = detect_dialect(data) if dialect is None else dialect
     report = ReplayReport(path=path, size=len(data), has_magic=scan.has_magic, dialect=chosen,
                           scan=scan if data else None)
-    events = report.events
-    skipped = report.skipped
     apply = commands.apply
     redis = chosen is Dialect.REDIS
     saved_lazy = ks.lazy_expire
@@ -173,19 +206,19 @@ def replay_bytes(
             applied += 1
         elif outcome is ApplyOutcome.SKIPPED:
             verb = result.verb.decode("latin-1")
-            skipped[verb] += 1
-            events.append(ReplayEvent(frame.offset, EventKind.SKIPPED_VERB, verb))
+            report.count_skip(verb)
+            report.add(ReplayEvent(frame.offset, EventKind.SKIPPED_VERB, verb))
         elif outcome is ApplyOutcome.IGNORED:
-            events.append(ReplayEvent(frame.offset, EventKind.IGNORED,
+            report.add(ReplayEvent(frame.offset, EventKind.IGNORED,
                                       f"{result.verb.decode('latin-1')}: {result.reason}"))
         else:
-            events.append(ReplayEvent(frame.offset, EventKind.EMPTY, "empty command"))
+            report.add(ReplayEvent(frame.offset, EventKind.EMPTY, "empty command"))
 
     try:
         for frame in scan.frames:
             frames += 1
             if frame.kind == "inline":
-                events.append(ReplayEvent(frame.offset, EventKind.INLINE,
+                report.add(ReplayEvent(frame.offset, EventKind.INLINE,
                                           " ".join(a.decode("latin-1") for a in frame.argv)[:64]))
             if redis:
                 verb = _verb(frame)
@@ -195,7 +228,7 @@ def replay_bytes(
                         other_db_at = None
                     elif other_db_at is None:
                         other_db_at = frame.offset
-                        events.append(ReplayEvent(frame.offset, EventKind.OTHER_DB,
+                        report.add(ReplayEvent(frame.offset, EventKind.OTHER_DB,
                                                   f"SELECT {db.decode('latin-1')}: frames for "
                                                   "this database are not applied"))
                     continue
@@ -225,18 +258,19 @@ def replay_bytes(
     report.stop = scan.stop
     report.error = scan.error
     if multi is not None:
-        events.append(ReplayEvent(multi_at, EventKind.MULTI_DROPPED,
+        report.add(ReplayEvent(multi_at, EventKind.MULTI_DROPPED,
                                   f"MULTI with {len(multi)} queued commands and no EXEC"))
     if scan.outcome is Outcome.TRUNCATED_TAIL:
         trunc = scan.truncation
         detail = f"{report.dropped_bytes} bytes of an incomplete frame"
         if trunc is not None and trunc.expected:
             detail += f" (needs {trunc.expected})"
-        events.append(ReplayEvent(scan.stop, EventKind.TORN_TAIL, detail))
+        report.add(ReplayEvent(scan.stop, EventKind.TORN_TAIL, detail))
     elif scan.outcome is Outcome.CORRUPT_FRAME:
         err = scan.error
-        events.append(ReplayEvent(scan.stop, EventKind.CORRUPT_FRAME,
+        report.add(ReplayEvent(scan.stop, EventKind.CORRUPT_FRAME,
                                   f"{err} — dropping the trailing {report.dropped_bytes} bytes"))
+    report.close_events()
     return report
 
 

@@ -47,6 +47,7 @@ from impl.fs import FileSystem, dirname, write_all
 from impl.keyspace import (
     Entry,
     Keyspace,
+    ListValue,
     PelRow,
     SetValue,
     Stream,
@@ -95,7 +96,7 @@ CHUNK_SIZE = 1 << 20
 #: docs/SPEC.md §3.2: opcode → type name (0 is the EOF marker).
 OPCODES = {1: "string", 2: "hash", 3: "list", 4: "set", 5: "zset", 6: "stream"}
 _OPCODE_OF = {
-    bytes: 1, dict: 2, list: 3, SetValue: 4, ZSet: 5, Stream: 6,
+    bytes: 1, dict: 2, ListValue: 3, list: 3, SetValue: 4, ZSet: 5, Stream: 6,
 }
 _U32_MAX = 0xFFFF_FFFF
 
@@ -468,7 +469,8 @@ def _read(data: bytes, ks: Keyspace, now_ms: int | None) -> SnapshotReport:
                 pos = q
             elif op == 3:
                 (n,) = u32(data, pos)
-                value, pos = _bytes_list(data, pos + 4, end, n)
+                elements, pos = _bytes_list(data, pos + 4, end, n)
+                value = ListValue(elements)
             elif op == 2:
                 (n,) = u32(data, pos)
                 flat, pos = _bytes_list(data, pos + 4, end, 2 * n)
@@ -659,8 +661,8 @@ def copy_value(value: Value) -> Value:
         return SetValue(value)
     if isinstance(value, dict):
         return dict(value)
-    if isinstance(value, list):
-        return list(value)
+    if isinstance(value, (ListValue, list)):
+        return ListValue(value)
     if isinstance(value, ZSet):
         return ZSet(value.scores)
     if isinstance(value, Stream):

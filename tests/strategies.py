@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 from impl.clock import ManualClock
 from impl.keyspace import (
     Keyspace,
+    ListValue,
     PelRow,
     SetValue,
     Stream,
@@ -134,7 +135,7 @@ def values(
     by_kind: dict[str, st.SearchStrategy[Value]] = {
         "string": binaries(12),
         "hash": st.dictionaries(binaries(), binaries(), min_size=lo, max_size=4),
-        "list": st.lists(binaries(), min_size=lo, max_size=5),
+        "list": st.lists(binaries(), min_size=lo, max_size=5).map(ListValue),
         "set": st.lists(binaries(), min_size=lo, max_size=5).map(SetValue.fromkeys),
         "zset": st.dictionaries(binaries(), scores(), min_size=lo, max_size=5).map(ZSet),
         "stream": streams(max_time=max_time),
