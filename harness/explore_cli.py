@@ -1,10 +1,14 @@
-"""`kevy-verify explore SCENARIO --model M [--profile P] [--corpus DIR] [--sample N [--seed S]]`.
+"""`kevy-verify explore SCENARIO --model M [--profile P] [--corpus DIR] [--sample N [--seed S]]
+[--mode exhaustive|representative] [--jobs N]`.
 
 What: runs `harness.explore.explore` and prints, per scenario × model, the
 crash points, images, violations, time and images/s, then one paragraph per
 distinct finding; every finding is written as a JSON case under
 `DIR/violations/` (default `tests/corpus`). `--sample N` judges at most N
 images per crash run, drawn deterministically from `--seed` (default 0).
+`--mode representative` judges one image per class of decisions
+(`harness/explore_walk.py`); `--jobs N` splits the walk over N processes with
+the same output as one.
 
 Why: the explorer's results are the project's findings; a case file makes
 each one a regression test (`tests/test_corpus.py`).
@@ -20,6 +24,7 @@ import argparse
 from typing import Any, TextIO
 
 from harness.explore import explore, report, write_case
+from harness.explore_walk import MODES
 from harness.scenarios import SCENARIOS
 from impl.profile import PROFILES
 from model.crashfs import MODELS
@@ -50,6 +55,13 @@ def register(sub: Any) -> None:
                    "spaces too big to walk); a run with at most N images is walked whole")
     p.add_argument("--seed", type=int, metavar="S",
                    help="seed of --sample's draws (default 0); needs --sample")
+    p.add_argument("--mode", choices=list(MODES), default="exhaustive",
+                   help="exhaustive (default): every image; representative: per crash run, one "
+                   "image per class of decisions (a torn append's byte blanked) - measured to "
+                   "find every distinct finding of the exhaustive walk (bench/bench_explore.py)")
+    p.add_argument("--jobs", type=_positive, default=1, metavar="N",
+                   help="split the walk over N processes, by the bytes of each recovery input "
+                   "(default 1); the output and corpus cases are the same as with one")
     p.set_defaults(func=cmd_explore, harness=True)
 
 
@@ -67,6 +79,9 @@ def cmd_explore(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.seed is not None and args.sample is None:
         err.write("kevy-verify explore: --seed needs --sample N\n")
         return 2
+    if args.sample is not None and args.mode == "representative":
+        err.write("kevy-verify explore: --sample and --mode representative do not combine\n")
+        return 2
     seed = 0 if args.seed is None else args.seed
     names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
     models = list(MODELS) if args.model == "all" else [args.model]
@@ -79,7 +94,7 @@ def cmd_explore(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for name in names:
         for model in models:
             result = explore(name, args.profile, model, progress=progress,
-                             sample=args.sample, seed=seed)
+                             sample=args.sample, seed=seed, mode=args.mode, jobs=args.jobs)
             err.write("\n")
             report(result, out)
             if not args.no_corpus:

@@ -55,7 +55,7 @@ from harness.scenarios import Recovery, Scenario, get_scenario
 from impl.profile import Profile, get_profile
 from model.crashfs import CrashImage, Model
 
-__all__ = ["MODES", "Mode", "walk"]
+__all__ = ["MODES", "Mode", "finding_signature", "representative_class", "walk"]
 
 Mode = Literal["exhaustive", "representative"]
 MODES: tuple[Mode, ...] = ("exhaustive", "representative")
@@ -301,3 +301,17 @@ def walk(
     if sample is None and mode == "exhaustive":
         result.space = result.images
     return result
+
+
+@dataclass(frozen=True)
+class _Where:
+    # The parts of a CrashRun that `_finding_key` reads.
+    point: int | None
+    when: str
+    label: str
+
+
+def finding_signature(f: Finding) -> tuple[Any, ...]:
+    """What makes `f` distinct (the explorer's grouping key): equal across modes
+    and jobs for the same finding, whichever image first showed it."""
+    return _finding_key(_Where(f.point, f.when, f.point_description), f.judgement)  # type: ignore[arg-type]
