@@ -24,7 +24,9 @@ Why sound for the exhaustive mode: recovery is a deterministic function of
 (now, config, files, dirs) (`harness.scenarios.recover`), so images with
 byte-identical inputs share one recovery (the cache spans all crash points);
 the verdict also depends on the crash point's history, so it is judged again
-per crash point (a per-run verdict cache).
+per crash point (a per-run verdict cache). The recovery cache keeps the
+recoveries of the current and the previous crash run (`_WindowCache`): the
+recoveries counted are those performed, the same for any number of jobs.
 
 Rules: deterministic - the shard of an image is a function of its bytes
 (CRC-32, not Python's per-process salted `hash` of str/bytes), and the merge
@@ -115,6 +117,34 @@ class _Sharder:
         return h % jobs
 
 
+class _WindowCache(dict[Any, Recovery]):
+    """The recovery cache of a walk: the recoveries of this crash run and the one before.
+
+    Why a window: identical recovery inputs recur mostly at neighbouring crash
+    points (after point k and before point k+1 the disk is often the same);
+    keeping every recovery of a 2.7 M-image walk costs gigabytes. Each shard
+    sees its keys in the same run order as one job, so the window is the same
+    and so is the count of recoveries.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.previous: dict[Any, Recovery] = {}
+
+    def get(self, key: Any, default: Any = None) -> Any:  # type: ignore[override]
+        rec = super().get(key)
+        if rec is None:
+            rec = self.previous.get(key)
+            if rec is not None:
+                self[key] = rec
+        return default if rec is None else rec
+
+    def advance(self) -> None:
+        """A new crash run: forget what the run before the last one recovered."""
+        self.previous = dict(self)
+        self.clear()
+
+
 def _walk_shard(
     sc: Scenario,
     profile: Profile,
@@ -133,6 +163,8 @@ def _walk_shard(
     runs = list(crash_runs(sc, profile))
     for n, cr in enumerate(runs):
         part.points += 1
+        if isinstance(cache, _WindowCache):
+            cache.advance()
         sharder = _Sharder()
         now = cr.run.clock.now_ms()
         states = cr.run.history.states(now)
@@ -217,7 +249,7 @@ def _shard_task(task: tuple[str, str, Model, int | None, int, Mode, int, int]) -
         mode=mode,
         shard=shard,
         jobs=jobs,
-        cache={},
+        cache=_WindowCache(),
         progress=None,
     )
 
@@ -289,7 +321,7 @@ def walk(
                 mode=mode,
                 shard=0,
                 jobs=1,
-                cache={} if cache is None else cache,
+                cache=_WindowCache() if cache is None else cache,
                 progress=progress,
             )
         ]
