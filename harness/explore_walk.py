@@ -67,7 +67,8 @@ _TEAR = re.compile(r"torn at byte \d+")
 
 def representative_class(trace: list[str]) -> tuple[str, ...]:
     """The class of an image in representative mode: its trace, tear bytes blanked."""
-    return tuple(_TEAR.sub("torn at byte *", line) for line in trace)
+    # The substring test first: this runs on every image of a 2.7 M-image walk.
+    return tuple(_TEAR.sub("torn at byte *", line) if "torn at" in line else line for line in trace)
 
 
 @dataclass
