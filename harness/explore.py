@@ -38,7 +38,6 @@ import json
 import os
 import random
 import re
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -195,6 +194,8 @@ class ExploreResult:
     """Images in the whole space (= `images` when not sampled)."""
     whole_runs: int = 0
     """Crash runs walked whole (all of them when not sampled)."""
+    mode: str = "exhaustive"
+    """"representative": one image per class judged, of `space` (harness/explore_walk.py)."""
 
     @property
     def images_per_s(self) -> float:
@@ -210,7 +211,9 @@ class ExploreResult:
         return worst(f.judgement.verdict for f in self.findings)
 
     def summary(self) -> str:
-        if self.sample is None:
+        if self.mode == "representative":
+            images = f"{self.images} representative images of {self.space}"
+        elif self.sample is None:
             images = f"{self.images} images"
         elif not self.sampled:
             images = (f"{self.images} images (no crash run has more than {self.sample}: "
@@ -320,74 +323,22 @@ def explore(
     cache: dict[Any, Recovery] | None = None,
     sample: int | None = None,
     seed: int = 0,
+    mode: str = "exhaustive",
+    jobs: int = 1,
 ) -> ExploreResult:
     """Walk every crash point × every crash image of `sc` under `model`.
 
     With `sample`, a crash run with more than `sample` images judges only
-    `sample` distinct images drawn with `seed` (module docstring).
+    `sample` distinct images drawn with `seed` (module docstring). `mode`
+    "representative" judges one image per class of decisions, and `jobs`
+    splits the walk over processes with the same result
+    (`harness.explore_walk`).
     """
-    if isinstance(sc, str):
-        sc = get_scenario(sc)
-    if isinstance(profile, str):
-        profile = get_profile(profile)
-    if sample is not None and sample < 1:
-        raise ValueError(f"sample must be at least 1 image per crash run, got {sample}")
-    result = ExploreResult(sc.name, profile.name, model, sample=sample, seed=seed)
-    judge = _Judge(sc, profile, {} if cache is None else cache)
-    seen: dict[tuple[Any, ...], Finding] = {}
-    start = time.perf_counter()  # throughput report only (rule 1)
-    runs = list(crash_runs(sc, profile))
-    for n, cr in enumerate(runs, 1):
-        result.points += 1
-        states = cr.run.history.states(cr.run.clock.now_ms())
-        verdicts: dict[Any, Judgement] = {}
-        images: Iterator[tuple[int | None, CrashImage]]
-        drawn = False
-        if sample is not None:
-            total = cr.fs.count_images(model)
-            result.space += total
-            drawn = total > sample
-        if drawn:
-            assert sample is not None
-            images = _sampled_images(cr, model, sample, seed)
-        else:
-            result.whole_runs += 1
-            images = ((None, image) for image in cr.fs.images(model))
-        for k, image in images:
-            result.images += 1
-            key, rec = judge.recovery(cr, image)
-            j = verdicts.get(key)
-            if j is None:
-                j = verdicts[key] = judge.judge(cr, image, rec, states)
-            if j.ok:
-                continue
-            result.violations += 1
-            fkey = _finding_key(cr, j)
-            old = seen.get(fkey)
-            if old is not None:
-                old.occurrences += 1
-                # Exhaustive order is already most-kept first; a sample is not,
-                # so within the same crash run keep the draw that lost least.
-                if not (drawn and old.point == cr.point and old.when == cr.when
-                        and _losses(image.trace) < old.losses):
-                    continue
-            draw = None if k is None else (seed, k)
-            cid = case_id(sc.name, profile.name, model, cr.point, cr.when, image.index,
-                          draw=draw)
-            j = judge.judge(cr, image, rec, states, case=cid)
-            seen[fkey] = Finding(
-                sc.name, profile.name, model, cr.point, cr.when, cr.label, image.index,
-                list(image.trace), j, old.occurrences if old is not None else 1, draw,
-                None if image.choices is None else list(image.choices))
-        if progress is not None:
-            progress(f"{sc.name} / {profile.name} / {model}: crash run {n}/{len(runs)}, "
-                     f"{result.images} images, {result.violations} violating")
-    result.elapsed_s = time.perf_counter() - start
-    result.recoveries = judge.recoveries
-    result.findings = list(seen.values())
-    if sample is None:
-        result.space = result.images
-    return result
+    # Imported here: the walk builds on this module's judge and findings.
+    from harness.explore_walk import walk
+
+    return walk(sc, profile, model, progress=progress, cache=cache, sample=sample, seed=seed,
+                mode=mode, jobs=jobs)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------

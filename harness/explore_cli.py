@@ -1,10 +1,14 @@
-"""`kevy-verify explore SCENARIO --model M [--profile P] [--corpus DIR] [--sample N [--seed S]]`.
+"""`kevy-verify explore SCENARIO --model M [--profile P] [--corpus DIR] [--sample N [--seed S]]
+[--mode exhaustive|representative] [--jobs N]`.
 
 What: runs `harness.explore.explore` and prints, per scenario × model, the
 crash points, images, violations, time and images/s, then one paragraph per
 distinct finding; every finding is written as a JSON case under
 `DIR/violations/` (default `tests/corpus`). `--sample N` judges at most N
 images per crash run, drawn deterministically from `--seed` (default 0).
+`--mode representative` judges one image per class of decisions
+(`harness/explore_walk.py`); `--jobs N` splits the walk over N processes with
+the same output as one.
 
 Why: the explorer's results are the project's findings; a case file makes
 each one a regression test (`tests/test_corpus.py`).
@@ -20,6 +24,7 @@ import argparse
 from typing import Any, TextIO
 
 from harness.explore import explore, report, write_case
+from harness.explore_walk import MODES
 from harness.scenarios import SCENARIOS
 from impl.profile import PROFILES
 from model.crashfs import MODELS
@@ -30,26 +35,61 @@ __all__ = ["cmd_explore", "register"]
 def register(sub: Any) -> None:
     """Add `explore` to the `kevy-verify` subparsers."""
     p: argparse.ArgumentParser = sub.add_parser(
-        "explore", help="walk every crash point x crash image of a scenario",
+        "explore",
+        help="walk every crash point x crash image of a scenario",
         description="Run SCENARIO once per persistence point (crashing before and after it) "
         "and recover every crash image the persistence model allows; judge each recovery "
         "against the durability contract (model/contract.py). With --sample N, a crash run "
         "with more than N images judges N distinct images drawn from a random.Random seeded "
         "by --seed and the run (same seed, same images); runs with at most N images are "
-        "walked whole, and the summary says how many of how many images were judged.")
-    p.add_argument("scenario", metavar="SCENARIO", choices=[*SCENARIOS, "all"],
-                   help=f"one of: {', '.join(SCENARIOS)}, or all")
-    p.add_argument("--model", required=True, choices=[*MODELS, "all"],
-                   help="persistence model of the crash images (or all)")
+        "walked whole, and the summary says how many of how many images were judged.",
+    )
+    p.add_argument(
+        "scenario",
+        metavar="SCENARIO",
+        choices=[*SCENARIOS, "all"],
+        help=f"one of: {', '.join(SCENARIOS)}, or all",
+    )
+    p.add_argument(
+        "--model",
+        required=True,
+        choices=[*MODELS, "all"],
+        help="persistence model of the crash images (or all)",
+    )
     p.add_argument("--profile", choices=list(PROFILES), default="kevy-1.17")
-    p.add_argument("--corpus", default="tests/corpus",
-                   help="regression corpus directory for violation cases (default tests/corpus)")
+    p.add_argument(
+        "--corpus",
+        default="tests/corpus",
+        help="regression corpus directory for violation cases (default tests/corpus)",
+    )
     p.add_argument("--no-corpus", action="store_true", help="do not write cases")
-    p.add_argument("--sample", type=_positive, metavar="N",
-                   help="judge at most N images per crash run, drawn at random (for image "
-                   "spaces too big to walk); a run with at most N images is walked whole")
-    p.add_argument("--seed", type=int, metavar="S",
-                   help="seed of --sample's draws (default 0); needs --sample")
+    p.add_argument(
+        "--sample",
+        type=_positive,
+        metavar="N",
+        help="judge at most N images per crash run, drawn at random (for image "
+        "spaces too big to walk); a run with at most N images is walked whole",
+    )
+    p.add_argument(
+        "--seed", type=int, metavar="S", help="seed of --sample's draws (default 0); needs --sample"
+    )
+    p.add_argument(
+        "--mode",
+        choices=list(MODES),
+        default="exhaustive",
+        help="exhaustive (default): every image; representative: per crash run, one "
+        "image per class of decisions (a torn append's byte blanked); checked to find "
+        "the exhaustive walk's distinct findings on every scenario but the two re-shard "
+        "posix spaces (bench/bench_explore.py measures those)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="split the walk over N processes, by the bytes of each recovery input "
+        "(default 1); the output and corpus cases are the same as with one",
+    )
     p.set_defaults(func=cmd_explore, harness=True)
 
 
@@ -67,6 +107,9 @@ def cmd_explore(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.seed is not None and args.sample is None:
         err.write("kevy-verify explore: --seed needs --sample N\n")
         return 2
+    if args.sample is not None and args.mode == "representative":
+        err.write("kevy-verify explore: --sample and --mode representative do not combine\n")
+        return 2
     seed = 0 if args.seed is None else args.seed
     names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
     models = list(MODELS) if args.model == "all" else [args.model]
@@ -78,8 +121,16 @@ def cmd_explore(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     failed = False
     for name in names:
         for model in models:
-            result = explore(name, args.profile, model, progress=progress,
-                             sample=args.sample, seed=seed)
+            result = explore(
+                name,
+                args.profile,
+                model,
+                progress=progress,
+                sample=args.sample,
+                seed=seed,
+                mode=args.mode,
+                jobs=args.jobs,
+            )
             err.write("\n")
             report(result, out)
             if not args.no_corpus:

@@ -1,0 +1,132 @@
+"""The sharded, cached, representative crash walk (harness/explore_walk.py) and its pool."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+
+import pytest
+
+from harness.cli import register
+from harness.explore import ExploreResult, explore
+from harness.explore_pool import pool_map
+from harness.explore_walk import finding_signature, representative_class
+from harness.scenarios import SCENARIOS
+from impl import cli as file_tools
+from model.crashfs import MODELS
+
+
+def main(argv: list[str], *, out: io.StringIO, err: io.StringIO) -> int:
+    return file_tools.main(argv, out=out, err=err, extend=register)
+
+
+def _square(x: int) -> tuple[int, int]:
+    return x, x * x
+
+
+def _same(a: ExploreResult, b: ExploreResult) -> None:
+    for attr in ("points", "images", "recoveries", "violations", "space", "whole_runs"):
+        assert getattr(a, attr) == getattr(b, attr), attr
+    assert [f.case() for f in a.findings] == [f.case() for f in b.findings]
+    assert [f.occurrences for f in a.findings] == [f.occurrences for f in b.findings]
+
+
+def test_pool_map_keeps_task_order_and_refuses_zero_jobs() -> None:
+    tasks = list(range(7))
+    assert pool_map(_square, tasks, 2) == [(x, x * x) for x in tasks]
+    assert pool_map(_square, tasks, 1) == pool_map(_square, tasks, 3)
+    with pytest.raises(ValueError, match="at least 1"):
+        pool_map(_square, tasks, 0)
+
+
+@pytest.mark.parametrize("mode", ["exhaustive", "representative"])
+def test_two_jobs_give_the_result_of_one(mode: str) -> None:
+    # save-rewrite/posix: 12 639 images, 77 findings, some recovery inputs
+    # shared across crash points - the shards must still recover each once.
+    one = explore("save-rewrite", "kevy-1.17", "posix", mode=mode)
+    two = explore("save-rewrite", "kevy-1.17", "posix", mode=mode, jobs=2)
+    three = explore("save-rewrite", "kevy-1.17", "posix", mode=mode, jobs=3)
+    assert one.findings and one.recoveries < one.images
+    _same(one, two)
+    _same(one, three)
+
+
+def test_two_jobs_give_the_sample_of_one() -> None:
+    one = explore("save-no", "kevy-1.17", "posix", sample=40, seed=3)
+    two = explore("save-no", "kevy-1.17", "posix", sample=40, seed=3, jobs=2)
+    assert one.sampled and one.findings
+    _same(one, two)
+
+
+def test_the_recovery_cache_spans_crash_points() -> None:
+    # Recovery inputs repeat across crash points (a point that changes nothing
+    # on disk); each distinct input is recovered once, yet judged per point.
+    result = explore("save", "kevy-1.17", "process-crash")
+    assert result.recoveries < result.points == result.images
+
+
+def test_representative_class_blanks_only_the_tear_byte() -> None:
+    a = ["aof-0.aof: 0 of 2 unprotected data op(s) kept, append #1 (30 B) torn at byte 15"]
+    b = ["aof-0.aof: 0 of 2 unprotected data op(s) kept, append #1 (30 B) torn at byte 29"]
+    c = ["aof-0.aof: 1 of 2 unprotected data op(s) kept, append #2 (30 B) torn at byte 15"]
+    assert representative_class(a) == representative_class(b) != representative_class(c)
+
+
+_CHEAP = [
+    (name, model)
+    for name in SCENARIOS
+    for model in MODELS
+    if not (name.startswith("reshard") and model == "posix")  # 2.7 M / 2.3 M images: the bench
+]
+
+
+@pytest.mark.parametrize("profile", ["kevy-1.17", "hardened"])
+def test_representative_finds_every_distinct_finding_of_the_exhaustive_walk(profile: str) -> None:
+    missed = {}
+    for name, model in _CHEAP:
+        full = explore(name, profile, model)
+        rep = explore(name, profile, model, mode="representative")
+        assert rep.images <= full.images and rep.space == full.images
+        want = {finding_signature(f) for f in full.findings}
+        got = {finding_signature(f) for f in rep.findings}
+        if want != got:
+            missed[(name, model)] = want ^ got
+    assert not missed, missed
+
+
+def test_cli_explore_jobs_and_mode(tmp_path) -> None:
+    outs = []
+    for extra in ([], ["--jobs", "2"]):
+        out, err = io.StringIO(), io.StringIO()
+        corpus = tmp_path / f"c{len(outs)}"
+        argv = [
+            "explore",
+            "aof-append",
+            "--model",
+            "posix",
+            "--mode",
+            "representative",
+            "--corpus",
+            str(corpus),
+            *extra,
+        ]
+        assert main(argv, out=out, err=err) == 0
+        text = out.getvalue().replace(str(corpus), "DIR")
+        text = re.sub(r"[\d.]+ s, \d+ images/s", "TIME", text)  # the one timed figure
+        outs.append((text, sorted(os.listdir(corpus / "violations"))))
+    assert outs[0] == outs[1]
+    assert "representative images of 653" in outs[0][0]
+    err = io.StringIO()
+    assert (
+        main(
+            ["explore", "save", "--model", "posix", "--mode", "representative", "--sample", "3"],
+            out=io.StringIO(),
+            err=err,
+        )
+        == 2
+    )
+    assert "do not combine" in err.getvalue()
+    with pytest.raises(SystemExit) as e:  # argparse's usage error
+        main(["explore", "save", "--model", "posix", "--jobs", "0"], out=io.StringIO(), err=err)
+    assert e.value.code == 2
