@@ -21,16 +21,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from impl import repair
 from impl.clock import Clock, ManualClock, SystemClock
 from impl.commands import Dialect
 from impl.errors import DecodeError, KevyVerifyError, Refusal, UsageError
-from impl.fs import FileSystem, OsFileSystem, ReadOnlyFileSystem, basename, write_all
+from impl.fs import FileSystem, OsFileSystem, ReadOnlyFileSystem, basename
 from impl.keyspace import Keyspace
 from impl.keyspace_json import document, dumps
 from impl.profile import PROFILES, SWITCHES, Profile, get_profile
 from impl.replay import ReplayReport, replay_aof
 from impl.resp import MAGIC as AOF_MAGIC
-from impl.resp import Outcome, scan_aof
+from impl.resp import scan_aof
 from impl.snapshot import MAGIC as SNAP_MAGIC
 from impl.snapshot import SnapshotReport, read_snapshot
 
@@ -293,41 +294,7 @@ def cmd_check(args: argparse.Namespace, fs: FileSystem, clock: Clock, out: TextI
 
 def cmd_repair(args: argparse.Namespace, fs: FileSystem, clock: Clock, out: TextIO,
                err: TextIO) -> int:
-    path = args.path
-    if classify(fs, path) != "aof":
-        raise UsageError(f"{path}: repair works on an AOF file only")
-    data = fs.read_bytes(path)
-    scan = scan_aof(data)
-    if scan.outcome is Outcome.CLEAN:
-        out.write(f"{path}: clean ({scan.count} frames); nothing to repair\n")
-        return EXIT_OK
-    if scan.outcome is Outcome.CORRUPT_FRAME:
-        raise Refused(f"{scan.error.with_path(path)}; refusing to cut a corrupt log "
-                      f"({scan.dropped} bytes from offset {scan.stop} would be lost)")
-    backup = args.backup or f"{path}.bak-{clock.now_ms()}"
-    if fs.exists(backup):
-        raise UsageError(f"{backup}: backup already exists; choose another with --backup")
-    if args.dry_run:
-        out.write(f"{path}: would cut {scan.dropped} bytes of a torn frame at offset "
-                  f"{scan.stop}, keeping {scan.count} frames (backup {backup})\n")
-        return EXIT_OK
-    # The backup must be durable before the original loses a byte.
-    b = fs.create_truncate(backup)
-    try:
-        write_all(b, data)
-        b.fsync()
-    finally:
-        b.close()
-    f = fs.open_append(path, create=False)
-    try:
-        f.truncate(scan.stop)
-        f.fsync()
-    finally:
-        f.close()
-    fs.fsync_dir(args.path.rsplit("/", 1)[0] if "/" in args.path else ".")
-    out.write(f"{path}: cut {scan.dropped} bytes of a torn frame at offset {scan.stop}; "
-              f"{scan.count} frames kept; original saved as {backup}\n")
-    return EXIT_OK
+    return repair.cmd_repair(args, fs, clock, out, err, role=classify(fs, args.path))
 
 
 def cmd_profiles(args: argparse.Namespace, fs: FileSystem, clock: Clock, out: TextIO,
