@@ -32,13 +32,16 @@ from __future__ import annotations
 import errno
 import os
 import posixpath
+import stat
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 __all__ = [
+    "ExclusiveFileSystem",
     "FileSystem",
     "OsFileSystem",
     "OverlayFileSystem",
+    "Owner",
     "ReadOnlyFileSystem",
     "ReadOnlyViolation",
     "WritableFile",
@@ -150,6 +153,43 @@ class FileSystem(Protocol):
         ...
 
 
+class Owner(NamedTuple):
+    """A file's permission bits and owner, as `repair` copies them to what it writes."""
+
+    mode: int
+    uid: int
+    gid: int
+
+
+@runtime_checkable
+class ExclusiveFileSystem(FileSystem, Protocol):
+    """A FileSystem that can also create a file only if nothing is at its name.
+
+    Why a separate protocol: only `repair` (impl/repair.py) writes next to a
+    user's file under names the user chose (`--backup`), so only it needs a
+    create that refuses a symlink or an existing file, and a way to keep the
+    original's mode and owner. `OsFileSystem` and `model/crashfs.py`'s CrashFS
+    implement it; read-only and overlay file systems need not.
+    """
+
+    def lexists(self, path: str) -> bool:
+        """True if anything is at `path`, a dangling symlink included (lstat)."""
+        ...
+
+    def create_exclusive(self, path: str) -> WritableFile:
+        """`O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0600: `FileExistsError` if anything,
+        a symlink included, is already at `path`; never follows a link."""
+        ...
+
+    def stat_owner(self, path: str) -> Owner:
+        """The permission bits, uid and gid of the file at `path`."""
+        ...
+
+    def set_owner(self, path: str, owner: Owner) -> None:
+        """Give the regular file at `path` (not followed if a link) `owner`."""
+        ...
+
+
 def write_all(f: WritableFile, data: bytes) -> None:
     """Write every byte of `data`, looping over short writes (Rust `write_all`)."""
     view = memoryview(data)
@@ -236,6 +276,30 @@ class OsFileSystem:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         try:
             os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def lexists(self, path: str) -> bool:
+        return os.path.lexists(path)
+
+    def create_exclusive(self, path: str) -> WritableFile:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_APPEND
+        return _OsFile(path, os.open(path, flags, 0o600))
+
+    def stat_owner(self, path: str) -> Owner:
+        st = os.stat(path)
+        return Owner(stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
+
+    def set_owner(self, path: str, owner: Owner) -> None:
+        # Through a no-follow descriptor: a link swapped in at `path` is refused
+        # (ELOOP), never given the original's owner. chown first: it may clear
+        # set-id bits that the chmod then restores.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        try:
+            st = os.fstat(fd)
+            if (st.st_uid, st.st_gid) != (owner.uid, owner.gid):
+                os.fchown(fd, owner.uid, owner.gid)
+            os.fchmod(fd, owner.mode)
         finally:
             os.close(fd)
 
