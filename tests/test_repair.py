@@ -153,3 +153,16 @@ def test_enospc_on_the_real_disk_path_is_reported_with_the_file(tmp_path: Path) 
     assert code == 2 and "aof-0.aof.repair-tmp: No space left on device" in err, err
     assert aof.read_bytes() == TORN
     assert sorted(p.name for p in tmp_path.iterdir()) == ["aof-0.aof"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file another owner")
+def test_a_log_owned_by_another_user_keeps_its_owner(tmp_path: Path) -> None:
+    aof = tmp_path / "aof-0.aof"
+    aof.write_bytes(TORN)
+    os.chown(aof, 65534, 65534)
+    aof.chmod(0o600)
+    code, _out, err = run("repair", str(aof), "--backup", str(tmp_path / "bak"))
+    assert code == 0, err
+    for p in (aof, tmp_path / "bak"):
+        st = p.stat()
+        assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (65534, 65534, 0o600), p
