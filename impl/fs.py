@@ -30,6 +30,7 @@ Rules of the seam:
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import posixpath
 import stat
@@ -37,8 +38,10 @@ from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, runtime_checkable
 
 __all__ = [
+    "DirLock",
     "ExclusiveFileSystem",
     "FileSystem",
+    "LockingFileSystem",
     "OsFileSystem",
     "OverlayFileSystem",
     "Owner",
@@ -190,6 +193,33 @@ class ExclusiveFileSystem(FileSystem, Protocol):
         ...
 
 
+class DirLock(Protocol):
+    """A held directory lock; `release()` gives it up (idempotent)."""
+
+    path: str
+
+    def release(self) -> None:
+        """Give the lock up. A crash or exit releases it too."""
+        ...
+
+
+@runtime_checkable
+class LockingFileSystem(FileSystem, Protocol):
+    """A FileSystem that can take an exclusive advisory lock on a directory.
+
+    Why: kevy 1.17 lets two processes open one data directory, and then one's
+    save discards the other's acknowledged writes (FINDINGS.md F19). The fix
+    (`data_dir_lock`, impl/store.py) locks the directory for as long as a
+    store is open. The lock is advisory and creates no file, so the
+    directory's contents, and every crash image, are what they were.
+    """
+
+    def lock_dir(self, path: str) -> DirLock:
+        """Lock directory `path` exclusively, without waiting: `BlockingIOError`
+        (EWOULDBLOCK) at once if another holder has it."""
+        ...
+
+
 def write_all(f: WritableFile, data: bytes) -> None:
     """Write every byte of `data`, looping over short writes (Rust `write_all`)."""
     view = memoryview(data)
@@ -234,6 +264,20 @@ class _OsFile:
 
     def __repr__(self) -> str:
         return f"<OsFile {self.path!r}>"
+
+
+class _OsDirLock:
+    def __init__(self, path: str, fd: int) -> None:
+        self.path = path
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)  # closing the descriptor drops its flock
+            self._fd = -1
+
+    def __repr__(self) -> str:
+        return f"<OsDirLock {self.path!r}>"
 
 
 class OsFileSystem:
@@ -281,6 +325,18 @@ class OsFileSystem:
 
     def lexists(self, path: str) -> bool:
         return os.path.lexists(path)
+
+    def lock_dir(self, path: str) -> DirLock:
+        # flock(2) on the directory itself: owned by this open description, so
+        # two stores in one process exclude each other too (an fcntl lock would
+        # not), and no lock file is added to the data directory.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            os.close(fd)
+            raise BlockingIOError(e.errno, "directory is locked by another process", path) from None
+        return _OsDirLock(path, fd)
 
     def create_exclusive(self, path: str) -> WritableFile:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_APPEND
