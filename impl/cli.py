@@ -29,7 +29,7 @@ from impl.fs import FileSystem, OsFileSystem, ReadOnlyFileSystem, basename
 from impl.keyspace import Keyspace
 from impl.keyspace_json import document, dumps
 from impl.profile import PROFILES, SWITCHES, Profile, get_profile
-from impl.replay import ReplayReport, replay_aof
+from impl.replay import EventKind, ReplayReport, replay_aof
 from impl.resp import MAGIC as AOF_MAGIC
 from impl.resp import scan_aof
 from impl.snapshot import MAGIC as SNAP_MAGIC
@@ -194,7 +194,7 @@ def _check_aof(fs: FileSystem, path: str, profile: Profile, clock: Clock,
     out.write(f"  frames: {scan.count} complete, outcome {scan.outcome.value}, "
               f"dialect {report.dialect.value}\n")
     for verb, n in sorted(report.skipped.items()):
-        first = next(e.offset for e in report.events if e.detail == verb)
+        first = report.first_skipped[verb]  # not a search of the events: linear (issue 12)
         out.write(f"  skipped verb {verb}: {n} frame(s), first at offset {first}\n")
         problems += 1
     for event in report.events:
@@ -203,7 +203,8 @@ def _check_aof(fs: FileSystem, path: str, profile: Profile, clock: Clock,
             problems += 1
     ignored = [e for e in report.events if e.kind.value == "ignored"]
     if ignored:
-        out.write(f"  {len(ignored)} command(s) failed at replay and were discarded "
+        n = report.count(EventKind.IGNORED)
+        out.write(f"  {n} command(s) failed at replay and were discarded "
                   f"(first at offset {ignored[0].offset}: {ignored[0].detail})\n")
     return problems
 

@@ -44,7 +44,7 @@ from impl.commands_base import (
     check_i64,
     wrong_args,
 )
-from impl.keyspace import Entry, Keyspace, SetValue, ZSet
+from impl.keyspace import Entry, Keyspace, ListValue, SetValue, ZSet
 from impl.numbers import displayf, float_bits, parse_float, total_order_key
 
 __all__ = [
@@ -64,6 +64,20 @@ def _new(ks: Keyspace, key: bytes, value: object) -> object:
     """Create `key` holding the empty collection `value`, without TTL (docs/SPEC.md §6.1)."""
     ks.raw()[key] = Entry(value)  # type: ignore[arg-type]
     return value
+
+
+def _list(ks: Keyspace, key: bytes) -> ListValue | None:
+    """The list at `key` as a ListValue (None if absent; WRONGTYPE if not a list).
+
+    A plain `list` stored by someone else is swapped for a ListValue once, so
+    every list command below can rely on O(1) ends (impl/keyspace.py rule 5).
+    """
+    e = ks.get_typed(key, list | ListValue)  # type: ignore[arg-type]
+    if e is None:
+        return None
+    if not isinstance(e.value, ListValue):
+        e.value = ListValue(e.value)
+    return e.value
 
 
 def _gone_if_empty(ks: Keyspace, key: bytes, value: object) -> None:
@@ -144,8 +158,10 @@ def cmd_hlen(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
 
 
 def cmd_rpush(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
-    e = ks.get_typed(a[1], list)
-    lst = _new(ks, a[1], []) if e is None else e.value
+    lst = _list(ks, a[1])
+    if lst is None:
+        lst = _new(ks, a[1], ListValue())  # type: ignore[assignment]
+    assert lst is not None
     lst.extend(a[2:])
     if c.log is not None:
         c.log.append([b"RPUSH", *a[1:]])
@@ -153,10 +169,13 @@ def cmd_rpush(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
 
 
 def cmd_lpush(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
-    e = ks.get_typed(a[1], list)
-    lst = _new(ks, a[1], []) if e is None else e.value
-    # Each element goes to the head in argument order: LPUSH a b c → c b a.
-    lst[0:0] = a[:1:-1]
+    lst = _list(ks, a[1])
+    if lst is None:
+        lst = _new(ks, a[1], ListValue())  # type: ignore[assignment]
+    assert lst is not None
+    # Each element goes to the head in argument order: LPUSH a b c → c b a
+    # (deque.extendleft pushes one at a time, which is exactly that order).
+    lst.extendleft(a[2:])
     if c.log is not None:
         c.log.append([b"LPUSH", *a[1:]])
     return len(lst)
@@ -181,17 +200,12 @@ def _count(a: Sequence[bytes], c: Ctx) -> int | None:
 def _pop(left: bool, verb: bytes) -> object:
     def cmd_pop(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
         count = _count(a, c)
-        e = ks.get_typed(a[1], list)
-        if e is None:
+        lst = _list(ks, a[1])
+        if lst is None:
             return None
-        lst = e.value
         k = min(1 if count is None else count, len(lst))
-        if left:
-            out = lst[:k]
-            del lst[:k]
-        else:
-            out = lst[len(lst) - k :][::-1]
-            del lst[len(lst) - k :]
+        # O(k), not O(len): popleft/pop at the ends of the deque.
+        out = [lst.popleft() for _ in range(k)] if left else [lst.pop() for _ in range(k)]
         _gone_if_empty(ks, a[1], lst)
         if k and c.log is not None:
             c.log.append([verb, a[1], _d(k)])
@@ -212,8 +226,8 @@ def cmd_lset(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     if c.redis_order:
         # Redis 7.2 (t_list.c lsetCommand): "no such key" and WRONGTYPE come
         # before the index is parsed; kevy parses the index first.
-        e = ks.get_typed(a[1], list)
-        if e is None:
+        lst = _list(ks, a[1])
+        if lst is None:
             raise CommandError(ERR_NO_KEY)
         i = c.sint(a[2])
         if i is None:
@@ -222,10 +236,9 @@ def cmd_lset(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
         i = c.sint(a[2])
         if i is None:
             raise CommandError(ERR_NOT_INT)
-        e = ks.get_typed(a[1], list)
-        if e is None:
+        lst = _list(ks, a[1])
+        if lst is None:
             raise CommandError(ERR_NO_KEY)
-    lst = e.value
     if i < 0:
         i += len(lst)
     if not 0 <= i < len(lst):
@@ -240,15 +253,18 @@ def cmd_lrem(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     count = c.sint(a[2])
     if count is None:
         raise CommandError(ERR_NOT_INT)
-    e = ks.get_typed(a[1], list)
-    if e is None:
+    lst = _list(ks, a[1])
+    if lst is None:
         return 0
-    lst, target = e.value, a[3]
-    limit = abs(count) if count else len(lst)
-    order = range(len(lst) - 1, -1, -1) if count < 0 else range(len(lst))
-    hits = [i for i in order if lst[i] == target][:limit]
-    for i in sorted(hits, reverse=True):
-        del lst[i]
+    target = a[3]
+    items = list(lst)  # one O(n) pass: indexing a deque's middle is not O(1)
+    limit = abs(count) if count else len(items)
+    order = range(len(items) - 1, -1, -1) if count < 0 else range(len(items))
+    hits = [i for i in order if items[i] == target][:limit]
+    if hits:
+        gone = set(hits)
+        lst.clear()
+        lst.extend(x for i, x in enumerate(items) if i not in gone)
     _gone_if_empty(ks, a[1], lst)
     if hits and c.log is not None:
         c.log.append([b"LREM", a[1], a[2], a[3]])
@@ -271,13 +287,14 @@ def cmd_ltrim(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     start, stop = c.sint(a[2]), c.sint(a[3])
     if start is None or stop is None:
         raise CommandError(ERR_NOT_INT)
-    e = ks.get_typed(a[1], list)
-    if e is None:
+    lst = _list(ks, a[1])
+    if lst is None:
         return "OK"
-    lst = e.value
     lo, hi = _range(start, stop, len(lst))
     if hi - lo != len(lst):
-        lst[:] = lst[lo:hi]
+        kept = list(islice(lst, lo, hi))
+        lst.clear()
+        lst.extend(kept)
         _gone_if_empty(ks, a[1], lst)
         if c.log is not None:
             c.log.append([b"LTRIM", a[1], a[2], a[3]])
@@ -288,16 +305,16 @@ def cmd_lrange(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     start, stop = c.sint(a[2]), c.sint(a[3])
     if start is None or stop is None:
         raise CommandError(ERR_NOT_INT)
-    e = ks.get_typed(a[1], list)
-    if e is None:
+    lst = _list(ks, a[1])
+    if lst is None:
         return []
-    lo, hi = _range(start, stop, len(e.value))
-    return e.value[lo:hi]
+    lo, hi = _range(start, stop, len(lst))
+    return list(islice(lst, lo, hi))
 
 
 def cmd_llen(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
-    e = ks.get_typed(a[1], list)
-    return 0 if e is None else len(e.value)
+    lst = _list(ks, a[1])
+    return 0 if lst is None else len(lst)
 
 
 # -- sets --------------------------------------------------------------------------

@@ -16,13 +16,17 @@ Rules (docs/SPEC.md §6):
 4. Collections that become empty disappear (the command layer calls
    `drop_if_empty`).
 5. Value types: string = `bytes`; hash = `dict[bytes, bytes]`; list =
-   `list[bytes]`; set = `SetValue` (insertion-ordered, so SPOP's "first
+   `ListValue` (a deque: LPUSH and LPOP are O(1), so replaying a log of them
+   is linear, issue 12; a plain `list[bytes]`, as a test or an older caller
+   may store, is accepted and turned into a ListValue by the first list
+   command); set = `SetValue` (insertion-ordered, so SPOP's "first
    members in internal order" is deterministic); zset = `ZSet`; stream =
    `Stream`.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -33,6 +37,7 @@ __all__ = [
     "TYPE_NAMES",
     "Entry",
     "Keyspace",
+    "ListValue",
     "PelRow",
     "SetValue",
     "Stream",
@@ -70,6 +75,24 @@ class SetValue(dict[bytes, None]):
 
     def __repr__(self) -> str:
         return f"SetValue({list(self)!r})"
+
+
+class ListValue(deque[bytes]):
+    """A list value: a deque, so both ends are O(1) (rule 5).
+
+    It compares equal to a list or deque holding the same items in order, so
+    a caller that stored or expects a plain list sees no difference.
+    """
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, list | deque):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ListValue({list(self)!r})"
 
 
 class ZSet:
@@ -140,7 +163,7 @@ class Stream:
         return max(self.entries) if self.entries else (0, 0)
 
 
-Value = bytes | dict | list | SetValue | ZSet | Stream
+Value = bytes | dict | list | ListValue | SetValue | ZSet | Stream
 
 TYPE_NAMES = ("string", "hash", "list", "set", "zset", "stream")
 
@@ -153,7 +176,7 @@ def type_name(value: Value) -> str:
         return "set"
     if isinstance(value, dict):
         return "hash"
-    if isinstance(value, list):
+    if isinstance(value, list | ListValue):
         return "list"
     if isinstance(value, ZSet):
         return "zset"

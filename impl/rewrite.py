@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from impl.fs import FileSystem, write_all
-from impl.keyspace import Keyspace, SetValue, Stream, StreamId, Value, ZSet
+from impl.keyspace import Keyspace, ListValue, SetValue, Stream, StreamId, Value, ZSet
 from impl.numbers import U64_MAX, format_score_rewrite, format_score_shortest
 from impl.profile import KEVY_1_17, Profile
 from impl.resp import MAGIC, encode_frame
@@ -112,7 +112,7 @@ def key_group(
             argv.append(f)
             argv.append(v)
         frames = [argv]
-    elif isinstance(value, list):
+    elif isinstance(value, list | ListValue):
         frames = [[b"RPUSH", key, *value]]
     elif isinstance(value, ZSet):
         # §4.2: kevy's lossy S(x) (F2); the fix writes text that replays exactly.

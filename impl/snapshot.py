@@ -47,6 +47,7 @@ from impl.fs import FileSystem, dirname, write_all
 from impl.keyspace import (
     Entry,
     Keyspace,
+    ListValue,
     PelRow,
     SetValue,
     Stream,
@@ -95,7 +96,7 @@ CHUNK_SIZE = 1 << 20
 #: docs/SPEC.md §3.2: opcode → type name (0 is the EOF marker).
 OPCODES = {1: "string", 2: "hash", 3: "list", 4: "set", 5: "zset", 6: "stream"}
 _OPCODE_OF = {
-    bytes: 1, dict: 2, list: 3, SetValue: 4, ZSet: 5, Stream: 6,
+    bytes: 1, dict: 2, list: 3, ListValue: 3, SetValue: 4, ZSet: 5, Stream: 6,
 }
 _U32_MAX = 0xFFFF_FFFF
 
@@ -659,7 +660,7 @@ def copy_value(value: Value) -> Value:
         return SetValue(value)
     if isinstance(value, dict):
         return dict(value)
-    if isinstance(value, list):
+    if isinstance(value, list | ListValue):
         return list(value)
     if isinstance(value, ZSet):
         return ZSet(value.scores)

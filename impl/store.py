@@ -69,7 +69,7 @@ from impl.aof import (
 from impl.clock import Clock
 from impl.errors import CorruptLogRefused, KevyVerifyError, UsageError
 from impl.fs import DirLock, FileSystem, LockingFileSystem, dirname, join, write_all
-from impl.keyspace import Keyspace, SetValue, Stream, ZSet
+from impl.keyspace import Keyspace, ListValue, SetValue, Stream, ZSet
 from impl.keyspace_json import document
 from impl.layout import (
     SHARDS_META,
@@ -885,7 +885,7 @@ def _approx_size(key: bytes, value: object) -> int:
     size = 48 + len(key)
     if isinstance(value, bytes):
         return size + len(value)
-    if isinstance(value, SetValue | list):
+    if isinstance(value, SetValue | list | ListValue):
         return size + sum(16 + len(m) for m in value)
     if isinstance(value, dict):
         return size + sum(32 + len(f) + len(v) for f, v in value.items())

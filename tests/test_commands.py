@@ -27,7 +27,7 @@ from impl.commands import (
     apply,
     execute,
 )
-from impl.keyspace import Keyspace, PelRow, SetValue, Stream, StreamGroup, ZSet
+from impl.keyspace import Keyspace, ListValue, PelRow, SetValue, Stream, StreamGroup, ZSet
 from impl.keyspace_json import describe_difference, document
 from impl.numbers import I64_MIN, float_bits
 from impl.profile import HARDENED, KEVY_1_17, Profile
@@ -65,7 +65,7 @@ def val(ks: Keyspace, key: str) -> object:
         return [m.decode() for m in v]
     if isinstance(v, dict):
         return {f.decode(): x.decode() for f, x in v.items()}
-    if isinstance(v, list):
+    if isinstance(v, list | ListValue):
         return [x.decode() for x in v]
     if isinstance(v, bytes):
         return v.decode("latin-1")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 
 from impl.fs import OsFileSystem
-from impl.keyspace import PelRow, SetValue, Stream, StreamGroup, ZSet
+from impl.keyspace import ListValue, PelRow, SetValue, Stream, StreamGroup, ZSet
 from impl.numbers import U64_MAX, format_score_rewrite
 from impl.profile import HARDENED, KEVY_1_17
 from impl.resp import MAGIC, encode_frame, iter_frames
@@ -179,7 +179,7 @@ def test_random_keyspace_rewrite_has_one_documented_group_per_key(rows: list) ->
         else:
             kind = ("string" if isinstance(value, bytes) else "set"
                     if isinstance(value, SetValue) else "hash" if isinstance(value, dict)
-                    else "list" if isinstance(value, list) else "zset")
+                    else "list" if isinstance(value, list | ListValue) else "zset")
             assert len(body) == 1 and body[0][0] == _FIRST_VERB[kind]
             if kind == "zset":
                 assert body[0][3::2] == tuple(m for m, _ in value.ordered())
