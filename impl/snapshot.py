@@ -356,12 +356,13 @@ def _read_stream(
             if sid in group.pel:
                 report.duplicates.append((rec, key, "pel row", 1))
             group.pel[sid] = PelRow(owner, when, count)
-        # §3.6 step 7: an owner missing from the roster joins it with last_seen 0.
-        # Pending counts are derived from the PEL (StreamGroup.pending_count).
-        for row in group.pel.values():
-            if row.owner not in group.consumers:
-                group.consumers[row.owner] = 0
-                report.orphan_pel_owners.append((rec, key, row.owner))
+            # §3.6 step 7, row by row as kevy's loader reads them: an owner
+            # missing from the roster joins it with last_seen 0, even if a later
+            # row with the same ID replaces this one (a consumer with nothing
+            # pending). Pending counts are derived from the PEL (pending_count).
+            if owner not in group.consumers:
+                group.consumers[owner] = 0
+                report.orphan_pel_owners.append((rec, key, owner))
         if name in st.groups:
             report.duplicates.append((rec, key, "group", 1))
         st.groups[name] = group
