@@ -356,9 +356,14 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     r = sub.add_parser("repair", help="cut a torn tail off an AOF (keeps a backup)",
                        description="Cut the incomplete last frame of an AOF after saving a "
                        "backup copy. Refuses (exit 1) when the damage is mid-file corruption, "
-                       "since cutting would drop complete frames.")
+                       "since cutting would drop complete frames, or when the log grows while "
+                       "repair runs (a live writer: stop it first). The backup and the new log "
+                       "are written to exclusive temp files with the original's mode and owner, "
+                       "fsynced and renamed into place, so a crash never leaves a partial file "
+                       "under either name.")
     r.add_argument("path", metavar="AOF")
-    r.add_argument("--backup", default=None, help="backup path (default AOF.bak-<ms>)")
+    r.add_argument("--backup", default=None,
+                   help="backup path (default AOF.bak-<ms>); must not exist, a symlink is refused")
     r.add_argument("--dry-run", action="store_true", help="say what would be cut; change nothing")
     r.add_argument("--now-ms", type=_unix_ms, default=None, help=argparse.SUPPRESS)
     r.set_defaults(func=cmd_repair)

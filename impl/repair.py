@@ -178,7 +178,8 @@ def cmd_repair(
         out.write(f"{path}: clean ({count} frames); nothing to repair\n")
         return EXIT_OK
     if args.dry_run:
-        if fs.exists(backup):
+        taken = fs.lexists(backup) if isinstance(fs, ExclusiveFileSystem) else fs.exists(backup)
+        if taken:
             raise UsageError(f"{backup}: backup already exists; choose another with --backup")
         out.write(
             f"{path}: would cut {plan.dropped} bytes of a torn frame at offset "
