@@ -1,26 +1,33 @@
-"""Linearity of replay and `check`: time per MB and peak memory, 1 MB to 100 MB.
+"""Is every reader linear? Time per MB and peak memory, 1 MB to 100 MB, per verb family.
 
-For each verb family a deterministic log of the given size is generated and,
-in a fresh child process per (family, size) so peak RSS is that run's alone,
-replayed (`replay_bytes`) and checked (`kevy-verify check`). Printed per row:
-seconds per MB for each, and the child's peak RSS against the issue's bound
-`4 x input + 64 MB`. Flat s/MB down a family's rows means linear. Not a test:
-nothing asserts on time.
+Issue 12: replaying LPUSH (and a RPUSH/LPOP queue) grew about x3.2 per doubling
+of the input, `check` on many unknown verbs x4, and 5 M empty frames (20 MB)
+took 1.45 GB. Goal: flat time/MB, and peak RSS <= 4 x input + 64 MB.
 
-Families: `lpush` (one list grown at the head), `queue` (RPUSH then LPOP: a
-list that stays short while the log grows), `set` (SET of distinct keys),
-`unknown` (distinct verbs kevy does not know: every frame is a skipped verb),
-`empty` (empty multibulk frames `*0`).
+Time is the child's CPU time (`time.process_time`), not wall time: on a
+shared machine other processes inflate wall time, not CPU time. Each
+(family, size) runs in a fresh child process, so its peak RSS
+(`ru_maxrss`) is its own; the input file is generated in the child (the
+generator's bytes count in the peak, as a reader's input buffer does).
+Families:
 
-    python bench/bench_linear.py                     # 1, 10, 100 MB
-    python bench/bench_linear.py --sizes 1 4 16 --families lpush queue
+- `lpush`  replay of `LPUSH l <8 B>` frames (one ever-growing list);
+- `queue`  replay of `RPUSH q <8 B>`, `RPUSH q <8 B>`, `LPOP q` (a queue that grows);
+- `unknown` `kevy-verify check` of a log of `FOOBAR<i%1000> k v` frames (all skipped);
+- `distinct` the same with every verb distinct (`FOOBAR<i>`): one report line per verb;
+- `empty`  replay of `*0\\r\\n` frames (4 bytes each: 25 M at 100 MB).
+
+Not a test: nothing asserts on time (the CI-sized linearity property is
+tests/test_linear.py, which counts element moves instead).
+
+    nice -n 10 python bench/bench_linear.py                  # 1 2 5 10 20 50 100 MB
+    nice -n 10 python bench/bench_linear.py --mb 1 4 16 --families lpush queue
 """
 
 from __future__ import annotations
 
 import argparse
-import io
-import json
+import os
 import resource
 import subprocess
 import sys
@@ -31,82 +38,94 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from impl.resp import encode_frame  # noqa: E402
+FAMILIES = ("lpush", "queue", "unknown", "distinct", "empty")
+MAGIC = b"KEVYAOF1\n"
 
-FAMILIES = ("lpush", "queue", "set", "unknown", "empty")
-MB = 10**6
+
+def _frame(*argv: bytes) -> bytes:
+    return b"*%d\r\n" % len(argv) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in argv)
 
 
 def generate(family: str, size: int) -> bytes:
-    """About `size` bytes of one family's frames (deterministic)."""
-    out = bytearray(b"KEVYAOF1\n")
+    """A kevy log of about `size` bytes for `family` (deterministic)."""
+    # One growing bytearray, not a list of frames: the generator's own peak
+    # stays near 2x the input, so the peak RSS measures the reader.
+    buf = bytearray(MAGIC)
     i = 0
-    while len(out) < size:
+    while len(buf) < size:
         if family == "lpush":
-            out += encode_frame([b"LPUSH", b"l", b"v%08d" % i])
+            buf += _frame(b"LPUSH", b"l", b"%08d" % i)
         elif family == "queue":
-            out += encode_frame([b"RPUSH", b"q", b"v%08d" % i])
-            out += encode_frame([b"LPOP", b"q"])
-        elif family == "set":
-            out += encode_frame([b"SET", b"k%09d" % i, b"v"])
+            buf += _frame(b"LPOP", b"q") if i % 3 == 2 else _frame(b"RPUSH", b"q", b"%08d" % i)
         elif family == "unknown":
-            out += encode_frame([b"NOSUCH%08d" % i, b"k"])
+            buf += _frame(b"FOOBAR%d" % (i % 1000), b"k", b"v")
+        elif family == "distinct":
+            buf += _frame(b"FOOBAR%d" % i, b"k", b"v")
         else:
-            out += b"*0\r\n"
+            buf += b"*0\r\n"
         i += 1
-    return bytes(out)
+    data = bytes(buf)
+    del buf
+    return data
 
 
-def child(path: str, mode: str) -> None:
-    """Run one measurement and print JSON (seconds, peak RSS bytes)."""
+def run_one(family: str, mb: float) -> tuple[float, float, int]:
+    """In this process: (seconds, peak RSS MB, input bytes)."""
     from impl.cli import main
     from impl.clock import ManualClock
     from impl.keyspace import Keyspace
-    from impl.profile import get_profile
+    from impl.profile import KEVY_1_17
     from impl.replay import replay_bytes
 
-    data = Path(path).read_bytes()
-    start = time.perf_counter()
-    if mode == "replay":
-        replay_bytes(data, Keyspace(ManualClock(0)), profile=get_profile("kevy-1.17"))
+    data = generate(family, int(mb * 10**6))
+    if family in ("unknown", "distinct"):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "aof-0.aof")
+            with open(path, "wb") as f:
+                f.write(data)
+            n = len(data)
+            del data
+            t0 = time.process_time()
+            # Output goes to /dev/null, as to a terminal or pipe: not kept in memory.
+            with open(os.devnull, "w") as sink:
+                main(["check", path, "--now-ms", "0"], out=sink, err=sink)
+            dt = time.process_time() - t0
     else:
-        main(["check", "--now-ms", "0", path], out=io.StringIO(), err=io.StringIO())
-    seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"seconds": seconds, "peak": peak}))
-
-
-def measure(path: Path, mode: str) -> dict[str, float]:
-    r = subprocess.run([sys.executable, __file__, "--child", str(path), mode],
-                       capture_output=True, text=True, check=True)  # fmt: skip
-    return json.loads(r.stdout)
+        n = len(data)
+        t0 = time.process_time()
+        replay_bytes(data, Keyspace(ManualClock(0)), profile=KEVY_1_17)
+        dt = time.process_time() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB on Linux
+    return dt, peak, n
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 100], help="MB per log")
-    p.add_argument("--families", nargs="+", default=list(FAMILIES), choices=FAMILIES)
-    p.add_argument("--child", nargs=2, metavar=("PATH", "MODE"), help=argparse.SUPPRESS)
-    args = p.parse_args()
-    if args.child:
-        child(*args.child)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=float, nargs="+", default=[1, 2, 5, 10, 20, 50, 100])
+    parser.add_argument("--families", nargs="+", choices=FAMILIES, default=list(FAMILIES))
+    parser.add_argument("--one", nargs=2, metavar=("FAMILY", "MB"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        dt, peak, n = run_one(args.one[0], float(args.one[1]))
+        print(f"{dt} {peak} {n}")
         return
-    print(f"{'family':8} {'MB':>5} {'replay s/MB':>11} {'check s/MB':>10} "
-          f"{'peak MB':>8} {'bound MB':>8}")  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp:
-        for family in args.families:
-            for mb in args.sizes:
-                path = Path(tmp) / "aof-0.aof"
-                data = generate(family, mb * MB)
-                path.write_bytes(data)
-                size_mb = len(data) / MB
-                rep, chk = measure(path, "replay"), measure(path, "check")
-                peak = max(rep["peak"], chk["peak"]) / MB
-                bound = 4 * size_mb + 64
-                flag = "" if peak <= bound else "  OVER"
-                print(f"{family:8} {size_mb:5.0f} {rep['seconds'] / size_mb:11.3f} "
-                      f"{chk['seconds'] / size_mb:10.3f} {peak:8.0f} {bound:8.0f}{flag}",
-                      flush=True)  # fmt: skip
+    print(f"{'family':8} {'MB':>6} {'cpu s':>8} {'s/MB':>7} {'peak MB':>8} {'limit MB':>8}")
+    for family in args.families:
+        for mb in args.mb:
+            out = subprocess.run(
+                [sys.executable, __file__, "--one", family, str(mb)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout.split()
+            dt, peak, n = float(out[0]), float(out[1]), int(out[2])
+            size = n / 1e6
+            limit = 4 * size + 64
+            flag = "" if peak <= limit else "  OVER"
+            print(
+                f"{family:8} {size:6.1f} {dt:8.2f} {dt / size:7.3f} {peak:8.0f} {limit:8.0f}{flag}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -66,6 +66,20 @@ def _new(ks: Keyspace, key: bytes, value: object) -> object:
     return value
 
 
+def _list(ks: Keyspace, key: bytes) -> ListValue | None:
+    """The list at `key` as a ListValue (None if absent; WRONGTYPE if not a list).
+
+    A plain `list` stored by someone else is swapped for a ListValue once, so
+    every list command below can rely on O(1) ends (impl/keyspace.py rule 5).
+    """
+    e = ks.get_typed(key, list | ListValue)  # type: ignore[arg-type]
+    if e is None:
+        return None
+    if not isinstance(e.value, ListValue):
+        e.value = ListValue(e.value)
+    return e.value
+
+
 def _gone_if_empty(ks: Keyspace, key: bytes, value: object) -> None:
     if not value:  # docs/SPEC.md §6.4–§6.7: an emptied collection disappears
         ks.raw().pop(key, None)
@@ -144,8 +158,10 @@ def cmd_hlen(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
 
 
 def cmd_rpush(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
-    e = ks.get_typed(a[1], ListValue)
-    lst = _new(ks, a[1], ListValue()) if e is None else e.value
+    lst = _list(ks, a[1])
+    if lst is None:
+        lst = _new(ks, a[1], ListValue())  # type: ignore[assignment]
+    assert lst is not None
     lst.extend(a[2:])
     if c.log is not None:
         c.log.append([b"RPUSH", *a[1:]])
@@ -153,9 +169,12 @@ def cmd_rpush(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
 
 
 def cmd_lpush(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
-    e = ks.get_typed(a[1], ListValue)
-    lst = _new(ks, a[1], ListValue()) if e is None else e.value
-    # Each element goes to the head in argument order: LPUSH a b c → c b a.
+    lst = _list(ks, a[1])
+    if lst is None:
+        lst = _new(ks, a[1], ListValue())  # type: ignore[assignment]
+    assert lst is not None
+    # Each element goes to the head in argument order: LPUSH a b c → c b a
+    # (deque.extendleft pushes one at a time, which is exactly that order).
     lst.extendleft(a[2:])
     if c.log is not None:
         c.log.append([b"LPUSH", *a[1:]])
@@ -181,13 +200,12 @@ def _count(a: Sequence[bytes], c: Ctx) -> int | None:
 def _pop(left: bool, verb: bytes) -> object:
     def cmd_pop(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
         count = _count(a, c)
-        e = ks.get_typed(a[1], ListValue)
-        if e is None:
+        lst = _list(ks, a[1])
+        if lst is None:
             return None
-        lst = e.value
         k = min(1 if count is None else count, len(lst))
-        take = lst.popleft if left else lst.pop  # the tail comes out tail first
-        out = [take() for _ in range(k)]
+        # O(k), not O(len): popleft/pop at the ends of the deque.
+        out = [lst.popleft() for _ in range(k)] if left else [lst.pop() for _ in range(k)]
         _gone_if_empty(ks, a[1], lst)
         if k and c.log is not None:
             c.log.append([verb, a[1], _d(k)])
@@ -208,8 +226,8 @@ def cmd_lset(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     if c.redis_order:
         # Redis 7.2 (t_list.c lsetCommand): "no such key" and WRONGTYPE come
         # before the index is parsed; kevy parses the index first.
-        e = ks.get_typed(a[1], ListValue)
-        if e is None:
+        lst = _list(ks, a[1])
+        if lst is None:
             raise CommandError(ERR_NO_KEY)
         i = c.sint(a[2])
         if i is None:
@@ -218,10 +236,9 @@ def cmd_lset(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
         i = c.sint(a[2])
         if i is None:
             raise CommandError(ERR_NOT_INT)
-        e = ks.get_typed(a[1], ListValue)
-        if e is None:
+        lst = _list(ks, a[1])
+        if lst is None:
             raise CommandError(ERR_NO_KEY)
-    lst = e.value
     if i < 0:
         i += len(lst)
     if not 0 <= i < len(lst):
@@ -236,17 +253,18 @@ def cmd_lrem(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     count = c.sint(a[2])
     if count is None:
         raise CommandError(ERR_NOT_INT)
-    e = ks.get_typed(a[1], ListValue)
-    if e is None:
+    lst = _list(ks, a[1])
+    if lst is None:
         return 0
-    lst, target = e.value, a[3]
-    items = list(lst)  # one pass over a copy: indexing a deque's middle is O(n)
-    limit = min(abs(count), len(items)) if count else len(items)
+    target = a[3]
+    items = list(lst)  # one O(n) pass: indexing a deque's middle is not O(1)
+    limit = abs(count) if count else len(items)
     order = range(len(items) - 1, -1, -1) if count < 0 else range(len(items))
-    hits = set(islice((i for i in order if items[i] == target), limit))
+    hits = [i for i in order if items[i] == target][:limit]
     if hits:
+        gone = set(hits)
         lst.clear()
-        lst.extend(x for i, x in enumerate(items) if i not in hits)
+        lst.extend(x for i, x in enumerate(items) if i not in gone)
     _gone_if_empty(ks, a[1], lst)
     if hits and c.log is not None:
         c.log.append([b"LREM", a[1], a[2], a[3]])
@@ -269,10 +287,9 @@ def cmd_ltrim(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     start, stop = c.sint(a[2]), c.sint(a[3])
     if start is None or stop is None:
         raise CommandError(ERR_NOT_INT)
-    e = ks.get_typed(a[1], ListValue)
-    if e is None:
+    lst = _list(ks, a[1])
+    if lst is None:
         return "OK"
-    lst = e.value
     lo, hi = _range(start, stop, len(lst))
     if hi - lo != len(lst):
         kept = list(islice(lst, lo, hi))
@@ -288,16 +305,16 @@ def cmd_lrange(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     start, stop = c.sint(a[2]), c.sint(a[3])
     if start is None or stop is None:
         raise CommandError(ERR_NOT_INT)
-    e = ks.get_typed(a[1], ListValue)
-    if e is None:
+    lst = _list(ks, a[1])
+    if lst is None:
         return []
-    lo, hi = _range(start, stop, len(e.value))
-    return list(islice(e.value, lo, hi))
+    lo, hi = _range(start, stop, len(lst))
+    return list(islice(lst, lo, hi))
 
 
 def cmd_llen(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
-    e = ks.get_typed(a[1], ListValue)
-    return 0 if e is None else len(e.value)
+    lst = _list(ks, a[1])
+    return 0 if lst is None else len(lst)
 
 
 # -- sets --------------------------------------------------------------------------
@@ -406,8 +423,8 @@ def cmd_zadd(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     """ZADD k [NX|XX] [GT|LT] [CH] [INCR] s m [s m …] (Redis 7 parsing)."""
     flags: set[bytes] = set()
     i = 2
-    while i < len(a) and c.option(a[i]) in _ZADD_FLAGS:
-        flags.add(c.option(a[i]))
+    while i < len(a) and a[i].upper() in _ZADD_FLAGS:
+        flags.add(a[i].upper())
         i += 1
     rest = len(a) - i
     if rest == 0 or rest % 2:
@@ -529,7 +546,7 @@ def ordered(zset: ZSet, c: Ctx) -> list[tuple[bytes, float]]:
 def cmd_zrange(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     """ZRANGE k start stop [REV] [WITHSCORES] (index ranges only)."""
     start, stop = c.sint(a[2]), c.sint(a[3])
-    opts = [c.option(x) for x in a[4:]]
+    opts = [x.upper() for x in a[4:]]
     if any(o not in (b"WITHSCORES", b"REV") for o in opts):
         raise CommandError(ERR_SYNTAX)
     if start is None or stop is None:

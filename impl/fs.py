@@ -30,17 +30,22 @@ Rules of the seam:
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import posixpath
 import stat
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 __all__ = [
+    "DirLock",
+    "ExclusiveFileSystem",
     "FileSystem",
+    "LockingFileSystem",
     "NotARegularFile",
     "OsFileSystem",
     "OverlayFileSystem",
+    "Owner",
     "ReadOnlyFileSystem",
     "ReadOnlyViolation",
     "WritableFile",
@@ -152,6 +157,70 @@ class FileSystem(Protocol):
         ...
 
 
+class Owner(NamedTuple):
+    """A file's permission bits and owner, as `repair` copies them to what it writes."""
+
+    mode: int
+    uid: int
+    gid: int
+
+
+@runtime_checkable
+class ExclusiveFileSystem(FileSystem, Protocol):
+    """A FileSystem that can also create a file only if nothing is at its name.
+
+    Why a separate protocol: only `repair` (impl/repair.py) writes next to a
+    user's file under names the user chose (`--backup`), so only it needs a
+    create that refuses a symlink or an existing file, and a way to keep the
+    original's mode and owner. `OsFileSystem` and `model/crashfs.py`'s CrashFS
+    implement it; read-only and overlay file systems need not.
+    """
+
+    def lexists(self, path: str) -> bool:
+        """True if anything is at `path`, a dangling symlink included (lstat)."""
+        ...
+
+    def create_exclusive(self, path: str) -> WritableFile:
+        """`O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0600: `FileExistsError` if anything,
+        a symlink included, is already at `path`; never follows a link."""
+        ...
+
+    def stat_owner(self, path: str) -> Owner:
+        """The permission bits, uid and gid of the file at `path`."""
+        ...
+
+    def set_owner(self, path: str, owner: Owner) -> None:
+        """Give the regular file at `path` (not followed if a link) `owner`."""
+        ...
+
+
+class DirLock(Protocol):
+    """A held directory lock; `release()` gives it up (idempotent)."""
+
+    path: str
+
+    def release(self) -> None:
+        """Give the lock up. A crash or exit releases it too."""
+        ...
+
+
+@runtime_checkable
+class LockingFileSystem(FileSystem, Protocol):
+    """A FileSystem that can take an exclusive advisory lock on a directory.
+
+    Why: kevy 1.17 lets two processes open one data directory, and then one's
+    save discards the other's acknowledged writes (FINDINGS.md F19). The fix
+    (`data_dir_lock`, impl/store.py) locks the directory for as long as a
+    store is open. The lock is advisory and creates no file, so the
+    directory's contents, and every crash image, are what they were.
+    """
+
+    def lock_dir(self, path: str) -> DirLock:
+        """Lock directory `path` exclusively, without waiting: `BlockingIOError`
+        (EWOULDBLOCK) at once if another holder has it."""
+        ...
+
+
 def write_all(f: WritableFile, data: bytes) -> None:
     """Write every byte of `data`, looping over short writes (Rust `write_all`)."""
     view = memoryview(data)
@@ -210,6 +279,20 @@ class NotARegularFile(OSError):
         )  # fmt: skip
         super().__init__(errno.EINVAL, f"not a regular file ({kind}); refusing to read it",
                          path)
+
+
+class _OsDirLock:
+    def __init__(self, path: str, fd: int) -> None:
+        self.path = path
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)  # closing the descriptor drops its flock
+            self._fd = -1
+
+    def __repr__(self) -> str:
+        return f"<OsDirLock {self.path!r}>"
 
 
 class OsFileSystem:
@@ -271,6 +354,42 @@ class OsFileSystem:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         try:
             os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def lexists(self, path: str) -> bool:
+        return os.path.lexists(path)
+
+    def lock_dir(self, path: str) -> DirLock:
+        # flock(2) on the directory itself: owned by this open description, so
+        # two stores in one process exclude each other too (an fcntl lock would
+        # not), and no lock file is added to the data directory.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            os.close(fd)
+            raise BlockingIOError(e.errno, "directory is locked by another process", path) from None
+        return _OsDirLock(path, fd)
+
+    def create_exclusive(self, path: str) -> WritableFile:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_APPEND
+        return _OsFile(path, os.open(path, flags, 0o600))
+
+    def stat_owner(self, path: str) -> Owner:
+        st = os.stat(path)
+        return Owner(stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
+
+    def set_owner(self, path: str, owner: Owner) -> None:
+        # Through a no-follow descriptor: a link swapped in at `path` is refused
+        # (ELOOP), never given the original's owner. chown first: it may clear
+        # set-id bits that the chmod then restores.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        try:
+            st = os.fstat(fd)
+            if (st.st_uid, st.st_gid) != (owner.uid, owner.gid):
+                os.fchown(fd, owner.uid, owner.gid)
+            os.fchmod(fd, owner.mode)
         finally:
             os.close(fd)
 

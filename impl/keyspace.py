@@ -16,7 +16,10 @@ Rules (docs/SPEC.md §6):
 4. Collections that become empty disappear (the command layer calls
    `drop_if_empty`).
 5. Value types: string = `bytes`; hash = `dict[bytes, bytes]`; list =
-   `ListValue` (a deque: O(1) at both ends); set = `SetValue` (insertion-ordered, so SPOP's "first
+   `ListValue` (a deque: LPUSH and LPOP are O(1), so replaying a log of them
+   is linear, issue 12; a plain `list[bytes]`, as a test or an older caller
+   may store, is accepted and turned into a ListValue by the first list
+   command); set = `SetValue` (insertion-ordered, so SPOP's "first
    members in internal order" is deterministic); zset = `ZSet`; stream =
    `Stream`.
 """
@@ -75,11 +78,18 @@ class SetValue(dict[bytes, None]):
 
 
 class ListValue(deque[bytes]):
-    """A list value, head first: a deque, so a push or a pop at either end costs
-    O(1) (kevy keeps a VecDeque) and replaying a queue of LPUSH or RPUSH/LPOP
-    is linear in the log."""
+    """A list value: a deque, so both ends are O(1) (rule 5).
 
-    __slots__ = ()
+    It compares equal to a list or deque holding the same items in order, so
+    a caller that stored or expects a plain list sees no difference.
+    """
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, list | deque):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"ListValue({list(self)!r})"
@@ -153,7 +163,7 @@ class Stream:
         return max(self.entries) if self.entries else (0, 0)
 
 
-Value = bytes | dict | ListValue | SetValue | ZSet | Stream
+Value = bytes | dict | list | ListValue | SetValue | ZSet | Stream
 
 TYPE_NAMES = ("string", "hash", "list", "set", "zset", "stream")
 
@@ -166,7 +176,7 @@ def type_name(value: Value) -> str:
         return "set"
     if isinstance(value, dict):
         return "hash"
-    if isinstance(value, (ListValue, list)):  # writers also take a plain list
+    if isinstance(value, list | ListValue):
         return "list"
     if isinstance(value, ZSet):
         return "zset"
@@ -232,7 +242,7 @@ class Keyspace:
         """The live entry if it holds a `kind` value; None if absent.
 
         Raises WrongTypeError for a live key of another type. `kind` is one of
-        bytes, dict, ListValue, SetValue, ZSet, Stream.
+        bytes, dict, list, SetValue, ZSet, Stream.
         """
         entry = self.lookup(key)
         if entry is None:

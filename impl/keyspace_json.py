@@ -106,7 +106,7 @@ def value_json(value: Value) -> Any:
         return [_s(m) for m in sorted(value)]
     if isinstance(value, dict):
         return [[_s(f), _s(v)] for f, v in sorted(value.items())]
-    if isinstance(value, (ListValue, list)):
+    if isinstance(value, list | ListValue):
         return [_s(e) for e in value]
     if isinstance(value, ZSet):
         return [[_s(m), _score(s)] for m, s in value.ordered()]

@@ -142,6 +142,15 @@ _register(
     "where replay re-reads IDLE, a missing TIME and the retry count against the replay clock",
 )
 
+# --- the data directory (issue 12) ----------------------------------------------
+_register(
+    "data_dir_lock",
+    "F19",
+    "an open store holds an exclusive advisory lock (flock) on its data directory, so a "
+    "second process's open fails with DataDirLocked naming the directory instead of "
+    "sharing it, where one process's save discards the other's acknowledged writes",
+)
+
 # --- re-shard (impl/reshard.py, docs/SPEC.md §8) ------------------------------------------
 _register(
     "reshard_dir_fsync",

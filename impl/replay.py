@@ -20,6 +20,11 @@ Rules:
 3. `detect_dialect` picks `redis` iff the first frame's verb is `SELECT`.
 4. Every event that loses or skips something is a `ReplayEvent` with an
    offset; `lossy` events are the ones `--strict` refuses.
+5. Linear in the input (issue 12): each frame costs O(its own size). At most
+   `EVENT_LIST_LIMIT` events of one kind are listed; the rest are counted
+   (`count(kind)` is exact) and summed up in one last event of that kind, so
+   5 M empty frames do not make 5 M event objects. The first offset of each
+   skipped verb is kept in `first_skipped`, so no caller searches the events.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from impl.profile import Profile
 from impl.resp import AofScan, CorruptFrame, Frame, Outcome, format_replay_summary, scan_aof
 
 __all__ = [
+    "EVENT_LIST_LIMIT",
     "EventKind",
     "ReplayEvent",
     "ReplayReport",
@@ -45,6 +51,10 @@ __all__ = [
     "replay_aof",
     "replay_bytes",
 ]
+
+
+#: events of one kind listed in a report (rule 5); later ones are only counted
+EVENT_LIST_LIMIT = 1000
 
 
 class EventKind(enum.StrEnum):
@@ -94,15 +104,6 @@ class ReplayEvent:
         return f"offset {self.offset}: {self.kind.value}: {shown(self.detail)}"
 
 
-#: events of one kind listed one by one; the rest are counted (`suppressed`),
-#: so a log of millions of empty frames or unknown verbs cannot grow the
-#: report past the input (issue 12: memory linear, output readable)
-EVENTS_PER_KIND = 100
-#: distinct skipped verbs counted by name; the rest under `OTHER_VERBS`
-VERBS_TRACKED = 1000
-OTHER_VERBS = "<other verbs>"
-
-
 @dataclass
 class ReplayReport:
     """What a replay did. `frames` counts what kevy counts: complete frames applied."""
@@ -120,36 +121,40 @@ class ReplayReport:
     error: CorruptFrame | None = None
     missing: bool = False
     scan: AofScan | None = None
-    #: events beyond EVENTS_PER_KIND of each kind: counted, not listed
-    suppressed: Counter[EventKind] = field(default_factory=Counter)
-    listed: dict[EventKind, int] = field(default_factory=dict, repr=False)
-
-    def add(self, event: ReplayEvent) -> None:
-        """Record `event`, listing at most EVENTS_PER_KIND of its kind."""
-        listed = self.listed[event.kind] = self.listed.get(event.kind, 0) + 1
-        if listed <= EVENTS_PER_KIND:
-            self.events.append(event)
-        else:
-            self.suppressed[event.kind] += 1
-
-    def count_skip(self, verb: str) -> str:
-        """Count a skipped verb (at most VERBS_TRACKED names); return its key."""
-        if verb not in self.skipped and len(self.skipped) >= VERBS_TRACKED:
-            verb = OTHER_VERBS
-        self.skipped[verb] += 1
-        return verb
-
-    def close_events(self) -> None:
-        """One summary event per kind that had more than EVENTS_PER_KIND."""
-        for kind, n in self.suppressed.items():
-            last = next(e for e in reversed(self.events) if e.kind is kind)
-            self.events.append(ReplayEvent(last.offset, kind, f"... and {n} more such "
-                                           f"events after this offset (first "
-                                           f"{EVENTS_PER_KIND} listed)"))
+    #: per skipped verb, the offset of its first frame (rule 5)
+    first_skipped: dict[str, int] = field(default_factory=dict)
+    #: events per kind, listed or not (rule 5)
+    counts: Counter[EventKind] = field(default_factory=Counter)
+    #: per kind, the offset of the first event that was counted but not listed
+    _unlisted_at: dict[EventKind, int] = field(default_factory=dict)
 
     @property
     def dropped_bytes(self) -> int:
         return self.size - self.stop
+
+    def note(self, event: ReplayEvent) -> None:
+        """Record `event`: listed while its kind has fewer than EVENT_LIST_LIMIT, else counted."""
+        n = self.counts[event.kind]
+        self.counts[event.kind] = n + 1
+        if n < EVENT_LIST_LIMIT:
+            self.events.append(event)
+        elif event.kind not in self._unlisted_at:
+            self._unlisted_at[event.kind] = event.offset
+
+    def count(self, kind: EventKind) -> int:
+        """How many events of `kind` replay noticed, listed or not."""
+        return self.counts[kind]
+
+    def _close_lists(self) -> None:
+        for kind, offset in self._unlisted_at.items():
+            more = self.counts[kind] - EVENT_LIST_LIMIT
+            self.events.append(
+                ReplayEvent(
+                    offset,
+                    kind,
+                    f"{more} more {kind.value} event(s) not listed, the first at offset {offset}",
+                )
+            )
 
     def lossy_events(self) -> list[ReplayEvent]:
         return [e for e in self.events if e.lossy]
@@ -185,8 +190,16 @@ def replay_bytes(
     """Replay an AOF image into `ks` (docs/SPEC.md §1.3 steps 2–4); see the module rules."""
     scan = scan_aof(data)
     chosen = detect_dialect(data) if dialect is None else dialect
-    report = ReplayReport(path=path, size=len(data), has_magic=scan.has_magic, dialect=chosen,
-                          scan=scan if data else None)
+    report = ReplayReport(
+        path=path,
+        size=len(data),
+        has_magic=scan.has_magic,
+        dialect=chosen,
+        scan=scan if data else None,
+    )
+    note = report.note
+    skipped = report.skipped
+    first_skipped = report.first_skipped
     apply = commands.apply
     redis = chosen is Dialect.REDIS
     saved_lazy = ks.lazy_expire
@@ -206,20 +219,31 @@ def replay_bytes(
             applied += 1
         elif outcome is ApplyOutcome.SKIPPED:
             verb = result.verb.decode("latin-1")
-            report.count_skip(verb)
-            report.add(ReplayEvent(frame.offset, EventKind.SKIPPED_VERB, verb))
+            skipped[verb] += 1
+            first_skipped.setdefault(verb, frame.offset)
+            note(ReplayEvent(frame.offset, EventKind.SKIPPED_VERB, verb))
         elif outcome is ApplyOutcome.IGNORED:
-            report.add(ReplayEvent(frame.offset, EventKind.IGNORED,
-                                      f"{result.verb.decode('latin-1')}: {result.reason}"))
+            note(
+                ReplayEvent(
+                    frame.offset,
+                    EventKind.IGNORED,
+                    f"{result.verb.decode('latin-1')}: {result.reason}",
+                )
+            )
         else:
-            report.add(ReplayEvent(frame.offset, EventKind.EMPTY, "empty command"))
+            note(ReplayEvent(frame.offset, EventKind.EMPTY, "empty command"))
 
     try:
         for frame in scan.frames:
             frames += 1
             if frame.kind == "inline":
-                report.add(ReplayEvent(frame.offset, EventKind.INLINE,
-                                          " ".join(a.decode("latin-1") for a in frame.argv)[:64]))
+                note(
+                    ReplayEvent(
+                        frame.offset,
+                        EventKind.INLINE,
+                        " ".join(a.decode("latin-1") for a in frame.argv)[:64],
+                    )
+                )
             if redis:
                 verb = _verb(frame)
                 if verb == b"SELECT":
@@ -228,9 +252,14 @@ def replay_bytes(
                         other_db_at = None
                     elif other_db_at is None:
                         other_db_at = frame.offset
-                        report.add(ReplayEvent(frame.offset, EventKind.OTHER_DB,
-                                                  f"SELECT {db.decode('latin-1')}: frames for "
-                                                  "this database are not applied"))
+                        note(
+                            ReplayEvent(
+                                frame.offset,
+                                EventKind.OTHER_DB,
+                                f"SELECT {db.decode('latin-1')}: frames for "
+                                "this database are not applied",
+                            )
+                        )
                     continue
                 if other_db_at is not None:
                     continue
@@ -258,19 +287,29 @@ def replay_bytes(
     report.stop = scan.stop
     report.error = scan.error
     if multi is not None:
-        report.add(ReplayEvent(multi_at, EventKind.MULTI_DROPPED,
-                                  f"MULTI with {len(multi)} queued commands and no EXEC"))
+        note(
+            ReplayEvent(
+                multi_at,
+                EventKind.MULTI_DROPPED,
+                f"MULTI with {len(multi)} queued commands and no EXEC",
+            )
+        )
     if scan.outcome is Outcome.TRUNCATED_TAIL:
         trunc = scan.truncation
         detail = f"{report.dropped_bytes} bytes of an incomplete frame"
         if trunc is not None and trunc.expected:
             detail += f" (needs {trunc.expected})"
-        report.add(ReplayEvent(scan.stop, EventKind.TORN_TAIL, detail))
+        note(ReplayEvent(scan.stop, EventKind.TORN_TAIL, detail))
     elif scan.outcome is Outcome.CORRUPT_FRAME:
         err = scan.error
-        report.add(ReplayEvent(scan.stop, EventKind.CORRUPT_FRAME,
-                                  f"{err} — dropping the trailing {report.dropped_bytes} bytes"))
-    report.close_events()
+        note(
+            ReplayEvent(
+                scan.stop,
+                EventKind.CORRUPT_FRAME,
+                f"{err} — dropping the trailing {report.dropped_bytes} bytes",
+            )
+        )
+    report._close_lists()
     return report
 
 

@@ -112,7 +112,7 @@ def key_group(
             argv.append(f)
             argv.append(v)
         frames = [argv]
-    elif isinstance(value, (ListValue, list)):
+    elif isinstance(value, list | ListValue):
         frames = [[b"RPUSH", key, *value]]
     elif isinstance(value, ZSet):
         # §4.2: kevy's lossy S(x) (F2); the fix writes text that replays exactly.

@@ -96,7 +96,7 @@ CHUNK_SIZE = 1 << 20
 #: docs/SPEC.md §3.2: opcode → type name (0 is the EOF marker).
 OPCODES = {1: "string", 2: "hash", 3: "list", 4: "set", 5: "zset", 6: "stream"}
 _OPCODE_OF = {
-    bytes: 1, dict: 2, ListValue: 3, list: 3, SetValue: 4, ZSet: 5, Stream: 6,
+    bytes: 1, dict: 2, list: 3, ListValue: 3, SetValue: 4, ZSet: 5, Stream: 6,
 }
 _U32_MAX = 0xFFFF_FFFF
 
@@ -356,12 +356,13 @@ def _read_stream(
             if sid in group.pel:
                 report.duplicates.append((rec, key, "pel row", 1))
             group.pel[sid] = PelRow(owner, when, count)
-        # §3.6 step 7: an owner missing from the roster joins it with last_seen 0.
-        # Pending counts are derived from the PEL (StreamGroup.pending_count).
-        for row in group.pel.values():
-            if row.owner not in group.consumers:
-                group.consumers[row.owner] = 0
-                report.orphan_pel_owners.append((rec, key, row.owner))
+            # §3.6 step 7, row by row as kevy's loader reads them: an owner
+            # missing from the roster joins it with last_seen 0, even if a later
+            # row with the same ID replaces this one (a consumer with nothing
+            # pending). Pending counts are derived from the PEL (pending_count).
+            if owner not in group.consumers:
+                group.consumers[owner] = 0
+                report.orphan_pel_owners.append((rec, key, owner))
         if name in st.groups:
             report.duplicates.append((rec, key, "group", 1))
         st.groups[name] = group
@@ -469,8 +470,7 @@ def _read(data: bytes, ks: Keyspace, now_ms: int | None) -> SnapshotReport:
                 pos = q
             elif op == 3:
                 (n,) = u32(data, pos)
-                elements, pos = _bytes_list(data, pos + 4, end, n)
-                value = ListValue(elements)
+                value, pos = _bytes_list(data, pos + 4, end, n)
             elif op == 2:
                 (n,) = u32(data, pos)
                 flat, pos = _bytes_list(data, pos + 4, end, 2 * n)
@@ -661,8 +661,8 @@ def copy_value(value: Value) -> Value:
         return SetValue(value)
     if isinstance(value, dict):
         return dict(value)
-    if isinstance(value, (ListValue, list)):
-        return ListValue(value)
+    if isinstance(value, list | ListValue):
+        return list(value)
     if isinstance(value, ZSet):
         return ZSet(value.scores)
     if isinstance(value, Stream):

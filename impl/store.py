@@ -69,8 +69,8 @@ from impl.aof import (
 from impl.clock import Clock
 from impl.counts import check_recorded_counts
 from impl.errors import CorruptLogRefused, KevyVerifyError, UsageError
-from impl.fs import FileSystem, dirname, join, write_all
-from impl.keyspace import Keyspace, SetValue, Stream, ZSet
+from impl.fs import DirLock, FileSystem, LockingFileSystem, dirname, join, write_all
+from impl.keyspace import Keyspace, ListValue, SetValue, Stream, ZSet
 from impl.keyspace_json import document
 from impl.layout import (
     SHARDS_META,
@@ -91,6 +91,7 @@ __all__ = [
     "EVICTION_POLICIES",
     "SAVE_RETRIES",
     "SAVE_RETRY_SLEEP_S",
+    "DataDirLocked",
     "PhaseError",
     "SaveTimedOut",
     "ShardBusy",
@@ -154,6 +155,18 @@ class SaveTimedOut(StoreError, TimeoutError):
 
 class PhaseError(StoreError, RuntimeError):
     """A phase API was called out of order (e.g. `commit_save` without `write_save`)."""
+
+
+class DataDirLocked(StoreError):
+    """Switch `data_dir_lock` (F19): another open store holds the data directory."""
+
+    def __init__(self, directory: str) -> None:
+        super().__init__(
+            f"{directory}: data directory is in use by another process (its advisory lock "
+            "is held); two processes on one directory lose each other's acknowledged "
+            "writes (FINDINGS.md F19). Close the other one first"
+        )
+        self.directory = directory
 
 
 class ShardFailed(StoreError):
@@ -262,6 +275,8 @@ class Store:
         self._rng = random.Random(0)
         self._stop = threading.Event()
         self._reaper: threading.Thread | None = None
+        #: switch `data_dir_lock`: held from before recovery until close()
+        self.dir_lock: DirLock | None = None
         self.closed = False
 
     # -- open (§9.1) -----------------------------------------------------------
@@ -279,14 +294,23 @@ class Store:
         keyspaces = [Keyspace(clock) for _ in range(n)]
         directory = config.data_dir
         reports: list[replay.ReplayReport] = []
+        dir_lock: DirLock | None = None
         if directory is None:
             shards = [_Shard(i, keyspaces[i], None, None) for i in range(n)]
         else:
             if fs is None:
                 raise UsageError("a data_dir needs a FileSystem (fs=OsFileSystem() for the disk)")
-            shards = _recover(fs, directory, n, config, keyspaces, clock, profile, reports, log)
+            dir_lock = _lock_data_dir(fs, directory, profile)
+            try:
+                shards = _recover(fs, directory, n, config, keyspaces, clock, profile, reports,
+                                  log)
+            except BaseException:
+                if dir_lock is not None:
+                    dir_lock.release()
+                raise
         store = cls(config, fs=fs, clock=clock, profile=profile,
                     sleeper=sleeper or _real_sleep, shards=shards, recovery_reports=reports)
+        store.dir_lock = dir_lock
         try:
             if directory is not None and config.aof_enabled:
                 assert fs is not None
@@ -296,6 +320,7 @@ class Store:
                                          clock=clock, profile=profile)
         except Exception:
             store._close_logs(sync=False)
+            store._release_dir_lock()
             raise
         if config.reaper == "background":
             store._start_reaper()
@@ -827,7 +852,13 @@ class Store:
         if self._reaper is not None and self._reaper is not threading.current_thread():
             self._reaper.join()
         self._close_logs(sync=True)
+        self._release_dir_lock()
         self.closed = True
+
+    def _release_dir_lock(self) -> None:
+        lock, self.dir_lock = self.dir_lock, None
+        if lock is not None:
+            lock.release()
 
     def _close_logs(self, *, sync: bool) -> None:
         for shard in self._shards:
@@ -855,7 +886,7 @@ def _approx_size(key: bytes, value: object) -> int:
     size = 48 + len(key)
     if isinstance(value, bytes):
         return size + len(value)
-    if isinstance(value, SetValue | list):
+    if isinstance(value, SetValue | list | ListValue):
         return size + sum(16 + len(m) for m in value)
     if isinstance(value, dict):
         return size + sum(32 + len(f) + len(v) for f, v in value.items())
@@ -923,6 +954,22 @@ def _refuse_corrupt(report: replay.ReplayReport) -> None:
     """
     if report.error is not None:
         raise CorruptLogRefused(report.path, report.stop, report.size, report.error)
+
+
+def _lock_data_dir(fs: FileSystem, directory: str, profile: Profile) -> DirLock | None:
+    """Switch `data_dir_lock` (F19): lock the directory before recovery touches it.
+
+    kevy 1.17 takes no lock. A FileSystem that cannot lock (an in-memory
+    overlay whose writes never reach a disk, a test's recording wrapper) is
+    opened unlocked: there is no second process it could race.
+    """
+    if not profile.fixes("data_dir_lock") or not isinstance(fs, LockingFileSystem):
+        return None
+    fs.makedirs(directory)
+    try:
+        return fs.lock_dir(directory)
+    except BlockingIOError:
+        raise DataDirLocked(directory) from None
 
 
 def _recover(fs: FileSystem, directory: str, n: int, config: StoreConfig,

@@ -126,7 +126,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from impl.fs import WritableFile, basename, dirname
+from impl.fs import DirLock, Owner, WritableFile, basename, dirname
 
 __all__ = [
     "MODELS",
@@ -383,6 +383,17 @@ class _CrashFile:
         return f"<CrashFile {self.path!r} ino={self._ino}>"
 
 
+class _CrashDirLock:
+    def __init__(self, fs: CrashFS, path: str) -> None:
+        self.path = path
+        self._fs: CrashFS | None = fs
+
+    def release(self) -> None:
+        if self._fs is not None:
+            self._fs._locks.discard(self.path)
+            self._fs = None
+
+
 class CrashFS:
     """The simulated file system. See the module docstring for the rules.
 
@@ -417,6 +428,8 @@ class CrashFS:
         self._inodes: dict[int, _Inode] = {}
         self._log: list[_Entry] = []
         self._points: list[Point] = []
+        self._owners: dict[int, Owner] = {}
+        self._locks: set[str] = set()
 
     @classmethod
     def from_files(
@@ -615,6 +628,45 @@ class CrashFS:
             raise _enoent(path)
         point = self._begin("fsync_dir", path)
         self._finish(_Entry(len(self._log), "fsync_dir", path, -1, point=point))
+
+    # ---- impl.fs.ExclusiveFileSystem (used by impl/repair.py) ---------------
+    # CrashFS has no symlinks, so `lexists` is `exists`. Ownership is kept per
+    # inode in memory and is not a persistence point: no crash rule depends on it.
+
+    def lexists(self, path: str) -> bool:
+        return self.exists(path)
+
+    def create_exclusive(self, path: str) -> WritableFile:
+        self._check_alive()
+        path = _norm(path)
+        if path in self._names or path in self._dirs:
+            raise FileExistsError(errno.EEXIST, "File exists", path)
+        ino = self._create(path)
+        self._owners[ino] = Owner(0o600, 0, 0)
+        return _CrashFile(self, path, ino)
+
+    def stat_owner(self, path: str) -> Owner:
+        self._check_alive()
+        return self._owners.get(self._lookup(_norm(path)), Owner(0o644, 0, 0))
+
+    def set_owner(self, path: str, owner: Owner) -> None:
+        self._check_alive()
+        self._owners[self._lookup(_norm(path))] = owner
+
+    # ---- impl.fs.LockingFileSystem (FINDINGS.md F19) ------------------------
+    # One CrashFS is one machine: two stores on it are two processes, and a
+    # held lock excludes the second. Locks are no persistence point and leave
+    # nothing on disk; a crash image is a fresh CrashFS, with no lock held.
+
+    def lock_dir(self, path: str) -> DirLock:
+        self._check_alive()
+        path = _norm(path)
+        if path not in self._dirs:
+            raise _enoent(path)
+        if path in self._locks:
+            raise BlockingIOError(errno.EWOULDBLOCK, "directory is locked", path)
+        self._locks.add(path)
+        return _CrashDirLock(self, path)
 
     # ---- internals ---------------------------------------------------------
 

@@ -65,7 +65,7 @@ def val(ks: Keyspace, key: str) -> object:
         return [m.decode() for m in v]
     if isinstance(v, dict):
         return {f.decode(): x.decode() for f, x in v.items()}
-    if isinstance(v, ListValue):
+    if isinstance(v, list | ListValue):
         return [x.decode() for x in v]
     if isinstance(v, bytes):
         return v.decode("latin-1")

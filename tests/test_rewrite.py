@@ -179,12 +179,12 @@ def test_random_keyspace_rewrite_has_one_documented_group_per_key(rows: list) ->
         else:
             kind = ("string" if isinstance(value, bytes) else "set"
                     if isinstance(value, SetValue) else "hash" if isinstance(value, dict)
-                    else "list" if isinstance(value, (list, ListValue)) else "zset")
+                    else "list" if isinstance(value, list | ListValue) else "zset")
             assert len(body) == 1 and body[0][0] == _FIRST_VERB[kind]
             if kind == "zset":
                 assert body[0][3::2] == tuple(m for m, _ in value.ordered())
             elif kind == "list":
-                assert list(body[0][2:]) == list(value)
+                assert list(body[0][2:]) == value
 
 
 # --------------------------------------------------------------------------

@@ -570,4 +570,30 @@ MUTANTS: tuple[Mutant, ...] = (
         ),
         tests=("tests/test_hostile_counts.py",),
     ),
+    Mutant(
+        id="data-dir-lock-ignored",
+        description="data_dir_lock is ignored: a second process opens the data directory and "
+        "its save discards the first one's acknowledged writes (F19)",
+        file="impl/store.py",
+        old=_lines(
+            "    if not profile.fixes(\"data_dir_lock\") or not isinstance(fs, LockingFileSystem):",
+        ),
+        new=_lines(
+            "    if True:",
+        ),
+        tests=("tests/test_lock.py",),
+    ),
+    Mutant(
+        id="repair-backup-under-its-final-name",
+        description="repair writes its backup straight under the final name, so a crash or "
+        "ENOSPC leaves a partial backup there (issue 12)",
+        file="impl/repair.py",
+        old=_lines(
+            "        backup_tmp = _write_temp(fs, backup + TEMP_SUFFIX, plan.data, owner, made)",
+        ),
+        new=_lines(
+            "        backup_tmp = _write_temp(fs, backup, plan.data, owner, made)",
+        ),
+        tests=("tests/test_repair_crash.py",),
+    ),
 )
