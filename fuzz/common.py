@@ -49,7 +49,7 @@ __all__ = [
 #: the repository root (fuzz/ lives directly under it)
 ROOT = Path(__file__).resolve().parents[1]
 #: every target, in the order nightly runs them
-TARGETS = ("resp", "resp_reader", "aof", "snapshot", "shards_meta", "journal")
+TARGETS = ("resp", "resp_reader", "aof", "snapshot", "shards_meta", "journal", "dirs")
 #: bytes any parse may use regardless of input size (interpreter noise, small
 #: tables, one traceback); measured ~20 KiB on the seed corpus
 MEMORY_CONSTANT = 256 * 1024

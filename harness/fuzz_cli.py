@@ -41,7 +41,7 @@ __all__ = ["FUZZ_DIR", "TARGETS", "TARGET_FLAGS", "FuzzResult", "register", "run
 #: fuzz/ at the repository root (harness/ is its sibling)
 FUZZ_DIR = Path(__file__).resolve().parents[1] / "fuzz"
 #: every target, in the order nightly runs them (fuzz/common.py TARGETS)
-TARGETS = ("resp", "resp_reader", "aof", "snapshot", "shards_meta", "journal")
+TARGETS = ("resp", "resp_reader", "aof", "snapshot", "shards_meta", "journal", "dirs")
 #: libFuzzer flags every run starts with (rule 2); later flags override them
 DEFAULT_FLAGS = ("-timeout=10", "-rss_limit_mb=2048", "-print_final_stats=1")
 #: per-target defaults, after DEFAULT_FLAGS and before the caller's flags.

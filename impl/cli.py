@@ -15,6 +15,8 @@ Errors are one line naming the file and byte offset, never a traceback.
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -326,8 +328,26 @@ def _check_one(fs: FileSystem, path: str, role: str, profile: Profile, clock: Cl
         return 1
 
 
+#: docs/check-json.md
+CHECK_FORMAT = "kevy-verify-check/1"
+
+
 def cmd_check(args: argparse.Namespace, fs: FileSystem, clock: Clock, out: TextIO,
               err: TextIO) -> int:
+    if getattr(args, "format", "text") != "json":
+        return _check(args, fs, clock, out)
+    # docs/check-json.md: the text report's lines (already escaped), in a versioned document.
+    buf = io.StringIO()
+    code = _check(args, fs, clock, buf)
+    lines = buf.getvalue().splitlines()
+    verdict = lines.pop() if lines else ""
+    problems = 0 if verdict == "ok" else int(verdict.split(" ", 1)[0])
+    out.write(json.dumps({"format": CHECK_FORMAT, "path": shown(args.path), "exit": code,
+                          "problems": problems, "verdict": verdict, "lines": lines}) + "\n")
+    return code
+
+
+def _check(args: argparse.Namespace, fs: FileSystem, clock: Clock, out: TextIO) -> int:
     profile = get_profile(args.profile)
     kind = classify(fs, args.path, args.as_role)
     problems = 0
@@ -440,6 +460,9 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
                        "byte offset. Exit 1 on any problem. Never modifies PATH.")
     c.add_argument("path", metavar="PATH")
     common(c)
+    c.add_argument("--format", choices=["text", "json"], default="text",
+                   help="text lines (default) or one kevy-verify-check/1 JSON document "
+                        "(docs/check-json.md)")
     c.set_defaults(func=cmd_check)
 
     r = sub.add_parser("repair", help="cut a torn tail off an AOF (keeps a backup)",

@@ -26,7 +26,7 @@ from __future__ import annotations
 from impl.clock import Clock
 from impl.counts import check_recorded_counts
 from impl.fs import FileSystem, OverlayFileSystem, join
-from impl.journal import parse_journal
+from impl.journal import JournalUnreadable, parse_journal
 from impl.keyspace import Keyspace
 from impl.layout import JOURNAL, SHARDS_META, infer_files_n, parse_shards_meta
 from impl.profile import Profile
@@ -78,7 +78,14 @@ def recover_directory_readonly(
     overlay = OverlayFileSystem(fs)
     n = shards if shards is not None else recorded_shard_count(fs, directory)
     config = StoreConfig(data_dir=directory, shards=n, aof_enabled=False, reaper="manual")
-    store = Store.open(config, fs=overlay, clock=clock, profile=profile)
+    # kevy's own recovery lines (a re-shard being completed) become notes, so
+    # they reach the terminal through the CLI's escaping printer, not raw.
+    try:
+        store = Store.open(config, fs=overlay, clock=clock, profile=profile,
+                           log=lambda line: info.append(line.rstrip("\n")))
+    except JournalUnreadable as e:
+        # kevy's open fails on it; the parser does not know the file's name.
+        raise (e if e.path else e.with_path(join(directory, JOURNAL))) from None
     try:
         for report in store.recovery_reports:
             for event in report.events:

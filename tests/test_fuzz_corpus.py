@@ -22,7 +22,7 @@ import pytest
 
 from fuzz import common
 from fuzz.make_seeds import MAX_SEED_BYTES, seeds
-from fuzz.targets import aof, journal, resp, resp_reader, shards_meta, snapshot
+from fuzz.targets import aof, dirs, journal, resp, resp_reader, shards_meta, snapshot
 from harness import cli, fuzz_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,6 +31,7 @@ GOLDEN = ROOT / "tests" / "golden"
 CHECKS = {
     "resp": resp.check, "resp_reader": resp_reader.check, "aof": aof.check,
     "snapshot": snapshot.check, "shards_meta": shards_meta.check, "journal": journal.check,
+    "dirs": dirs.check,
 }
 GOLDEN_FILES = {
     "resp": ["aof/*.aof", "dirs/*/aof-*.aof"],
@@ -39,6 +40,7 @@ GOLDEN_FILES = {
     "snapshot": ["snapshots/*.rdb", "dirs/*/dump-*.rdb"],
     "shards_meta": ["dirs/*/shards.meta"],
     "journal": [],
+    "dirs": [],  # its inputs describe a tree (fuzz/targets/dirs.py), not one file
 }
 #: one input's oracle may take this long on a slow, busy machine before it
 #: counts as a hang (libFuzzer's own -timeout is 10 s)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import resource
 import subprocess
@@ -207,3 +208,15 @@ def test_check_and_dump_share_one_verdict(
             assert "kevy would not open it" in out or "shard count" in out, (files, err, out)
         assert "Traceback" not in err
     assert _digest(d) == before
+
+
+def test_check_json_is_the_text_report_as_a_versioned_document(tmp_path: Path) -> None:
+    (tmp_path / "dump-0.rdb").write_bytes(b"x")
+    (tmp_path / "x\x1b[2J.txt").write_bytes(b"")
+    rc_text, text, _ = _cli("check", str(tmp_path))
+    rc, out, _ = _cli("check", "--format", "json", str(tmp_path))
+    doc = json.loads(out)
+    assert rc == rc_text == doc["exit"] == 1 and doc["format"] == "kevy-verify-check/1"
+    assert doc["lines"] + [doc["verdict"]] == text.splitlines()
+    assert doc["problems"] == int(doc["verdict"].split()[0]) > 0
+    assert "\x1b" not in out and any("\\x1b[2J" in line for line in doc["lines"])
