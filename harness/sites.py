@@ -40,6 +40,7 @@ Rules:
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import os
 import sys
@@ -47,6 +48,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from impl.fs import WritableFile
@@ -62,6 +64,7 @@ __all__ = [
     "load_log",
     "record_site",
     "recording",
+    "site_of_crash",
     "static_sites",
 ]
 
@@ -178,6 +181,10 @@ class _SiteVisitor(ast.NodeVisitor):
 
 def static_sites(impl_dir: Path = IMPL_DIR) -> list[Site]:
     """Every persistence call site in impl/ (the seam itself excluded), in file order."""
+    return list(_scan(impl_dir))
+
+
+def _scan(impl_dir: Path) -> tuple[Site, ...]:
     sites: list[Site] = []
     for path in sorted(impl_dir.glob("*.py")):
         if path.name == SEAM:
@@ -185,7 +192,11 @@ def static_sites(impl_dir: Path = IMPL_DIR) -> list[Site]:
         v = _SiteVisitor(path.stem)
         v.visit(ast.parse(path.read_text(), filename=str(path)))
         sites.extend(v.sites)
-    return sites
+    return tuple(sites)
+
+
+# Cached for searches that attribute a crash per example (machines, hunt).
+_static_sites = functools.lru_cache(maxsize=4)(_scan)
 
 
 # --------------------------------------------------------------------------
@@ -209,11 +220,16 @@ class _Index:
         seam = os.path.join(self.impl_dir, SEAM)
         while frame is not None and frame.f_code.co_filename in (here, seam):
             frame = frame.f_back  # type: ignore[assignment]
+        return self.site_at(frame, ops)
+
+    def site_at(
+        self, frame: FrameType | None, ops: tuple[str, ...], line: int | None = None
+    ) -> str:
         if frame is not None:
             fn = frame.f_code.co_filename
             if os.path.dirname(fn) == self.impl_dir:
                 module = os.path.basename(fn)[:-3]
-                line = frame.f_lineno
+                line = frame.f_lineno if line is None else line
                 for s in self.by_module.get(module, ()):
                     if s.op in ops and s.line <= line <= s.end_line:
                         return s.id
@@ -257,7 +273,7 @@ class SiteRecorder:
         self, inner: CrashFS, sites: Iterable[Site] | None = None, impl_dir: Path = IMPL_DIR
     ) -> None:
         self.inner = inner
-        self._index = _Index(static_sites(impl_dir) if sites is None else sites, impl_dir)
+        self._index = _Index(_static_sites(impl_dir) if sites is None else sites, impl_dir)
         self.point_sites: dict[int, str] = {}
         self.executed: set[str] = set()
 
@@ -344,6 +360,31 @@ def record_site(search: str, model: str, site: str | None) -> None:
     if path:
         with open(path, "a", encoding="utf-8") as f:
             f.write(json.dumps({"search": search, "model": model, "site": site}) + "\n")
+
+
+def site_of_crash(exc: SimulatedCrash, impl_dir: Path = IMPL_DIR) -> str | None:
+    """The impl site whose call raised `exc` (a crash at a numbered point), read
+    from the traceback: no proxy needed, so any search can call it in its
+    `except SimulatedCrash` block. None for a crash with no point."""
+    if exc.point is None:
+        return None
+    index = _Index(_static_sites(impl_dir), impl_dir)
+    model_dir = os.path.join(os.path.dirname(index.impl_dir), "model")
+    seam = os.path.join(index.impl_dir, SEAM)
+    # The innermost frame that is neither the simulated file system nor the seam.
+    caller: FrameType | None = None
+    tb = exc.__traceback__
+    while tb is not None:
+        fn = tb.tb_frame.f_code.co_filename
+        if not fn.startswith(model_dir + os.sep) and fn != seam:
+            caller = tb.tb_frame
+            # tb_lineno is the line executing in this frame when the crash passed.
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    if caller is None:
+        return None
+    ops = _POINT_SITE_OPS.get(exc.point.op, (exc.point.op,))
+    return index.site_at(caller, ops, line)
 
 
 @contextmanager

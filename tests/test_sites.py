@@ -113,3 +113,20 @@ def test_sites_command_json(tmp_path: Path) -> None:
     by_id = {s["id"]: s for s in doc["sites"]}
     assert by_id["cli:cmd_repair:truncate#1"]["reached"] == {"hunt": ["ordered"]}
     assert "cli:cmd_repair:truncate#1" not in doc["gaps"]
+
+
+@pytest.mark.parametrize("name", ["save", "rewrite", "reshard"])
+def test_site_of_crash_agrees_with_the_recorder_at_every_point(name: str) -> None:
+    """The traceback attribution (for searches without a proxy) names the same
+    site as the proxy, before and after every point of a scenario."""
+    sc = scenarios.get_scenario(name)
+    prof = get_profile("hardened")
+    probe = sites.SiteRecorder(CrashFS())
+    scenarios.drive(sc, prof, probe)  # type: ignore[arg-type]
+    assert probe.point_sites
+    for p in probe.inner.points():
+        for when in ("before", "after"):
+            fs = CrashFS(p.index, when)  # type: ignore[arg-type]
+            with pytest.raises(SimulatedCrash) as info:
+                scenarios.drive(sc, prof, fs)
+            assert sites.site_of_crash(info.value) == probe.site_of(p.index), (p, when)
