@@ -15,8 +15,9 @@ coverage reached the mutated function, which is what makes a run of a module
 affordable at all on two shared cores.
 
 Rules:
-1. Score = (killed + timeout) / (all - equivalent - skipped), mutmut's own
-   definition (its `badge` command) with equivalents excluded; "no tests"
+1. Score = (killed + timeout) / (all - equivalent - skipped - not checked),
+   mutmut's own definition (its `badge` command) with equivalents and
+   mutants a stopped run never reached excluded; "no tests"
    counts against the score (a line no test reaches is not tested).
 2. One worker by default (`--max-children 1`): the machine is shared.
 3. A module is `impl/numbers.py` or `impl.numbers`; it becomes mutmut's
@@ -93,7 +94,8 @@ class ModuleTally:
 
     @property
     def score(self) -> float | None:
-        tested = sum(self.counts.values()) - self.counts["skipped"]
+        # A mutant mutmut never got to (run stopped) is not evidence either way.
+        tested = sum(self.counts.values()) - self.counts["skipped"] - self.counts["not checked"]
         if tested <= 0:
             return None
         return 100.0 * (self.counts["killed"] + self.counts["timeout"]) / tested
@@ -115,15 +117,15 @@ def tally(results: dict[str, str], equivalents: dict[str, str]) -> dict[str, Mod
 
 def format_table(tallies: Iterable[ModuleTally]) -> str:
     rows = [
-        "| module | killed | survived | timeout | no tests | equivalent | score |",
-        "|---|---|---|---|---|---|---|",
+        "| module | killed | survived | timeout | no tests | equivalent | not run | score |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for t in tallies:
         c = t.counts
         score = "-" if t.score is None else f"{t.score:.1f}%"
         rows.append(
             f"| {t.module} | {c['killed']} | {c['survived']} | {c['timeout']} | "
-            f"{c['no tests']} | {t.equivalent} | {score} |"
+            f"{c['no tests']} | {t.equivalent} | {c['not checked']} | {score} |"
         )
     return "\n".join(rows)
 

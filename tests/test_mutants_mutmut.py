@@ -17,12 +17,13 @@ RESULTS = """\
     impl.numbers.x_displayf__mutmut_1: no tests
     impl.layout.xǁLayoutǁroute__mutmut_4: timeout
     impl.layout.x_parse_uint__mutmut_9: skipped
+    impl.layout.x_parse_uint__mutmut_10: not checked
 """
 
 
 def test_results_are_tallied_per_module_with_equivalents_excluded() -> None:
     results = mm.parse_results(RESULTS)
-    assert len(results) == 6
+    assert len(results) == 7
     eq = {"impl.numbers.x_parse_sint__mutmut_3": "same bytes either way"}
     t = mm.tally(results, eq)
     assert set(t) == {"impl.numbers", "impl.layout"}
@@ -31,8 +32,10 @@ def test_results_are_tallied_per_module_with_equivalents_excluded() -> None:
     assert n.equivalent == 1 and n.survivors == ["impl.numbers.x_parse_sint__mutmut_2"]
     assert n.score is not None and round(n.score, 1) == 33.3  # 1 of 3; no tests counts
     lay = t["impl.layout"]
-    assert lay.score == 100.0  # a timeout is detected; skipped is out of the score
-    assert "| impl.numbers | 1 | 1 | 0 | 1 | 1 | 33.3% |" in mm.format_table(t.values())
+    assert lay.score == 100.0  # a timeout is detected; skipped, not run are out
+    table = mm.format_table(t.values())
+    assert "| equivalent | not run | score |" in table.splitlines()[0]
+    assert "| impl.numbers | 1 | 1 | 0 | 1 | 1 | 0 | 33.3% |" in table
 
 
 def test_module_names_and_the_committed_equivalents_file_load() -> None:
