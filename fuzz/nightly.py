@@ -20,7 +20,10 @@ pytest passed; a crash file stays
 in `fuzz/crashes/<target>/` until it is fixed and moved to
 `fuzz/regressions/<target>/`. Run:
 `python fuzz/nightly.py [--time S] [--targets resp,snapshot] [--explore hardened|both|none]
-[--no-pytest]`.
+[--no-pytest] [--mutmut [MODULE...]]`. The summary also carries crash-site
+coverage (harness/sites.py, with the sites the nightly machines crashed at)
+and, with `--mutmut`, mutmut's per-module table; pytest writes JUnit XML to
+`fuzz/nightly-out/pytest-junit.xml`.
 """
 
 from __future__ import annotations
@@ -57,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
                         "profiles (default hardened; kevy-1.17's reshard/posix walk alone takes "
                         "minutes)")
     parser.add_argument("--no-pytest", action="store_true", help="skip the Hypothesis suite")
+    parser.add_argument("--mutmut", nargs="*", metavar="MODULE", default=None,
+                        help="also run mutmut 3 on these modules (none given: all of impl/); "
+                        "hours on two cores")
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     summary: dict[str, object] = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -80,13 +86,19 @@ def main(argv: list[str] | None = None) -> int:
     summary["explore"] = explored
     failed |= any(row["profile"] == "hardened" and row["violations"] for row in explored)
     if not args.no_pytest:
-        env = {**os.environ, "KEVY_VERIFY_PROFILE": "nightly"}
+        # The machines record the impl sites they crash at (harness/sites.py).
+        (OUT / "sites.jsonl").unlink(missing_ok=True)
+        env = {**os.environ, "KEVY_VERIFY_PROFILE": "nightly",
+               "KEVY_VERIFY_SITES_LOG": str(OUT / "sites.jsonl")}
         with (OUT / "pytest.log").open("wb") as sink:
-            code = subprocess.run([sys.executable, "-m", "pytest", "-q"], cwd=FUZZ_DIR.parent,
+            code = subprocess.run([sys.executable, "-m", "pytest", "-q",
+                                   f"--junitxml={OUT / 'pytest-junit.xml'}"],
+                                  cwd=FUZZ_DIR.parent,
                                   env=env, stdout=sink, stderr=subprocess.STDOUT,
                                   check=False).returncode
         summary["pytest_nightly_exit"] = code
         failed |= code != 0
+    lines_adequacy = _adequacy(summary, args.mutmut)
     summary["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     (OUT / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     lines = [f"nightly fuzz {summary['started']} .. {summary['finished']}"]
@@ -100,9 +112,37 @@ def main(argv: list[str] | None = None) -> int:
                      f"{row['violations']:>8} violating {row['images_per_s']:>7} images/s")
     if "pytest_nightly_exit" in summary:
         lines.append(f"pytest (KEVY_VERIFY_PROFILE=nightly) exit {summary['pytest_nightly_exit']}")
+    lines.extend(lines_adequacy)
     (OUT / "summary.txt").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 1 if failed else 0
+
+
+def _adequacy(summary: dict[str, object], mutmut_modules: list[str] | None) -> list[str]:
+    """Crash-site coverage (explorer + the machines' log) and, if asked, mutmut's
+    per-module score: into `summary`; the summary.txt lines are returned."""
+    from harness import mutants_mutmut, sites
+
+    log = OUT / "sites.jsonl"
+    if log.exists():
+        sites.load_log(str(log))
+    cov = sites.coverage()
+    summary["sites"] = cov.to_json()
+    lines = [f"crash sites: {len(cov.sites) - len(cov.gaps())}/{len(cov.sites)} reached under "
+             f"every model ({cov.percent():.1f}%); gaps: {', '.join(cov.gaps()) or 'none'}"]
+    if mutmut_modules is not None:
+        root = FUZZ_DIR.parent
+        modules = mutmut_modules or sorted(
+            f"impl/{p.name}" for p in (root / "impl").glob("*.py") if p.name != "__init__.py")
+        results = mutants_mutmut.run_mutmut(root, modules, progress=print)
+        tallies = mutants_mutmut.tally(results, mutants_mutmut.load_equivalents(root))
+        summary["mutmut"] = {
+            t.module: {**t.counts, "equivalent": t.equivalent, "score": t.score,
+                       "survivors": t.survivors}
+            for t in tallies.values()
+        }
+        lines.append("mutmut:\n" + mutants_mutmut.format_table(tallies.values()))
+    return lines
 
 
 def _explore(which: str) -> list[dict[str, object]]:

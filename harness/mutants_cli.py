@@ -1,4 +1,5 @@
-"""`kevy-verify mutants [--only ID...] [--jobs N] [--timeout S]`: run the mutant catalogue.
+"""`kevy-verify mutants [--only ID...] [--jobs N] [--timeout S]`: run the mutant catalogue;
+`kevy-verify mutants --tool mutmut [MODULE...]`: run mutmut 3 (harness/mutants_mutmut.py).
 
 What: `register(subparsers)` adds the `mutants` command to the console script
 (harness/cli.py composes it); the command runs `harness.mutants.run_catalogue`
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from harness import mutants
+from harness import mutants_mutmut as mutmut
 
 __all__ = ["register"]
 
@@ -45,25 +47,115 @@ def register(sub: Any) -> None:
         "to it. The working tree is never modified.",
         epilog="Exit codes: 0 all killed; 1 a mutant survived, timed out or errored; 2 usage.",
     )
-    p.add_argument("--only", nargs="+", metavar="ID", default=None,
-                   help="run only these mutant ids")
-    p.add_argument("--jobs", type=int, default=2, metavar="N",
-                   help="mutants run in parallel (default 2)")
-    p.add_argument("--timeout", type=float, default=600.0, metavar="S",
-                   help="seconds before one mutant's run is stopped (default 600)")
-    p.add_argument("--no-baseline", action="store_true",
-                   help="skip the unmutated baseline run that finds tests already failing "
-                        "(they would otherwise 'kill' every mutant)")
-    p.add_argument("--deselect", nargs="+", metavar="NODEID", default=[],
-                   help="also deselect these tests in every mutant run (e.g. the baseline "
-                        "failures of an earlier run, with --no-baseline)")
-    p.add_argument("--root", type=Path, default=mutants.REPO_ROOT, metavar="DIR",
-                   help="repository to copy (default: the one this harness belongs to)")
+    p.add_argument(
+        "--only", nargs="+", metavar="ID", default=None, help="run only these mutant ids"
+    )
+    p.add_argument(
+        "--jobs", type=int, default=2, metavar="N", help="mutants run in parallel (default 2)"
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        metavar="S",
+        help="seconds before one mutant's run is stopped (default 600)",
+    )
+    p.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="skip the unmutated baseline run that finds tests already failing "
+        "(they would otherwise 'kill' every mutant)",
+    )
+    p.add_argument(
+        "--deselect",
+        nargs="+",
+        metavar="NODEID",
+        default=[],
+        help="also deselect these tests in every mutant run (e.g. the baseline "
+        "failures of an earlier run, with --no-baseline)",
+    )
+    p.add_argument(
+        "--root",
+        type=Path,
+        default=mutants.REPO_ROOT,
+        metavar="DIR",
+        help="repository to copy (default: the one this harness belongs to)",
+    )
     p.add_argument("--list", action="store_true", help="list the catalogue and exit")
+    _add_mutmut_args(p)
     p.set_defaults(func=cmd_mutants, harness=True)
 
 
+def _add_mutmut_args(p: Any) -> None:
+    p.add_argument(
+        "--tool",
+        choices=("catalogue", "mutmut"),
+        default="catalogue",
+        help="catalogue (default): the curated durability mutants; mutmut: "
+        "mutmut 3 over MODULE... (harness/mutants_mutmut.py)",
+    )
+    p.add_argument(
+        "modules",
+        nargs="*",
+        metavar="MODULE",
+        help="with --tool mutmut: modules to mutate, e.g. impl/numbers.py "
+        "(default: every module of impl/)",
+    )
+    p.add_argument(
+        "--tests",
+        nargs="+",
+        metavar="PATH",
+        default=None,
+        help="with --tool mutmut: the tests whose coverage selects per mutant (default: tests/)",
+    )
+    p.add_argument(
+        "--max-children",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --tool mutmut: mutmut workers (default 1: the machine is shared)",
+    )
+
+
+def cmd_mutmut(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """`--tool mutmut`: per-module killed / survived / timeout / no tests and the score."""
+    root: Path = args.root.resolve()
+    modules = args.modules or sorted(
+        f"impl/{p.name}" for p in (root / "impl").glob("*.py") if p.name != "__init__.py"
+    )
+    if args.max_children < 1:
+        err.write("kevy-verify: error: --max-children must be >= 1\n")
+        return EXIT_USAGE
+    missing = [
+        m
+        for m in modules
+        if not (root / (mutmut.module_name(m).replace(".", "/") + ".py")).is_file()
+    ]
+    if missing:
+        err.write(f"kevy-verify: error: no such module: {', '.join(missing)}\n")
+        return EXIT_USAGE
+
+    def progress(line: str) -> None:
+        err.write(line + "\n")
+        err.flush()
+
+    results = mutmut.run_mutmut(
+        root, modules, tests=args.tests, max_children=args.max_children, progress=progress
+    )
+    tallies = mutmut.tally(results, mutmut.load_equivalents(root))
+    out.write(mutmut.format_table(tallies.values()) + "\n")
+    survivors = [n for t in tallies.values() for n in t.survivors]
+    for name in survivors:
+        out.write(f"survived (untriaged): {name}\n")
+    return EXIT_OK if results and not survivors else EXIT_PROBLEMS
+
+
 def cmd_mutants(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.tool == "mutmut":
+        return cmd_mutmut(args, out, err)
+    if args.modules:
+        err.write("kevy-verify: error: MODULE arguments need --tool mutmut\n")
+        return EXIT_USAGE
     root: Path = args.root.resolve()
     catalogue = mutants.load_catalogue(root)
     if args.list:
@@ -79,8 +171,10 @@ def cmd_mutants(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         by_id = {m.id: m for m in catalogue}
         unknown = [i for i in args.only if i not in by_id]
         if unknown:
-            err.write(f"kevy-verify: error: unknown mutant id(s): {', '.join(unknown)} "
-                      f"(known: {', '.join(by_id)})\n")
+            err.write(
+                f"kevy-verify: error: unknown mutant id(s): {', '.join(unknown)} "
+                f"(known: {', '.join(by_id)})\n"
+            )
             return EXIT_USAGE
         selected = [by_id[i] for i in dict.fromkeys(args.only)]
 
@@ -100,12 +194,14 @@ def cmd_mutants(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(line + "\n")
         err.flush()
 
-    results = mutants.run_catalogue(selected, root, jobs=args.jobs, timeout=args.timeout,
-                                    deselect=deselect, progress=progress)
+    results = mutants.run_catalogue(
+        selected, root, jobs=args.jobs, timeout=args.timeout, deselect=deselect, progress=progress
+    )
     out.write(mutants.format_table(results) + "\n")
     if deselect:
-        out.write(f"({len(deselect)} test(s) already failing on the unmutated tree "
-                  "were deselected)\n")
+        out.write(
+            f"({len(deselect)} test(s) already failing on the unmutated tree were deselected)\n"
+        )
     for r in results:
         if r.status in ("survived", "timeout", "error", "invalid"):
             out.write(f"\n--- {r.id}: {r.status}\n{r.detail}\n")

@@ -8,6 +8,8 @@ Profiles (select with KEVY_VERIFY_PROFILE, default `ci`):
 Failures replay: Hypothesis saves every failing example in the local
 directory database `.hypothesis/` and replays it first on the next run; the
 committed regression corpus (`tests/corpus/`) is read-only shared history.
+With `KEVY_VERIFY_REDIS_URL` set, examples are also shared through Redis
+(tests/hypothesis_db.py; read-only when `CI` is set).
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from __future__ import annotations
 import os
 
 from hypothesis import HealthCheck, settings
-from hypothesis.database import DirectoryBasedExampleDatabase
 
-_DB = DirectoryBasedExampleDatabase(".hypothesis/examples")
+from tests.hypothesis_db import example_database
+
+# Local directory, plus the shared Redis of KEVY_VERIFY_REDIS_URL (read-only in CI).
+_DB = example_database(os.environ)
 
 settings.register_profile(
     "ci",

@@ -39,6 +39,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from harness.scenarios import DATA_DIR, Run, Scenario, recover
+from harness.sites import record_site, site_of_crash
 from impl.profile import HARDENED
 from impl.store import ShardFailed
 from model.contract import assert_admissible
@@ -174,8 +175,9 @@ class CrashMachine(RuleBasedStateMachine):
         _arm(self.fs, k, when)
         try:
             self._do(verb)
-        except SimulatedCrash:
+        except SimulatedCrash as e:
             label = f"{self.fs.crash_info.when} {self.fs.crash_info.point.describe()}"
+            record_site("machines", model, site_of_crash(e))  # crash-site coverage
         else:
             self.fs.crash()
             label = f"right after {verb}"

@@ -64,3 +64,19 @@ def test_a_crash_fails_the_night(out: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(nightly, "run_target", crashed)
     assert nightly.main(["--time", "1", "--targets", "resp", "--explore", "none",
                          "--no-pytest"]) == 1
+
+
+def test_summary_carries_crash_site_coverage_with_the_machines_log(out: Path) -> None:
+    line = {"search": "machines", "model": "posix", "site": "cli:cmd_repair:truncate#1"}
+    (out / "sites.jsonl").write_text(json.dumps(line) + "\n")
+    from harness import sites
+
+    try:
+        assert nightly.main(["--time", "1", "--targets", "resp", "--explore", "none",
+                             "--no-pytest"]) == 0
+    finally:
+        sites.SEARCH_LOG.hits.clear()
+    summary = json.loads((out / "summary.json").read_text())
+    by_id = {s["id"]: s for s in summary["sites"]["sites"]}
+    assert by_id["cli:cmd_repair:truncate#1"]["reached"]["machines"] == ["posix"]
+    assert "crash sites:" in (out / "summary.txt").read_text()

@@ -1,0 +1,70 @@
+"""The mutmut wrapper's bookkeeping (harness/mutants_mutmut.py); the run itself
+is a nightly step, far too slow for the suite."""
+
+from __future__ import annotations
+
+import io
+from argparse import Namespace
+from pathlib import Path
+
+from harness import mutants_cli
+from harness import mutants_mutmut as mm
+
+RESULTS = """\
+    impl.numbers.x_parse_sint__mutmut_1: killed
+    impl.numbers.x_parse_sint__mutmut_2: survived
+    impl.numbers.x_parse_sint__mutmut_3: survived
+    impl.numbers.x_displayf__mutmut_1: no tests
+    impl.layout.xǁLayoutǁroute__mutmut_4: timeout
+    impl.layout.x_parse_uint__mutmut_9: skipped
+    impl.layout.x_parse_uint__mutmut_10: not checked
+"""
+
+
+def test_results_are_tallied_per_module_with_equivalents_excluded() -> None:
+    results = mm.parse_results(RESULTS)
+    assert len(results) == 7
+    eq = {"impl.numbers.x_parse_sint__mutmut_3": "same bytes either way"}
+    t = mm.tally(results, eq)
+    assert set(t) == {"impl.numbers", "impl.layout"}
+    n = t["impl.numbers"]
+    assert (n.counts["killed"], n.counts["survived"], n.counts["no tests"]) == (1, 1, 1)
+    assert n.equivalent == 1 and n.survivors == ["impl.numbers.x_parse_sint__mutmut_2"]
+    assert n.score is not None and round(n.score, 1) == 33.3  # 1 of 3; no tests counts
+    lay = t["impl.layout"]
+    assert lay.score == 100.0  # a timeout is detected; skipped, not run are out
+    table = mm.format_table(t.values())
+    assert "| equivalent | not run | score |" in table.splitlines()[0]
+    assert "| impl.numbers | 1 | 1 | 0 | 1 | 1 | 0 | 33.3% |" in table
+
+
+def test_module_names_and_the_committed_equivalents_file_load() -> None:
+    assert mm.module_name("impl/numbers.py") == mm.module_name("impl.numbers") == "impl.numbers"
+    root = Path(__file__).resolve().parent.parent
+    for name, reason in mm.load_equivalents(root).items():
+        assert "__mutmut_" in name and reason.strip(), name
+
+
+def test_narrowing_keeps_the_package_whole(tmp_path: Path) -> None:
+    src = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    dst = tmp_path / "pyproject.toml"
+    dst.write_text(src.read_text())
+    mm._narrow_config(dst, ["impl.numbers"], ["tests/test_numbers.py"])
+    text = dst.read_text()
+    assert 'source_paths = ["impl/", "model/"]' in text
+    assert 'only_mutate = ["impl/numbers.py"]' in text
+    assert 'pytest_add_cli_args_test_selection = ["tests/test_numbers.py"]' in text
+
+
+def test_modules_without_mutmut_and_unknown_modules_are_usage_errors() -> None:
+    root = Path(__file__).resolve().parent.parent
+    err = io.StringIO()
+    base = dict(root=root, tests=None, max_children=1)
+    rc = mutants_cli.cmd_mutants(
+        Namespace(tool="catalogue", modules=["impl/numbers.py"], **base), io.StringIO(), err
+    )
+    assert rc == mutants_cli.EXIT_USAGE and "--tool mutmut" in err.getvalue()
+    rc = mutants_cli.cmd_mutants(
+        Namespace(tool="mutmut", modules=["impl/nope.py"], **base), io.StringIO(), err
+    )
+    assert rc == mutants_cli.EXIT_USAGE and "no such module" in err.getvalue()
