@@ -160,6 +160,21 @@ _register(
     "cannot keep the journal's deletion while shards.meta still says the old shard "
     "count, which makes the next open re-shard the new files as if they were the old",
 )
+_register(
+    "reshard_merge_per_shard",
+    "F21",
+    "a re-shard loads each source shard (snapshot, then AOF) into a keyspace of its own and "
+    "then merges them, instead of replaying every shard into one keyspace, where a FLUSHALL "
+    "in shard i's log (FLUSHALL is logged into every shard) deletes every key merged from "
+    "shards < i, acknowledged writes after the FLUSHALL included",
+)
+_register(
+    "close_fsyncs_log",
+    "F22",
+    "a clean close flushes and fsyncs every shard's log (Redis fsyncs the AOF on SHUTDOWN) "
+    "instead of a policy maybe_sync whose errors are ignored, so under everysec or no a "
+    "write acknowledged before a close that returned survives the next power loss",
+)
 
 # --- command semantics (impl/commands*.py): kevy 1.17 vs Redis 7 ---------------
 _register(
