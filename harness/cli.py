@@ -13,8 +13,12 @@ __all__ = ["main"]
 
 def register(sub: Any) -> None:
     """Add the harness commands (explore, mutants, fuzz, hunt) to the parser."""
-    for module_name in ("harness.explore_cli", "harness.mutants_cli", "harness.fuzz_cli",
-                        "harness.hunt_cli"):
+    for module_name in (
+        "harness.explore_cli",
+        "harness.mutants_cli",
+        "harness.fuzz_cli",
+        "harness.hunt_cli",
+    ):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as e:
