@@ -78,9 +78,10 @@ def _candidates(p: Program) -> Iterator[Program]:
             yield Program(p.policy, p.shards, [*steps[:i], ["reopen", p.shards], *steps[i + 1 :]])
     if p.shards != 1:
         yield Program(p.policy, 1, steps)
-    for policy in ("always", "everysec"):
-        if p.policy != policy:
-            yield Program(policy, p.shards, steps)
+    # Only toward the strictest policy (no -> everysec -> always), so shrinking ends.
+    order = ("always", "everysec", "no")
+    for policy in order[: order.index(p.policy)]:
+        yield Program(policy, p.shards, steps)
 
 
 def shrink(program: Program, failure: Failure, profile: Profile) -> tuple[Program, Failure]:
@@ -107,17 +108,28 @@ def shrink(program: Program, failure: Failure, profile: Profile) -> tuple[Progra
     return program, failure
 
 
+def _passes(program: Program, profile: Profile) -> bool:
+    # Lenient: a fix adds persistence points, so the recorded image may not fit.
+    return execute(program, profile, lenient=True) is None
+
+
 def triage(program: Program, profile: Profile) -> str | None:
-    """The first fix switch, off in `profile`, with which `program` passes; None if none does."""
-    for name in sorted(SWITCHES):
-        if profile.fixes(name) or SWITCHES[name].finding == "compat":
-            continue
-        try:
-            if execute(program, profile.with_switches(name)) is None:
-                return name
-        except ValueError:
-            continue
-    return None
+    """The fix switches, off in `profile`, that make `program` pass, comma-joined: one
+    if one does (first by name), else a minimal set found by dropping switches one
+    by one from all of them (a history that needs two fixes, e.g. F8 behind F6).
+    None if even every switch together leaves it failing: a new defect."""
+    off = [name for name in sorted(SWITCHES) if not profile.fixes(name)]
+    for name in off:
+        if SWITCHES[name].finding != "compat" and _passes(program, profile.with_switches(name)):
+            return name
+    if not off or not _passes(program, profile.with_switches(*off)):
+        return None
+    needed = list(off)
+    for name in off:
+        rest = [n for n in needed if n != name]
+        if rest and _passes(program, profile.with_switches(*rest)):
+            needed = rest
+    return ",".join(needed)
 
 
 @dataclass
@@ -281,6 +293,6 @@ def hunt(
         if progress:
             progress(f"hunt: example {n}: {sig} -> {switch or 'no switch (new class)'}")
         if switch is not None:
-            under = under.with_switches(switch)
+            under = under.with_switches(*switch.split(","))
     result.seconds = now() - start
     return result
