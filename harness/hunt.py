@@ -200,6 +200,12 @@ def _case_id(profile: str, sig: str) -> str:
     return f"{profile}--" + sig.replace("/", "--").replace(":", "-")
 
 
+def _profile_name(base: Profile, under: Profile) -> str:
+    """A name `get_profile` reads back: the base plus the fixes turned on since."""
+    extra = sorted(under.enabled - base.enabled)
+    return f"{base.name}+{','.join(extra)}" if extra else base.name
+
+
 def write_case(corpus: str, base: Profile, under: Profile, f: Finding) -> str:
     """Write `f` as a case; `under` is the profile it failed under (base + the fixes
     of the classes found before it, so the case shows this class alone)."""
@@ -207,7 +213,7 @@ def write_case(corpus: str, base: Profile, under: Profile, f: Finding) -> str:
     path = os.path.join(corpus, _case_id(base.name, f.signature) + ".json")
     doc = {
         "format": CASE_FORMAT,
-        "profile": under.name,
+        "profile": _profile_name(base, under),
         "signature": f.signature,
         "rule": f.rule,
         "switch": f.switch,
@@ -279,7 +285,7 @@ def hunt(
             sig,
             mfail.rule,
             switch,
-            SWITCHES[switch].finding if switch else None,
+            ",".join(sorted({SWITCHES[n].finding for n in switch.split(",")})) if switch else None,
             minimal,
             mfail.message,
             new=sig not in known,
