@@ -175,6 +175,14 @@ _register(
     "instead of a policy maybe_sync whose errors are ignored, so under everysec or no a "
     "write acknowledged before a close that returned survives the next power loss",
 )
+_register(
+    "replay_no_expiry",
+    "F23",
+    "replay expires nothing while the log is read (as Redis does while loading: no lazy "
+    "expiry, a past PEXPIREAT or SET PXAT keeps the key) instead of deleting a key whose "
+    "logged deadline passed before the replay, which loses it when a later frame of the "
+    "same log extended its TTL (EXPIRE after SET PX)",
+)
 
 # --- command semantics (impl/commands*.py): kevy 1.17 vs Redis 7 ---------------
 _register(

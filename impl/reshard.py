@@ -157,8 +157,8 @@ def merge_sources(
             replay_aof(fs, aof, into, profile=profile)
             found.append(aof)
         if into is not temp:
-            for key, entry in list(into.live_items(now_ms)):
-                temp.put(key, entry.value, entry.deadline_ms)
+            for name, kept in list(into.live_items(now_ms)):
+                temp.put(name, kept.value, kept.deadline_ms)
     return found
 
 
