@@ -587,12 +587,8 @@ MUTANTS: tuple[Mutant, ...] = (
         description="replay_no_expiry is ignored by the command context: a past PEXPIREAT "
         "deletes the key mid-replay although a later frame extends its TTL (F23)",
         file="impl/commands_base.py",
-        old=_lines(
-            "        self.past_deletes = not redis_dialect and not (replay and on(\"replay_no_expiry\"))",
-        ),
-        new=_lines(
-            "        self.past_deletes = not redis_dialect",
-        ),
+        old=" and not (replay and on(\"replay_no_expiry\"))",
+        new="",
         tests=("tests/test_hunt.py",),
     ),
 )
