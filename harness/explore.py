@@ -129,15 +129,8 @@ class Finding:
 
     @property
     def id(self) -> str:
-        return case_id(
-            self.scenario,
-            self.profile,
-            self.model,
-            self.point,
-            self.when,
-            self.image,
-            draw=self.draw,
-        )
+        return case_id(self.scenario, self.profile, self.model, self.point, self.when, self.image,
+                       draw=self.draw)
 
     @property
     def losses(self) -> int:
@@ -164,16 +157,8 @@ class Finding:
         return case
 
 
-def case_id(
-    scenario: str,
-    profile: str,
-    model: str,
-    point: int | None,
-    when: str,
-    image: int | None,
-    *,
-    draw: tuple[int, int] | None = None,
-) -> str:
+def case_id(scenario: str, profile: str, model: str, point: int | None, when: str,
+            image: int | None, *, draw: tuple[int, int] | None = None) -> str:
     """E.g. `save--kevy-1.17--posix--p11a-i24`; a sampled image `...--p11a-s0d17`
     (seed 0, draw 17 of that crash run)."""
     where = "end" if point is None else f"p{point}{when[0]}"
@@ -228,22 +213,16 @@ class ExploreResult:
         if self.sample is None:
             images = f"{self.images} images"
         elif not self.sampled:
-            images = (
-                f"{self.images} images (no crash run has more than {self.sample}: "
-                f"every one walked whole)"
-            )
+            images = (f"{self.images} images (no crash run has more than {self.sample}: "
+                      f"every one walked whole)")
         else:
-            images = (
-                f"sampled {self.images} of {self.space} images (seed {self.seed}, at most "
-                f"{self.sample} per crash run; {self.whole_runs} of {self.points} runs "
-                f"walked whole)"
-            )
-        return (
-            f"{self.scenario} / {self.profile} / {self.model}: {self.points} crash points, "
-            f"{images} ({self.recoveries} distinct recoveries), "
-            f"{self.violations} violating images in {len(self.findings)} distinct "
-            f"finding(s), {self.elapsed_s:.2f} s, {self.images_per_s:.0f} images/s"
-        )
+            images = (f"sampled {self.images} of {self.space} images (seed {self.seed}, at most "
+                      f"{self.sample} per crash run; {self.whole_runs} of {self.points} runs "
+                      f"walked whole)")
+        return (f"{self.scenario} / {self.profile} / {self.model}: {self.points} crash points, "
+                f"{images} ({self.recoveries} distinct recoveries), "
+                f"{self.violations} violating images in {len(self.findings)} distinct "
+                f"finding(s), {self.elapsed_s:.2f} s, {self.images_per_s:.0f} images/s")
 
 
 class _Judge:
@@ -266,32 +245,18 @@ class _Judge:
             self.recoveries += 1
         return key, rec
 
-    def judge(
-        self,
-        cr: CrashRun,
-        image: CrashImage,
-        rec: Recovery,
-        states: list[Any],
-        case: str | None = None,
-    ) -> Judgement:
+    def judge(self, cr: CrashRun, image: CrashImage, rec: Recovery, states: list[Any],
+              case: str | None = None) -> Judgement:
         history = cr.run.history
         now = cr.run.clock.now_ms()
-        where = dict(
-            now_ms=now,
-            crash=cr.label,
-            model=image.model,
-            image=image.index,
-            trace=image.trace,
-            case=case,
-        )
+        where = dict(now_ms=now, crash=cr.label, model=image.model, image=image.index,
+                     trace=image.trace, case=case)
         j = history.judge(rec.doc, error=rec.error, states=states, **where)
         if j.ok and self.sc.probe:
             assert j.prefix is not None
             h2 = probe_history(history, j.prefix, now)
-            where["crash"] = (
-                f"{cr.label}, then recovery, one more acknowledged write "
-                f"(SET probe) and a clean reopen"
-            )
+            where["crash"] = (f"{cr.label}, then recovery, one more acknowledged write "
+                              f"(SET probe) and a clean reopen")
             j = h2.judge(rec.probed, error=rec.probe_error or "probe failed", **where)
         return j
 
@@ -327,9 +292,8 @@ def _run_rng(seed: int, cr: CrashRun) -> random.Random:
     return random.Random(f"{seed}:{cr.when}:{cr.point}")
 
 
-def _sampled_images(
-    cr: CrashRun, model: Model, sample: int, seed: int
-) -> Iterator[tuple[int, CrashImage]]:
+def _sampled_images(cr: CrashRun, model: Model, sample: int, seed: int
+                    ) -> Iterator[tuple[int, CrashImage]]:
     """Up to `sample` distinct images of `cr` drawn by its rng, with their draw ordinal.
 
     Draws repeat (few decisions, or one far likelier image), so stop after a
@@ -404,35 +368,20 @@ def explore(
                 old.occurrences += 1
                 # Exhaustive order is already most-kept first; a sample is not,
                 # so within the same crash run keep the draw that lost least.
-                if not (
-                    drawn
-                    and old.point == cr.point
-                    and old.when == cr.when
-                    and _losses(image.trace) < old.losses
-                ):
+                if not (drawn and old.point == cr.point and old.when == cr.when
+                        and _losses(image.trace) < old.losses):
                     continue
             draw = None if k is None else (seed, k)
-            cid = case_id(sc.name, profile.name, model, cr.point, cr.when, image.index, draw=draw)
+            cid = case_id(sc.name, profile.name, model, cr.point, cr.when, image.index,
+                          draw=draw)
             j = judge.judge(cr, image, rec, states, case=cid)
             seen[fkey] = Finding(
-                sc.name,
-                profile.name,
-                model,
-                cr.point,
-                cr.when,
-                cr.label,
-                image.index,
-                list(image.trace),
-                j,
-                old.occurrences if old is not None else 1,
-                draw,
-                None if image.choices is None else list(image.choices),
-            )
+                sc.name, profile.name, model, cr.point, cr.when, cr.label, image.index,
+                list(image.trace), j, old.occurrences if old is not None else 1, draw,
+                None if image.choices is None else list(image.choices))
         if progress is not None:
-            progress(
-                f"{sc.name} / {profile.name} / {model}: crash run {n}/{len(runs)}, "
-                f"{result.images} images, {result.violations} violating"
-            )
+            progress(f"{sc.name} / {profile.name} / {model}: crash run {n}/{len(runs)}, "
+                     f"{result.images} images, {result.violations} violating")
     result.elapsed_s = time.perf_counter() - start
     result.recoveries = judge.recoveries
     result.findings = list(seen.values())
@@ -465,9 +414,8 @@ def load_case(path: str) -> dict[str, Any]:
     return case
 
 
-def clean_case(
-    scenario: str, profile: str, model: str, *, sample: int | None = None, seed: int = 0
-) -> dict[str, Any]:
+def clean_case(scenario: str, profile: str, model: str, *, sample: int | None = None,
+               seed: int = 0) -> dict[str, Any]:
     """A case that says: every crash point and image of this scenario must judge OK.
 
     With `sample`: every crash point, and per crash run the images
@@ -502,31 +450,23 @@ def replay_case(case: dict[str, Any]) -> Judgement:
     model: Model = case["model"]
     if case["point"] == "all":
         sampled = case.get("sample")
-        result = explore(
-            sc,
-            profile,
-            model,
-            sample=None if sampled is None else sampled["images_per_run"],
-            seed=0 if sampled is None else sampled["seed"],
-        )
+        result = explore(sc, profile, model,
+                         sample=None if sampled is None else sampled["images_per_run"],
+                         seed=0 if sampled is None else sampled["seed"])
         if not result.findings:
             cr = _crash_run(sc, profile, None, "end")
             judge = _Judge(sc, profile, {})
             image = next(cr.fs.images(model))
             _, rec = judge.recovery(cr, image)
             return judge.judge(cr, image, rec, cr.run.history.states(cr.run.clock.now_ms()))
-        return max(
-            (f.judgement for f in result.findings),
-            key=lambda j: (j.verdict.is_violation, j.verdict.value),
-        )
+        return max((f.judgement for f in result.findings),
+                   key=lambda j: (j.verdict.is_violation, j.verdict.value))
     cr = _crash_run(sc, profile, case["point"], case["when"])
     if cr.label != case["point_description"]:
-        raise CaseDrifted(
-            f"case {case['id']}: the crash is now {cr.label!r}, the case was "
-            f"recorded {case['point_description']!r}; the scenario or the store "
-            "changed its persistence points - regenerate with "
-            "KEVY_VERIFY_OVERWRITE=1"
-        )
+        raise CaseDrifted(f"case {case['id']}: the crash is now {cr.label!r}, the case was "
+                          f"recorded {case['point_description']!r}; the scenario or the store "
+                          "changed its persistence points - regenerate with "
+                          "KEVY_VERIFY_OVERWRITE=1")
     judge = _Judge(sc, profile, {})
     states = cr.run.history.states(cr.run.clock.now_ms())
     if case.get("choices") is not None:
@@ -544,11 +484,9 @@ def replay_case(case: dict[str, Any]) -> Judgement:
     if image is None or image.trace != case["trace"]:
         found = [im for im in cr.fs.images(model) if im.trace == case["trace"]]
         if not found:
-            raise CaseDrifted(
-                f"case {case['id']}: no image of {cr.label} under {model} has "
-                f"the recorded trace {case['trace']}; regenerate with "
-                "KEVY_VERIFY_OVERWRITE=1"
-            )
+            raise CaseDrifted(f"case {case['id']}: no image of {cr.label} under {model} has "
+                              f"the recorded trace {case['trace']}; regenerate with "
+                              "KEVY_VERIFY_OVERWRITE=1")
         image = found[0]
     _, rec = judge.recovery(cr, image)
     return judge.judge(cr, image, rec, states, case=case["id"])
@@ -567,11 +505,9 @@ def _replay_drawn(case: dict[str, Any], cr: CrashRun, model: Model) -> CrashImag
         if candidate.trace == case["trace"]:
             candidate.index = None  # the golden message names a drawn image
             return candidate
-    raise CaseDrifted(
-        f"case {case['id']}: neither its recorded choices nor its trace "
-        f"{case['trace']} give an image of {cr.label} under {model}; "
-        "regenerate with KEVY_VERIFY_OVERWRITE=1"
-    )
+    raise CaseDrifted(f"case {case['id']}: neither its recorded choices nor its trace "
+                      f"{case['trace']} give an image of {cr.label} under {model}; "
+                      "regenerate with KEVY_VERIFY_OVERWRITE=1")
 
 
 def report(result: ExploreResult, out: TextIO) -> None:

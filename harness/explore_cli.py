@@ -30,44 +30,26 @@ __all__ = ["cmd_explore", "register"]
 def register(sub: Any) -> None:
     """Add `explore` to the `kevy-verify` subparsers."""
     p: argparse.ArgumentParser = sub.add_parser(
-        "explore",
-        help="walk every crash point x crash image of a scenario",
+        "explore", help="walk every crash point x crash image of a scenario",
         description="Run SCENARIO once per persistence point (crashing before and after it) "
         "and recover every crash image the persistence model allows; judge each recovery "
         "against the durability contract (model/contract.py). With --sample N, a crash run "
         "with more than N images judges N distinct images drawn from a random.Random seeded "
         "by --seed and the run (same seed, same images); runs with at most N images are "
-        "walked whole, and the summary says how many of how many images were judged.",
-    )
-    p.add_argument(
-        "scenario",
-        metavar="SCENARIO",
-        choices=[*SCENARIOS, "all"],
-        help=f"one of: {', '.join(SCENARIOS)}, or all",
-    )
-    p.add_argument(
-        "--model",
-        required=True,
-        choices=[*MODELS, "all"],
-        help="persistence model of the crash images (or all)",
-    )
+        "walked whole, and the summary says how many of how many images were judged.")
+    p.add_argument("scenario", metavar="SCENARIO", choices=[*SCENARIOS, "all"],
+                   help=f"one of: {', '.join(SCENARIOS)}, or all")
+    p.add_argument("--model", required=True, choices=[*MODELS, "all"],
+                   help="persistence model of the crash images (or all)")
     p.add_argument("--profile", choices=list(PROFILES), default="kevy-1.17")
-    p.add_argument(
-        "--corpus",
-        default="tests/corpus",
-        help="regression corpus directory for violation cases (default tests/corpus)",
-    )
+    p.add_argument("--corpus", default="tests/corpus",
+                   help="regression corpus directory for violation cases (default tests/corpus)")
     p.add_argument("--no-corpus", action="store_true", help="do not write cases")
-    p.add_argument(
-        "--sample",
-        type=_positive,
-        metavar="N",
-        help="judge at most N images per crash run, drawn at random (for image "
-        "spaces too big to walk); a run with at most N images is walked whole",
-    )
-    p.add_argument(
-        "--seed", type=int, metavar="S", help="seed of --sample's draws (default 0); needs --sample"
-    )
+    p.add_argument("--sample", type=_positive, metavar="N",
+                   help="judge at most N images per crash run, drawn at random (for image "
+                   "spaces too big to walk); a run with at most N images is walked whole")
+    p.add_argument("--seed", type=int, metavar="S",
+                   help="seed of --sample's draws (default 0); needs --sample")
     p.set_defaults(func=cmd_explore, harness=True)
 
 
@@ -96,9 +78,8 @@ def cmd_explore(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     failed = False
     for name in names:
         for model in models:
-            result = explore(
-                name, args.profile, model, progress=progress, sample=args.sample, seed=seed
-            )
+            result = explore(name, args.profile, model, progress=progress,
+                             sample=args.sample, seed=seed)
             err.write("\n")
             report(result, out)
             if not args.no_corpus:

@@ -51,9 +51,7 @@ DEFAULT_FLAGS = ("-timeout=10", "-rss_limit_mb=2048", "-print_final_stats=1")
 #: corpus-derived limit (~2.5 KB) gave ~1,800. Longer committed inputs and the
 #: golden logs still go through every oracle in tests/test_fuzz_corpus.py.
 TARGET_FLAGS: dict[str, tuple[str, ...]] = {
-    "resp": ("-max_len=512",),
-    "resp_reader": ("-max_len=512",),
-}
+    "resp": ("-max_len=512",), "resp_reader": ("-max_len=512",)}
 
 _EXECS = re.compile(rb"stat::number_of_executed_units:\s*(\d+)")
 _DONE = re.compile(rb"Done (\d+) runs in (\d+) second")
@@ -117,14 +115,9 @@ def run_target(
         directory.mkdir(parents=True, exist_ok=True)
     log = log or logs / f"{target}.log"
     before = set(crashes.iterdir())
-    cmd = [
-        sys.executable,
-        str(FUZZ_DIR / "targets" / f"{target}.py"),
-        *DEFAULT_FLAGS,
-        *TARGET_FLAGS.get(target, ()),
-        f"-max_total_time={seconds}",
-        f"-artifact_prefix={crashes}{os.sep}",
-    ]
+    cmd = [sys.executable, str(FUZZ_DIR / "targets" / f"{target}.py"), *DEFAULT_FLAGS,
+           *TARGET_FLAGS.get(target, ()), f"-max_total_time={seconds}",
+           f"-artifact_prefix={crashes}{os.sep}"]
     if jobs > 1:
         cmd += [f"-jobs={jobs}", f"-workers={jobs}"]
     cmd += [*extra, str(work), str(FUZZ_DIR / "corpus" / target)]
@@ -139,14 +132,8 @@ def run_target(
     started = time.monotonic()
     # libFuzzer's own timeout ends a run; this one only guards a wedged child.
     with log.open("wb") as sink:
-        proc = subprocess.run(
-            cmd,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            cwd=workers,
-            timeout=seconds + 300,
-            check=False,
-        )
+        proc = subprocess.run(cmd, stdout=sink, stderr=subprocess.STDOUT, cwd=workers,
+                              timeout=seconds + 300, check=False)
     elapsed = time.monotonic() - started
     output = log.read_bytes()
     if jobs > 1:
@@ -167,13 +154,12 @@ def _cmd_fuzz(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # (argparse drops a `--` that directly follows TARGET; anything we do not
     # recognise goes to libFuzzer too).
     rest = list(args.libfuzzer)
-    own, extra = (
-        (rest[: rest.index("--")], rest[rest.index("--") + 1 :]) if "--" in rest else (rest, [])
-    )
+    own, extra = (rest[: rest.index("--")], rest[rest.index("--") + 1 :]) if "--" in rest else (
+        rest, [])
     try:
-        _, unknown = _options(
-            argparse.ArgumentParser(prog="kevy-verify fuzz TARGET", add_help=False)
-        ).parse_known_args(own, namespace=args)
+        _, unknown = _options(argparse.ArgumentParser(prog="kevy-verify fuzz TARGET",
+                                                      add_help=False)).parse_known_args(
+            own, namespace=args)
     except SystemExit as exit_:
         return int(exit_.code or 0) or 2
     extra = unknown + extra
@@ -184,40 +170,31 @@ def _cmd_fuzz(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"log {result.log}\n"
     )
     for crash in result.crashes:
-        out.write(
-            f"  crash: {crash}  (replay: python {FUZZ_DIR}/targets/{args.target}.py {crash})\n"
-        )
+        out.write(f"  crash: {crash}  (replay: python {FUZZ_DIR}/targets/{args.target}.py "
+                  f"{crash})\n")
     return 1 if result.crashes or result.returncode != 0 else 0
 
 
 def _options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    p.add_argument(
-        "--time", type=int, default=60, metavar="S", help="seconds to fuzz (per worker; default 60)"
-    )
-    p.add_argument(
-        "--jobs", type=int, default=1, metavar="N", help="parallel libFuzzer workers (default 1)"
-    )
+    p.add_argument("--time", type=int, default=60, metavar="S",
+                   help="seconds to fuzz (per worker; default 60)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="parallel libFuzzer workers (default 1)")
     return p
 
 
 def register(sub: Any) -> None:
     """Add the `fuzz` command to the `kevy-verify` subparsers."""
     p = sub.add_parser(
-        "fuzz",
-        help="run one parser fuzz target with atheris (crashes to fuzz/crashes/)",
+        "fuzz", help="run one parser fuzz target with atheris (crashes to fuzz/crashes/)",
         description="Fuzz one parser with atheris/libFuzzer in a subprocess. Seeds come from "
         "fuzz/corpus/TARGET, new inputs go to fuzz/nightly-out/corpus/TARGET, crashes to "
         "fuzz/crashes/TARGET. Flags after `--` go to libFuzzer.",
         epilog="Exit codes: 0 no crash; 1 a crash was written; 2 usage error.",
     )
-    p.add_argument(
-        "target", choices=TARGETS, metavar="TARGET", help=f"one of: {', '.join(TARGETS)}"
-    )
+    p.add_argument("target", choices=TARGETS, metavar="TARGET",
+                   help=f"one of: {', '.join(TARGETS)}")
     _options(p)
-    p.add_argument(
-        "libfuzzer",
-        nargs=argparse.REMAINDER,
-        metavar="-- FLAGS",
-        help="libFuzzer flags, e.g. -- -max_len=4096 -dict=FILE",
-    )
+    p.add_argument("libfuzzer", nargs=argparse.REMAINDER, metavar="-- FLAGS",
+                   help="libFuzzer flags, e.g. -- -max_len=4096 -dict=FILE")
     p.set_defaults(func=_cmd_fuzz, harness=True)

@@ -83,19 +83,8 @@ PLUGIN_ENV = "KEVY_MUTANT_REPORT"
 #: which says nothing about the suite, so mutant runs leave it out
 SELF_TEST = "tests/test_mutants_catalogue.py"
 #: what a plain copy leaves out when git is unavailable (rule 1)
-_IGNORE = (
-    ".git",
-    ".hypothesis",
-    "__pycache__",
-    ".pytest_cache",
-    ".ruff_cache",
-    "*.egg-info",
-    ".benchmarks",
-    "*.pyc",
-    ".venv",
-    "build",
-    "dist",
-)
+_IGNORE = (".git", ".hypothesis", "__pycache__", ".pytest_cache", ".ruff_cache", "*.egg-info",
+           ".benchmarks", "*.pyc", ".venv", "build", "dist")
 _FAILED_LINE = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
 
 Progress = Callable[[str], None]
@@ -176,10 +165,8 @@ def mutant_problems(m: Mutant, root: Path = REPO_ROOT) -> list[str]:
     else:
         count = path.read_text(encoding="utf-8").count(m.old)
         if count != 1:
-            problems.append(
-                f"{m.id}: its `old` snippet occurs {count} times in {m.file} "
-                "(must be exactly once: update the mutant to the current source)"
-            )
+            problems.append(f"{m.id}: its `old` snippet occurs {count} times in {m.file} "
+                            "(must be exactly once: update the mutant to the current source)")
     for spec in m.tests:
         test_path = root / _test_file(spec)
         if not test_path.is_file():
@@ -189,9 +176,8 @@ def mutant_problems(m: Mutant, root: Path = REPO_ROOT) -> list[str]:
             # A node id's function (or class) must still be defined in the file.
             name = spec.split("::")[-1].split("[", 1)[0]
             text = test_path.read_text(encoding="utf-8")
-            if not re.search(
-                rf"^\s*(?:async\s+)?(?:def|class)\s+{re.escape(name)}\b", text, re.MULTILINE
-            ):
+            if not re.search(rf"^\s*(?:async\s+)?(?:def|class)\s+{re.escape(name)}\b", text,
+                             re.MULTILINE):
                 problems.append(f"{m.id}: listed test {spec} is not defined any more")
     return problems
 
@@ -216,19 +202,9 @@ def _git_files(root: Path) -> list[str] | None:
         return None
     try:
         out = subprocess.run(
-            [
-                "git",
-                "-C",
-                str(root),
-                "ls-files",
-                "-z",
-                "--cached",
-                "--others",
-                "--exclude-standard",
-            ],
-            capture_output=True,
-            check=True,
-            timeout=60,
+            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others",
+             "--exclude-standard"],
+            capture_output=True, check=True, timeout=60,
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
@@ -271,14 +247,8 @@ def _env(tree: Path, report: Path | None) -> dict[str, str]:
 def _probe_impl(tree: Path, python: str) -> str | None:
     """Rule 2: None if the copy's `impl` is the one imported there, else why not."""
     try:
-        proc = subprocess.run(
-            [python, "-c", "import impl; print(impl.__file__)"],
-            cwd=tree,
-            env=_env(tree, None),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        proc = subprocess.run([python, "-c", "import impl; print(impl.__file__)"], cwd=tree,
+                              env=_env(tree, None), capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.SubprocessError) as err:
         return f"import probe failed: {err}"
     where = proc.stdout.strip()
@@ -289,23 +259,16 @@ def _probe_impl(tree: Path, python: str) -> str | None:
     return None
 
 
-def _run_pytest(
-    tree: Path, args: Sequence[str], timeout: float, python: str, report: Path | None
-) -> tuple[int | None, float, str]:
+def _run_pytest(tree: Path, args: Sequence[str], timeout: float, python: str,
+                report: Path | None) -> tuple[int | None, float, str]:
     """(exit code or None on timeout, seconds, output) of pytest in `tree`."""
     cmd = [python, "-m", "pytest", "-p", "no:cacheprovider", *args]
     start = time.monotonic()
     with tempfile.TemporaryFile() as log:
         # A new session gives pytest its own process group, so a timeout ends
         # exactly the processes this run started (rule 7).
-        proc = subprocess.Popen(
-            cmd,
-            cwd=tree,
-            env=_env(tree, report),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        proc = subprocess.Popen(cmd, cwd=tree, env=_env(tree, report), stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
         try:
             code: int | None = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -329,9 +292,8 @@ def _deselect_args(deselect: Iterable[str]) -> list[str]:
     return [arg for nodeid in deselect for arg in ("--deselect", nodeid)]
 
 
-def run_baseline(
-    root: Path = REPO_ROOT, *, timeout: float = 900.0, python: str = sys.executable
-) -> tuple[list[str], str]:
+def run_baseline(root: Path = REPO_ROOT, *, timeout: float = 900.0,
+                 python: str = sys.executable) -> tuple[list[str], str]:
     """Rule 5: (failing node ids, problem) of the whole suite on an unmutated copy.
 
     `problem` is non-empty when the baseline itself could not run properly
@@ -351,14 +313,8 @@ def run_baseline(
     return sorted(set(_FAILED_LINE.findall(output))), ""
 
 
-def run_mutant(
-    m: Mutant,
-    root: Path = REPO_ROOT,
-    *,
-    timeout: float = 600.0,
-    deselect: Sequence[str] = (),
-    python: str = sys.executable,
-) -> MutantResult:
+def run_mutant(m: Mutant, root: Path = REPO_ROOT, *, timeout: float = 600.0,
+               deselect: Sequence[str] = (), python: str = sys.executable) -> MutantResult:
     """Copy, patch, probe, run `pytest -x <m.tests>` then `pytest -x` the rest; rule 4."""
     with tempfile.TemporaryDirectory(prefix=f"kevy-mutant-{m.id}-") as tmp:
         tree = Path(tmp) / "tree"
@@ -385,24 +341,18 @@ def run_mutant(
             # Stage 2: the rest of the suite, without what stage 1 already ran.
             rest = [f"--ignore={s}" if "::" not in s else f"--deselect={s}" for s in m.tests]
             left = timeout - (time.monotonic() - start)
-            code, _, output = _run_pytest(
-                tree, [*base, *rest, "tests"], max(left, 1.0), python, report
-            )
+            code, _, output = _run_pytest(tree, [*base, *rest, "tests"], max(left, 1.0),
+                                          python, report)
         elapsed = time.monotonic() - start
         stamped = report.read_text(encoding="utf-8").splitlines() if report.exists() else []
     if code is None:
-        return MutantResult(
-            m.id,
-            "timeout",
-            seconds=elapsed,
-            detail=f"no verdict within {timeout:g} s\n{_tail(output)}",
-        )
+        return MutantResult(m.id, "timeout", seconds=elapsed,
+                            detail=f"no verdict within {timeout:g} s\n{_tail(output)}")
     if code == 0:
         return MutantResult(m.id, "survived", seconds=elapsed, detail=_tail(output))
     if code != 1:
-        return MutantResult(
-            m.id, "error", seconds=elapsed, detail=f"pytest exited {code}\n{_tail(output)}"
-        )
+        return MutantResult(m.id, "error", seconds=elapsed,
+                            detail=f"pytest exited {code}\n{_tail(output)}")
     first: str | None = None
     seconds = elapsed
     if stamped:
@@ -411,19 +361,14 @@ def run_mutant(
     else:
         found = _FAILED_LINE.findall(output)
         first = found[0] if found else None
-    return MutantResult(m.id, "killed", first_failure=first, seconds=seconds, detail=_tail(output))
+    return MutantResult(m.id, "killed", first_failure=first, seconds=seconds,
+                        detail=_tail(output))
 
 
-def run_catalogue(
-    mutants: Sequence[Mutant],
-    root: Path = REPO_ROOT,
-    *,
-    jobs: int = 2,
-    timeout: float = 600.0,
-    deselect: Sequence[str] = (),
-    python: str = sys.executable,
-    progress: Progress | None = None,
-) -> list[MutantResult]:
+def run_catalogue(mutants: Sequence[Mutant], root: Path = REPO_ROOT, *, jobs: int = 2,
+                  timeout: float = 600.0, deselect: Sequence[str] = (),
+                  python: str = sys.executable,
+                  progress: Progress | None = None) -> list[MutantResult]:
     """Run every mutant, `jobs` at a time; results in catalogue order."""
 
     def one(m: Mutant) -> MutantResult:
@@ -461,9 +406,8 @@ def format_table(results: Sequence[MutantResult]) -> str:
             note = "-"
         rows.append((r.id, r.status, f"{r.seconds:.1f}", note))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    lines = [
-        f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}  {d}".rstrip() for a, b, c, d in rows
-    ]
+    lines = [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}  {d}".rstrip()
+             for a, b, c, d in rows]
     killed = sum(r.killed for r in results)
     lines.append("")
     lines.append(f"{killed}/{len(results)} killed")

@@ -45,40 +45,20 @@ def register(sub: Any) -> None:
         "to it. The working tree is never modified.",
         epilog="Exit codes: 0 all killed; 1 a mutant survived, timed out or errored; 2 usage.",
     )
-    p.add_argument(
-        "--only", nargs="+", metavar="ID", default=None, help="run only these mutant ids"
-    )
-    p.add_argument(
-        "--jobs", type=int, default=2, metavar="N", help="mutants run in parallel (default 2)"
-    )
-    p.add_argument(
-        "--timeout",
-        type=float,
-        default=600.0,
-        metavar="S",
-        help="seconds before one mutant's run is stopped (default 600)",
-    )
-    p.add_argument(
-        "--no-baseline",
-        action="store_true",
-        help="skip the unmutated baseline run that finds tests already failing "
-        "(they would otherwise 'kill' every mutant)",
-    )
-    p.add_argument(
-        "--deselect",
-        nargs="+",
-        metavar="NODEID",
-        default=[],
-        help="also deselect these tests in every mutant run (e.g. the baseline "
-        "failures of an earlier run, with --no-baseline)",
-    )
-    p.add_argument(
-        "--root",
-        type=Path,
-        default=mutants.REPO_ROOT,
-        metavar="DIR",
-        help="repository to copy (default: the one this harness belongs to)",
-    )
+    p.add_argument("--only", nargs="+", metavar="ID", default=None,
+                   help="run only these mutant ids")
+    p.add_argument("--jobs", type=int, default=2, metavar="N",
+                   help="mutants run in parallel (default 2)")
+    p.add_argument("--timeout", type=float, default=600.0, metavar="S",
+                   help="seconds before one mutant's run is stopped (default 600)")
+    p.add_argument("--no-baseline", action="store_true",
+                   help="skip the unmutated baseline run that finds tests already failing "
+                        "(they would otherwise 'kill' every mutant)")
+    p.add_argument("--deselect", nargs="+", metavar="NODEID", default=[],
+                   help="also deselect these tests in every mutant run (e.g. the baseline "
+                        "failures of an earlier run, with --no-baseline)")
+    p.add_argument("--root", type=Path, default=mutants.REPO_ROOT, metavar="DIR",
+                   help="repository to copy (default: the one this harness belongs to)")
     p.add_argument("--list", action="store_true", help="list the catalogue and exit")
     p.set_defaults(func=cmd_mutants, harness=True)
 
@@ -99,10 +79,8 @@ def cmd_mutants(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         by_id = {m.id: m for m in catalogue}
         unknown = [i for i in args.only if i not in by_id]
         if unknown:
-            err.write(
-                f"kevy-verify: error: unknown mutant id(s): {', '.join(unknown)} "
-                f"(known: {', '.join(by_id)})\n"
-            )
+            err.write(f"kevy-verify: error: unknown mutant id(s): {', '.join(unknown)} "
+                      f"(known: {', '.join(by_id)})\n")
             return EXIT_USAGE
         selected = [by_id[i] for i in dict.fromkeys(args.only)]
 
@@ -122,14 +100,12 @@ def cmd_mutants(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(line + "\n")
         err.flush()
 
-    results = mutants.run_catalogue(
-        selected, root, jobs=args.jobs, timeout=args.timeout, deselect=deselect, progress=progress
-    )
+    results = mutants.run_catalogue(selected, root, jobs=args.jobs, timeout=args.timeout,
+                                    deselect=deselect, progress=progress)
     out.write(mutants.format_table(results) + "\n")
     if deselect:
-        out.write(
-            f"({len(deselect)} test(s) already failing on the unmutated tree were deselected)\n"
-        )
+        out.write(f"({len(deselect)} test(s) already failing on the unmutated tree "
+                  "were deselected)\n")
     for r in results:
         if r.status in ("survived", "timeout", "error", "invalid"):
             out.write(f"\n--- {r.id}: {r.status}\n{r.detail}\n")

@@ -85,26 +85,16 @@ class Scenario:
     and check it is there: catches logs that accept appends they cannot replay."""
 
     def config(self, shards: int | None = None) -> StoreConfig:
-        return StoreConfig(
-            data_dir=DATA_DIR,
-            shards=shards or self.shards,
-            appendfsync=_POLICY[self.policy],
-            reaper="manual",
-        )
+        return StoreConfig(data_dir=DATA_DIR, shards=shards or self.shards,
+                           appendfsync=_POLICY[self.policy], reaper="manual")
 
 
 SCENARIOS: dict[str, Scenario] = {}
 
 
-def scenario(
-    name: str,
-    summary: str,
-    *,
-    policy: Policy = "always",
-    shards: int = 1,
-    probe: bool = False,
-    requires: str | None = None,
-) -> Callable[[Callable[[Run], None]], Callable[[Run], None]]:
+def scenario(name: str, summary: str, *, policy: Policy = "always", shards: int = 1,
+             probe: bool = False, requires: str | None = None
+             ) -> Callable[[Callable[[Run], None]], Callable[[Run], None]]:
     """Register the decorated function as scenario `name` (rule 3). With `requires`,
     the scenario exists only if that module can be imported."""
 
@@ -113,9 +103,8 @@ def scenario(
         if not _NAME.match(name):
             raise InvalidScenario(f"{where}: name must match {_NAME.pattern}")
         if name in SCENARIOS:
-            raise InvalidScenario(
-                f"{where}: name already used by {SCENARIOS[name].body.__qualname__}"
-            )
+            raise InvalidScenario(f"{where}: name already used by "
+                                  f"{SCENARIOS[name].body.__qualname__}")
         if policy not in _POLICY:
             raise InvalidScenario(f"{where}: policy {policy!r} is not one of {sorted(_POLICY)}")
         if shards < 1:
@@ -208,17 +197,15 @@ class Run:
 
     def commit_save(self, freeze: int) -> None:
         self._store().commit_save(0)
-        self.history.barrier(
-            f"{self._last_point()} (save completed; frozen after op {freeze})", upto=freeze
-        )
+        self.history.barrier(f"{self._last_point()} (save completed; frozen after op {freeze})",
+                             upto=freeze)
 
     def save(self) -> None:
         """A whole save of every shard (docs/SPEC.md §9.3)."""
         freeze = self.history.mark()
         self._store().save()
-        self.history.barrier(
-            f"{self._last_point()} (save completed; frozen after op {freeze})", upto=freeze
-        )
+        self.history.barrier(f"{self._last_point()} (save completed; frozen after op {freeze})",
+                             upto=freeze)
 
     def begin_rewrite(self) -> None:
         self._store().begin_rewrite(0)
@@ -253,11 +240,11 @@ class Run:
         their promise, and a refusal naming the file and frame is admissible.
         """
         if self.store is not None:
-            raise InvalidScenario(
-                f"scenario {self.scenario.name!r}: close the store before damaging its log"
-            )
+            raise InvalidScenario(f"scenario {self.scenario.name!r}: close the store "
+                                  "before damaging its log")
         if self.config.shards != 1:
-            raise InvalidScenario(f"scenario {self.scenario.name!r}: damage_aof needs one shard")
+            raise InvalidScenario(f"scenario {self.scenario.name!r}: damage_aof needs "
+                                  "one shard")
         _, path = next(iter_shard_paths(self.config))
         data = self.fs.read_bytes(path)
         scan = scan_aof(data)
@@ -268,13 +255,12 @@ class Run:
             raise InvalidScenario(
                 f"scenario {self.scenario.name!r}: damage_aof needs a clean log with one "
                 f"frame per op; {path} has {len(frames)} frame(s) ({scan.outcome.value}) "
-                f"for {len(self.history.ops)} op(s)"
-            )
+                f"for {len(self.history.ops)} op(s)")
         if not 1 <= op <= len(frames):
             raise InvalidScenario(f"scenario {self.scenario.name!r}: no op {op} to damage")
         start = frames[op - 1].offset
         flip = data.index(b"$", start)
-        tail = data[start:flip] + b"!" + data[flip + 1 :]
+        tail = data[start:flip] + b"!" + data[flip + 1:]
         self.history.damage(op - 1, path, start)
         self.damaged_keep = op - 1
         f = self.fs.open_append(path, create=False)
@@ -336,14 +322,8 @@ def _discard(line: str) -> None:
     and what it judges is the recovered state, not what kevy printed."""
 
 
-def recover(
-    sc: Scenario,
-    profile: Profile,
-    config: StoreConfig,
-    files: Mapping[str, bytes],
-    dirs: frozenset[str] | set[str],
-    now_ms: int,
-) -> Recovery:
+def recover(sc: Scenario, profile: Profile, config: StoreConfig, files: Mapping[str, bytes],
+            dirs: frozenset[str] | set[str], now_ms: int) -> Recovery:
     """`Store.open` on a fresh CrashFS holding `files` at `now_ms`; the document.
 
     With `sc.probe`: then write `PROBE`, make it durable (its ack under
@@ -398,9 +378,8 @@ def aof_append(run: Run) -> None:
     run.write(b"EXPIRE", b"a", b"100")
 
 
-@scenario(
-    "aof-append-everysec", "writes under everysec with a maybe_sync between them", policy="everysec"
-)
+@scenario("aof-append-everysec", "writes under everysec with a maybe_sync between them",
+          policy="everysec")
 def aof_append_everysec(run: Run) -> None:
     _some_writes(run)
     run.tick(1000)
@@ -408,7 +387,8 @@ def aof_append_everysec(run: Run) -> None:
     run.write(b"DEL", b"a")
 
 
-@scenario("aof-append-no", "writes under appendfsync no with one fsync_aof barrier", policy="no")
+@scenario("aof-append-no", "writes under appendfsync no with one fsync_aof barrier",
+          policy="no")
 def aof_append_no(run: Run) -> None:
     _some_writes(run)
     run.fsync_aof()
@@ -426,9 +406,8 @@ def save(run: Run) -> None:
     run.write(b"DEL", b"n")
 
 
-@scenario(
-    "save-no", "the save scenario under appendfsync no (the save is the barrier)", policy="no"
-)
+@scenario("save-no", "the save scenario under appendfsync no (the save is the barrier)",
+          policy="no")
 def save_no(run: Run) -> None:
     _some_writes(run)
     run.save()
@@ -458,12 +437,8 @@ def save_rewrite(run: Run) -> None:
     run.write(b"HSET", b"h", b"f", b"v")
 
 
-@scenario(
-    "reopen",
-    "writes, close, reopen, more writes; each recovery is probed with one "
-    "more acknowledged write (torn tail then append)",
-    probe=True,
-)
+@scenario("reopen", "writes, close, reopen, more writes; each recovery is probed with one "
+          "more acknowledged write (torn tail then append)", probe=True)
 def reopen(run: Run) -> None:
     _some_writes(run)
     run.close()
@@ -490,14 +465,12 @@ def _stream_with_group(run: Run) -> None:
 def _claim(run: Run, consumer: bytes, sid: bytes) -> None:
     """A forced claim of `sid` in x/g by `consumer`. RETRYCOUNT 1: a forced claim
     starts its count at 1 in Redis and at 0 in kevy, so the count is stated."""
-    run.write(b"XCLAIM", b"x", b"g", consumer, b"0", sid, b"RETRYCOUNT", b"1", b"FORCE", b"JUSTID")
+    run.write(b"XCLAIM", b"x", b"g", consumer, b"0", sid, b"RETRYCOUNT", b"1", b"FORCE",
+              b"JUSTID")
 
 
-@scenario(
-    "rewrite-streams",
-    "a stream with a deleted entry, a group and a claimed entry, "
-    "then an AOF rewrite (F1: replay skips every stream verb)",
-)
+@scenario("rewrite-streams", "a stream with a deleted entry, a group and a claimed entry, "
+          "then an AOF rewrite (F1: replay skips every stream verb)")
 def rewrite_streams(run: Run) -> None:
     run.write(b"XADD", b"x", b"1-1", b"f", b"v")
     run.write(b"XADD", b"x", b"2-1", b"f", b"w")
@@ -512,10 +485,8 @@ def rewrite_streams(run: Run) -> None:
     run.finish_rewrite()
 
 
-@scenario(
-    "rewrite-scores",
-    "a zset with scores -0 and 5e-324, then an AOF rewrite (F2: %.17f does not round-trip them)",
-)
+@scenario("rewrite-scores", "a zset with scores -0 and 5e-324, then an AOF rewrite "
+          "(F2: %.17f does not round-trip them)")
 def rewrite_scores(run: Run) -> None:
     run.write(b"ZADD", b"z", b"-0", b"a", b"5e-324", b"b")
     run.begin_rewrite()
@@ -523,11 +494,8 @@ def rewrite_scores(run: Run) -> None:
     run.finish_rewrite()
 
 
-@scenario(
-    "save-ttl-drift",
-    "a key with a PEXPIRE TTL, then a save whose write runs 5 s "
-    "after its freeze (F3: the snapshot's deadline drifts by the delay)",
-)
+@scenario("save-ttl-drift", "a key with a PEXPIRE TTL, then a save whose write runs 5 s "
+          "after its freeze (F3: the snapshot's deadline drifts by the delay)")
 def save_ttl_drift(run: Run) -> None:
     # Not `SET k v PX 100000`: kevy logs that as two frames synced one by one,
     # so a crash between them keeps the key with no TTL (a finding of its own).
@@ -540,11 +508,8 @@ def save_ttl_drift(run: Run) -> None:
     run.commit_save(freeze)
 
 
-@scenario(
-    "corrupt-then-append",
-    "writes, close, a byte of the second frame flipped, reopen, "
-    "more acknowledged writes, close, reopen (mid-file corruption then append)",
-)
+@scenario("corrupt-then-append", "writes, close, a byte of the second frame flipped, reopen, "
+          "more acknowledged writes, close, reopen (mid-file corruption then append)")
 def corrupt_then_append(run: Run) -> None:
     _some_writes(run)
     run.close()
@@ -556,11 +521,8 @@ def corrupt_then_append(run: Run) -> None:
     run.reopen()
 
 
-@scenario(
-    "set-with-ttl",
-    "SET k v PX n and SET j w EX n under appendfsync always (F15: "
-    "kevy logs each as SET then PEXPIREAT, two frames synced one by one)",
-)
+@scenario("set-with-ttl", "SET k v PX n and SET j w EX n under appendfsync always (F15: "
+          "kevy logs each as SET then PEXPIREAT, two frames synced one by one)")
 def set_with_ttl(run: Run) -> None:
     # Beyond rule 4 on purpose: live SET honours PX/EX in kevy (set_with_ttl,
     # docs/SPEC.md §5.1) and in the model alike, so the live states agree; only the
@@ -570,12 +532,9 @@ def set_with_ttl(run: Run) -> None:
     run.write(b"SET", b"j", b"w", b"EX", b"100")
 
 
-@scenario(
-    "xclaim-clock",
-    "a claimed stream entry saved, a second claim logged, then the "
-    "clock moves 5 s before one more write (F16: a verbatim XCLAIM takes its delivery "
-    "time from the replay clock)",
-)
+@scenario("xclaim-clock", "a claimed stream entry saved, a second claim logged, then the "
+          "clock moves 5 s before one more write (F16: a verbatim XCLAIM takes its delivery "
+          "time from the replay clock)")
 def xclaim_clock(run: Run) -> None:
     # Beyond rule 4 like rewrite-streams (same stream, same claims: `_claim`).
     # A consumer's last-seen time is carried by no log (neither Redis's AOF nor
@@ -591,12 +550,9 @@ def xclaim_clock(run: Run) -> None:
     run.write(b"SET", b"a", b"1")
 
 
-@scenario(
-    "consumer-seen-clock",
-    "a consumer claims, 5 s pass, a second consumer claims, 5 s "
-    "pass, one more write; no snapshot (a consumer's last-seen time is in no log: replay "
-    "stamps it later, which the contract admits up to the recovery instant)",
-)
+@scenario("consumer-seen-clock", "a consumer claims, 5 s pass, a second consumer claims, 5 s "
+          "pass, one more write; no snapshot (a consumer's last-seen time is in no log: replay "
+          "stamps it later, which the contract admits up to the recovery instant)")
 def consumer_seen_clock(run: Run) -> None:
     # Beyond rule 4 like xclaim-clock (same stream, same claims), but
     # nothing keeps the consumers in a snapshot: every recovery re-creates c and
@@ -611,11 +567,8 @@ def consumer_seen_clock(run: Run) -> None:
     run.write(b"SET", b"a", b"1")
 
 
-@scenario(
-    "reshard",
-    "one shard with writes, reopen with three shards, more writes",
-    requires="impl.reshard",
-)
+@scenario("reshard", "one shard with writes, reopen with three shards, more writes",
+          requires="impl.reshard")
 def reshard(run: Run) -> None:
     _some_writes(run)
     run.close()
@@ -624,12 +577,8 @@ def reshard(run: Run) -> None:
     run.write(b"SADD", b"s", b"m")
 
 
-@scenario(
-    "reshard-aof0",
-    "one write, reopen with three shards, one write to shard 0, whose "
-    "new log reuses the old single-shard log's name aof-0.aof",
-    requires="impl.reshard",
-)
+@scenario("reshard-aof0", "one write, reopen with three shards, one write to shard 0, whose "
+          "new log reuses the old single-shard log's name aof-0.aof", requires="impl.reshard")
 def reshard_aof0(run: Run) -> None:
     # `reshard` writes only keys of shard 2 after the re-shard; a journal that
     # comes back renames the previous layout's logs, and of the new logs only
