@@ -12,12 +12,13 @@ __all__ = ["main"]
 
 
 def register(sub: Any) -> None:
-    """Add the harness commands (explore, mutants, fuzz, sites) to the parser."""
+    """Add the harness commands (explore, mutants, fuzz, sites, hunt) to the parser."""
     for module_name in (
         "harness.explore_cli",
         "harness.mutants_cli",
         "harness.fuzz_cli",
         "harness.sites_cli",
+        "harness.hunt_cli",
     ):
         try:
             module = __import__(module_name, fromlist=["register"])

@@ -167,7 +167,7 @@ class Ctx:
         self.expire_options = not replay or on("replay_command_options")
         # docs/SPEC.md §6.2: a deadline already past deletes at once — except while a
         # Redis log replays, where every expiry is an explicit DEL in the log.
-        self.past_deletes = not redis_dialect
+        self.past_deletes = not redis_dialect and not (replay and on("replay_no_expiry"))
         # Log spelling only (F15, F16): read by live calls, whose frames
         # kevy's own replay must turn back into the same state.
         self.set_ttl_one_frame = profile.fixes("set_ttl_one_frame")

@@ -177,6 +177,29 @@ _register(
     "number of directory entries, instead of looping over every shard it names: a 20-byte "
     "shards.meta saying 10**9 keeps kevy's open busy for hours",
 )
+_register(
+    "reshard_merge_per_shard",
+    "F21",
+    "a re-shard loads each source shard (snapshot, then AOF) into a keyspace of its own and "
+    "then merges them, instead of replaying every shard into one keyspace, where a FLUSHALL "
+    "in shard i's log (FLUSHALL is logged into every shard) deletes every key merged from "
+    "shards < i, acknowledged writes after the FLUSHALL included",
+)
+_register(
+    "close_fsyncs_log",
+    "F22",
+    "a clean close flushes and fsyncs every shard's log (Redis fsyncs the AOF on SHUTDOWN) "
+    "instead of a policy maybe_sync whose errors are ignored, so under everysec or no a "
+    "write acknowledged before a close that returned survives the next power loss",
+)
+_register(
+    "replay_no_expiry",
+    "F23",
+    "replay expires nothing while the log is read (as Redis does while loading: no lazy "
+    "expiry, a past PEXPIREAT or SET PXAT keeps the key) instead of deleting a key whose "
+    "logged deadline passed before the replay, which loses it when a later frame of the "
+    "same log extended its TTL (EXPIRE after SET PX)",
+)
 
 # --- command semantics (impl/commands*.py): kevy 1.17 vs Redis 7 ---------------
 _register(

@@ -203,7 +203,9 @@ def replay_bytes(
     apply = commands.apply
     redis = chosen is Dialect.REDIS
     saved_lazy = ks.lazy_expire
-    if redis:
+    # F23: like Redis while loading, `replay_no_expiry` expires nothing mid-log: a
+    # deadline that passed before the replay may be extended by a later frame.
+    if redis or profile.fixes("replay_no_expiry"):
         ks.lazy_expire = False
     multi: list[Frame] | None = None
     multi_at = 0

@@ -90,6 +90,8 @@ DIR_FSYNC_SWITCH = "reshard_dir_fsync"
 #: Fix switch (F12): fsync `shards.meta` in `finish_reshard` (kevy 1.17 does
 #: not, docs/SPEC.md §7.2), so the journal is never unlinked before the meta is durable.
 META_FSYNC_SWITCH = "reshard_meta_fsync"
+#: F21: load each source shard into its own keyspace before merging (`merge_sources`)
+MERGE_PER_SHARD_SWITCH = "reshard_merge_per_shard"
 
 Log = Callable[[str], None]
 
@@ -134,18 +136,29 @@ def merge_sources(
     shard i's AOF also removes keys merged from shards < i, and a later shard
     overwrites an earlier one's key. Returns the paths found, in load order;
     nothing is moved. A snapshot load error aborts the merge (it propagates);
-    a torn or corrupt AOF tail ends that AOF's replay as §1.3 says.
+    a torn or corrupt AOF tail ends that AOF's replay as §1.3 says. With
+    `reshard_merge_per_shard` (F21) each shard is loaded into a keyspace of its
+    own first, so one shard's FLUSHALL clears only that shard.
     """
     found: list[str] = []
+    per_shard = profile.fixes(MERGE_PER_SHARD_SWITCH)
     for i in range(src_n):
+        # F21: kevy replays every source into the one `temp`, so a FLUSHALL (logged
+        # into every shard's AOF) in shard i's log also wipes the keys already merged
+        # from shards < i - writes acknowledged after that FLUSHALL included. The fix
+        # loads each shard on its own, as it was live, then moves its keys over.
+        into = Keyspace(temp.clock) if per_shard else temp
         snap = names.snapshot_path(directory, i, src_n)
         if fs.exists(snap):
-            load_snapshot(fs, snap, temp, now_ms)
+            load_snapshot(fs, snap, into, now_ms)
             found.append(snap)
         aof = names.aof_path(directory, i, src_n)
         if fs.exists(aof):
-            replay_aof(fs, aof, temp, profile=profile)
+            replay_aof(fs, aof, into, profile=profile)
             found.append(aof)
+        if into is not temp:
+            for name, kept in list(into.live_items(now_ms)):
+                temp.put(name, kept.value, kept.deadline_ms)
     return found
 
 

@@ -866,7 +866,11 @@ class Store:
                 aof, shard.aof = shard.aof, None
                 if aof is None:
                     continue
-                if sync:
+                if sync and self.profile.fixes("close_fsyncs_log"):
+                    # F22: a clean close is a durability point (Redis fsyncs the AOF on
+                    # SHUTDOWN); maybe_sync under everysec/no leaves acked writes unsynced.
+                    aof.sync()
+                elif sync:
                     with contextlib.suppress(OSError):
                         aof.maybe_sync()
                 aof.close()

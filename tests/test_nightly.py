@@ -67,7 +67,7 @@ def test_a_crash_fails_the_night(out: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_summary_carries_crash_site_coverage_with_the_machines_log(out: Path) -> None:
-    line = {"search": "machines", "model": "posix", "site": "cli:cmd_repair:truncate#1"}
+    line = {"search": "machines", "model": "posix", "site": "repair:repair_aof:rename#1"}
     (out / "sites.jsonl").write_text(json.dumps(line) + "\n")
     from harness import sites
 
@@ -78,5 +78,5 @@ def test_summary_carries_crash_site_coverage_with_the_machines_log(out: Path) ->
         sites.SEARCH_LOG.hits.clear()
     summary = json.loads((out / "summary.json").read_text())
     by_id = {s["id"]: s for s in summary["sites"]["sites"]}
-    assert by_id["cli:cmd_repair:truncate#1"]["reached"]["machines"] == ["posix"]
+    assert by_id["repair:repair_aof:rename#1"]["reached"]["machines"] == ["posix"]
     assert "crash sites:" in (out / "summary.txt").read_text()

@@ -360,6 +360,23 @@ def test_merge_flushall_in_a_later_shard_removes_earlier_shards_keys(
     assert {k: e.value for k, e in temp.live_items(NOW)} == {b"after": b"1", b"k2": b"snap"}
 
 
+def test_hardened_merge_flushall_clears_only_its_own_shard(new_dir: FsFactory) -> None:
+    # F21: FLUSHALL is logged into every shard; kevy's one-keyspace merge lets shard
+    # 1's copy wipe shard 0's keys. Loaded shard by shard, each flush clears its own.
+    fs, d = new_dir("flush-hardened")
+    for i in range(3):
+        src = ks()
+        src.put(b"k%d" % i, b"snap")
+        save_snapshot(fs, src, join(d, f"dump-{i}.rdb"), NOW)
+    write_file(fs, join(d, "aof-0.aof"), aof_bytes((b"SET", b"x", b"0")))
+    write_file(fs, join(d, "aof-1.aof"), aof_bytes((b"SET", b"y", b"1"), (b"FLUSHALL",),
+                                                   (b"SET", b"after", b"1")))
+    temp = ks()
+    merge_sources(fs, d, 3, STANDARD_NAMES, temp, profile=HARDENED, now_ms=NOW)
+    got = {k: e.value for k, e in temp.live_items(NOW)}
+    assert got == {b"k0": b"snap", b"x": b"0", b"after": b"1", b"k2": b"snap"}
+
+
 def test_merge_load_error_aborts_before_anything_is_written(new_dir: FsFactory) -> None:
     fs, d = new_dir("corrupt")
     build_source(fs, d, 2)

@@ -92,14 +92,14 @@ def test_coverage_reports_explorer_sites_and_named_gaps() -> None:
     reached = {s["id"] for s in doc["sites"] if s["reached"]}
     assert "snapshot:write_snapshot_tmp:fsync#1" in reached
     # repair is never driven on a CrashFS; its gap says why.
-    assert "OS file system" in doc["gaps"]["cli:cmd_repair:truncate#1"]
+    assert "test_repair_crash" in doc["gaps"]["repair:repair_aof:rename#1"]
     assert 0 < doc["covered_percent"] < 100
 
 
 def test_sites_command_json(tmp_path: Path) -> None:
     log = tmp_path / "sites.jsonl"
     log.write_text(
-        json.dumps({"search": "hunt", "model": "ordered", "site": "cli:cmd_repair:truncate#1"})
+        json.dumps({"search": "hunt", "model": "ordered", "site": "repair:repair_aof:rename#1"})
         + "\n"
     )
     out = io.StringIO()
@@ -111,8 +111,8 @@ def test_sites_command_json(tmp_path: Path) -> None:
     doc = json.loads(out.getvalue())
     assert doc["format"] == "kevy-verify-sites/1" and doc["models"] == ["ordered"]
     by_id = {s["id"]: s for s in doc["sites"]}
-    assert by_id["cli:cmd_repair:truncate#1"]["reached"] == {"hunt": ["ordered"]}
-    assert "cli:cmd_repair:truncate#1" not in doc["gaps"]
+    assert by_id["repair:repair_aof:rename#1"]["reached"] == {"hunt": ["ordered"]}
+    assert "repair:repair_aof:rename#1" not in doc["gaps"]
 
 
 @pytest.mark.parametrize("name", ["save", "rewrite", "reshard"])

@@ -438,20 +438,20 @@ MUTANTS: tuple[Mutant, ...] = (
         file="impl/reshard.py",
         old=_lines(
             "        if fs.exists(snap):",
-            "            load_snapshot(fs, snap, temp, now_ms)",
+            "            load_snapshot(fs, snap, into, now_ms)",
             "            found.append(snap)",
             "        aof = names.aof_path(directory, i, src_n)",
             "        if fs.exists(aof):",
-            "            replay_aof(fs, aof, temp, profile=profile)",
+            "            replay_aof(fs, aof, into, profile=profile)",
             "            found.append(aof)",
         ),
         new=_lines(
             "        aof = names.aof_path(directory, i, src_n)",
             "        if fs.exists(aof):",
-            "            replay_aof(fs, aof, temp, profile=profile)",
+            "            replay_aof(fs, aof, into, profile=profile)",
             "            found.append(aof)",
             "        if fs.exists(snap):",
-            "            load_snapshot(fs, snap, temp, now_ms)",
+            "            load_snapshot(fs, snap, into, now_ms)",
             "            found.append(snap)",
         ),
         tests=("tests/test_reshard.py",),
@@ -595,5 +595,40 @@ MUTANTS: tuple[Mutant, ...] = (
             "        backup_tmp = _write_temp(fs, backup, plan.data, owner, made)",
         ),
         tests=("tests/test_repair_crash.py",),
+    ),
+    Mutant(
+        id="reshard-merge-one-keyspace-under-the-fix",
+        description="reshard_merge_per_shard is ignored: every source shard replays into one "
+        "keyspace, so a FLUSHALL in a later shard wipes the keys of the shards before it (F21)",
+        file="impl/reshard.py",
+        old=_lines(
+            "    per_shard = profile.fixes(MERGE_PER_SHARD_SWITCH)",
+        ),
+        new=_lines(
+            "    per_shard = False",
+        ),
+        tests=("tests/test_reshard.py", "tests/test_hunt.py"),
+    ),
+    Mutant(
+        id="close-maybe-sync-under-the-fix",
+        description="close_fsyncs_log is ignored: a clean close only maybe_syncs, so writes "
+        "acknowledged under everysec/no before it are lost to a later power cut (F22)",
+        file="impl/store.py",
+        old=_lines(
+            "                if sync and self.profile.fixes(\"close_fsyncs_log\"):",
+        ),
+        new=_lines(
+            "                if False:",
+        ),
+        tests=("tests/test_hunt.py",),
+    ),
+    Mutant(
+        id="replay-expires-under-the-fix",
+        description="replay_no_expiry is ignored by the command context: a past PEXPIREAT "
+        "deletes the key mid-replay although a later frame extends its TTL (F23)",
+        file="impl/commands_base.py",
+        old=" and not (replay and on(\"replay_no_expiry\"))",
+        new="",
+        tests=("tests/test_hunt.py",),
     ),
 )

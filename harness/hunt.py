@@ -1,0 +1,304 @@
+"""The hunt: seeded lifecycle programs against a profile, shrunk, triaged, suppressed.
+
+What: `hunt(profile, seed, ...)` draws lifecycle programs (`harness.lifecycle`)
+from one seeded `random.Random`, runs each on a CrashFS, and for each failure:
+shrinks it (drop steps, un-crash steps, fewer shards, a stricter fsync policy:
+every candidate must fail with the same signature), classifies it by a stable
+`signature` (contract rule x operation x persistence point kind x
+configuration), and triages it by ablation: the first registered fix switch
+that makes the minimal program pass is the finding's fix. Then it keeps
+hunting with that class suppressed - the switch added to the profile under
+test when one exists, else the signature ignored.
+
+Why: a harness is worth the defects it finds on its own. A failure that
+names its fix switch is a known finding re-found; one that no switch fixes is
+new and gets a corpus case (`kevy-verify-hunt-case/1`) that replays exactly.
+
+Rules:
+1. Deterministic from the seed: the time budget is the only clock read, and
+   only between examples; `examples=` bounds the run without any clock.
+2. Every program a finding reports is minimal under the shrinker and
+   replays from its case file alone (`kevy-verify hunt --replay CASE`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.lifecycle import Failure, Program, execute, fill_choices, generate
+from impl.profile import SWITCHES, Profile
+
+__all__ = [
+    "CASE_FORMAT",
+    "Finding",
+    "HuntResult",
+    "hunt",
+    "load_case",
+    "replay_case",
+    "shrink",
+    "signature",
+    "triage",
+]
+
+CASE_FORMAT = "kevy-verify-hunt-case/1"
+
+
+def signature(program: Program, failure: Failure) -> str:
+    """rule x operation x persistence point kind x configuration (policy, one shard or many)."""
+    shards = "1shard" if program.shards == 1 else "nshards"
+    return f"{failure.rule}/{failure.crash_verb}/{failure.point}/{program.policy}/{shards}"
+
+
+def _fails_alike(program: Program, profile: Profile, sig: str) -> Failure | None:
+    try:
+        f = execute(program, profile)
+    except ValueError:
+        return None  # recorded image choices no longer fit: not a reproduction
+    if f is not None and signature(program, f) == sig:
+        return f
+    return None
+
+
+def _candidates(p: Program) -> Iterator[Program]:
+    steps = p.steps
+    # Cut everything after the failing step first: nothing later can matter.
+    for i in range(len(steps) - 1, -1, -1):
+        yield Program(p.policy, p.shards, steps[:i] + steps[i + 1 :])
+    for i, s in enumerate(steps):
+        if s[0] == "crash":
+            yield Program(p.policy, p.shards, [*steps[:i], s[1], *steps[i + 1 :]])
+    for i, s in enumerate(steps):
+        if s[0] == "reopen" and s[1] != p.shards:
+            yield Program(p.policy, p.shards, [*steps[:i], ["reopen", p.shards], *steps[i + 1 :]])
+    if p.shards != 1:
+        yield Program(p.policy, 1, steps)
+    # Only toward the strictest policy (no -> everysec -> always), so shrinking ends.
+    order = ("always", "everysec", "no")
+    for policy in order[: order.index(p.policy)]:
+        yield Program(policy, p.shards, steps)
+
+
+def shrink(program: Program, failure: Failure, profile: Profile) -> tuple[Program, Failure]:
+    """A minimal program failing with the same signature (greedy, to a fixpoint)."""
+    sig = signature(program, failure)
+    program = Program(program.policy, program.shards, program.steps[: failure.step + 1])
+    progress = True
+    while progress:
+        progress = False
+        for cand in _candidates(program):
+            # A policy or shard-count change changes the signature's configuration
+            # part; accept it only if the rest of the class is the same.
+            csig = (
+                sig.rsplit("/", 2)[0]
+                + f"/{cand.policy}/"
+                + ("1shard" if cand.shards == 1 else "nshards")
+            )
+            f = _fails_alike(cand, profile, csig)
+            if f is not None:
+                program, failure, sig = cand, f, csig
+                program.steps = program.steps[: f.step + 1]
+                progress = True
+                break
+    return program, failure
+
+
+def _passes(program: Program, profile: Profile) -> bool:
+    # Lenient: a fix adds persistence points, so the recorded image may not fit.
+    return execute(program, profile, lenient=True) is None
+
+
+def triage(program: Program, profile: Profile) -> str | None:
+    """The fix switches, off in `profile`, that make `program` pass, comma-joined: one
+    if one does (first by name), else a minimal set found by dropping switches one
+    by one from all of them (a history that needs two fixes, e.g. F8 behind F6).
+    None if even every switch together leaves it failing: a new defect."""
+    off = [name for name in sorted(SWITCHES) if not profile.fixes(name)]
+    for name in off:
+        if SWITCHES[name].finding != "compat" and _passes(program, profile.with_switches(name)):
+            return name
+    if not off or not _passes(program, profile.with_switches(*off)):
+        return None
+    needed = list(off)
+    for name in off:
+        rest = [n for n in needed if n != name]
+        if rest and _passes(program, profile.with_switches(*rest)):
+            needed = rest
+    return ",".join(needed)
+
+
+@dataclass
+class Finding:
+    signature: str
+    rule: str
+    switch: str | None
+    finding: str | None
+    program: Program
+    message: str
+    new: bool
+    case_path: str | None = None
+    example: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "signature": self.signature,
+            "rule": self.rule,
+            "switch": self.switch,
+            "finding": self.finding,
+            "new": self.new,
+            "example": self.example,
+            "minimal_history": self.program.to_json(),
+            "case": self.case_path,
+            "message": self.message,
+        }
+
+    def paragraph(self) -> str:
+        """A FINDINGS.md-style paragraph: class, fix, minimal history, replay."""
+        what = (
+            f"fixed by `{self.switch}` ({self.finding})"
+            if self.switch
+            else "no fix switch makes it pass: a new defect"
+        )
+        steps = "; ".join(json.dumps(s) for s in self.program.steps)
+        replay = f"kevy-verify hunt --replay {self.case_path}" if self.case_path else "-"
+        return (
+            f"{self.signature}: {what}. Minimal history (policy {self.program.policy}, "
+            f"{self.program.shards} shard(s)): {steps}. {self.message} Replay: {replay}"
+        )
+
+
+@dataclass
+class HuntResult:
+    profile: str
+    seed: int
+    examples: int = 0
+    seconds: float = 0.0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def new(self) -> int:
+        return sum(f.new for f in self.findings)
+
+
+def known_signatures(corpus: str | None) -> dict[str, str]:
+    """signature -> case path of every committed hunt case under `corpus`."""
+    out: dict[str, str] = {}
+    if corpus and os.path.isdir(corpus):
+        for name in sorted(os.listdir(corpus)):
+            if name.endswith(".json"):
+                path = os.path.join(corpus, name)
+                out[load_case(path)["signature"]] = path
+    return out
+
+
+def _case_id(profile: str, sig: str) -> str:
+    return f"{profile}--" + sig.replace("/", "--").replace(":", "-")
+
+
+def _profile_name(base: Profile, under: Profile) -> str:
+    """A name `get_profile` reads back: the base plus the fixes turned on since."""
+    extra = sorted(under.enabled - base.enabled)
+    return f"{base.name}+{','.join(extra)}" if extra else base.name
+
+
+def write_case(corpus: str, base: Profile, under: Profile, f: Finding) -> str:
+    """Write `f` as a case; `under` is the profile it failed under (base + the fixes
+    of the classes found before it, so the case shows this class alone)."""
+    os.makedirs(corpus, exist_ok=True)
+    path = os.path.join(corpus, _case_id(base.name, f.signature) + ".json")
+    doc = {
+        "format": CASE_FORMAT,
+        "profile": _profile_name(base, under),
+        "signature": f.signature,
+        "rule": f.rule,
+        "switch": f.switch,
+        "finding": f.finding,
+        "program": f.program.to_json(),
+        "message": f.message,
+    }
+    with open(path, "w", encoding="utf-8") as out:
+        json.dump(doc, out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    return path
+
+
+def load_case(path: str) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    if doc.get("format") != CASE_FORMAT:
+        raise ValueError(f"{path}: not a {CASE_FORMAT} case (format {doc.get('format')!r})")
+    return doc
+
+
+def replay_case(doc: dict[str, Any], profile: Profile) -> Failure | None:
+    """Run a case's program under `profile` (its own, or with its fix on)."""
+    return execute(Program.from_json(doc["program"]), profile)
+
+
+def hunt(
+    profile: Profile,
+    seed: int,
+    *,
+    seconds: float | None = None,
+    examples: int | None = None,
+    corpus: str | None = None,
+    write: bool = False,
+    progress: Callable[[str], None] | None = None,
+    now: Callable[[], float] = time.monotonic,
+) -> HuntResult:
+    """Hunt until `seconds` pass or `examples` programs ran (at least one bound)."""
+    if seconds is None and examples is None:
+        raise ValueError("hunt needs seconds or examples")
+    start = now()
+    result = HuntResult(profile.name, seed)
+    master = random.Random(seed)
+    known = known_signatures(corpus)
+    seen: set[str] = set()
+    under = profile
+    while True:
+        if examples is not None and result.examples >= examples:
+            break
+        if seconds is not None and now() - start >= seconds:
+            break
+        rng = random.Random(master.getrandbits(64))
+        n = result.examples
+        result.examples += 1
+        program = fill_choices(generate(rng), under, rng)
+        failure = execute(program, under)
+        if progress and n % 50 == 0:
+            progress(f"hunt: {n} examples, {len(result.findings)} findings")
+        if failure is None or signature(program, failure) in seen:
+            continue
+        seen.add(signature(program, failure))
+        minimal, mfail = shrink(program, failure, under)
+        sig = signature(minimal, mfail)
+        if sig in seen and sig != signature(program, failure):
+            continue
+        seen.add(sig)
+        switch = triage(minimal, under)
+        finding = Finding(
+            sig,
+            mfail.rule,
+            switch,
+            ",".join(sorted({SWITCHES[n].finding for n in switch.split(",")})) if switch else None,
+            minimal,
+            mfail.message,
+            new=sig not in known,
+            example=n,
+        )
+        if finding.new and write and corpus:
+            finding.case_path = write_case(corpus, profile, under, finding)
+        else:
+            finding.case_path = known.get(sig)
+        result.findings.append(finding)
+        if progress:
+            progress(f"hunt: example {n}: {sig} -> {switch or 'no switch (new class)'}")
+        if switch is not None:
+            under = under.with_switches(*switch.split(","))
+    result.seconds = now() - start
+    return result

@@ -1,0 +1,176 @@
+"""`kevy-verify hunt --time S | --examples N  --profile P --seed N [--format json]`.
+
+What: runs `harness.hunt.hunt` (seeded lifecycle programs, shrunk, triaged by
+fix switch, suppressed by class) and prints one paragraph per distinct
+finding, then `hunt: N distinct findings (K new) in S s`; `--format json`
+prints one JSON document instead (signature, rule, switch or null, minimal
+history, case path). `--replay CASE` runs one hunt case and prints its verdict.
+
+Why: the hunt is the harness finding defects on its own; a run at night is
+`kevy-verify hunt --time 3600 --profile kevy-1.17 --seed $RANDOM`.
+
+Rules: progress on stderr (kevy's own recovery lines included), results on
+stdout. Exit 1 if `hardened` had any finding (a fix is broken or missing) or
+a replayed case no longer fails as recorded; findings under `kevy-1.17` are
+the point of the run, exit 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+from typing import Any, TextIO
+
+from harness.hunt import hunt, load_case, replay_case, signature
+from harness.lifecycle import Program
+from impl.profile import get_profile
+
+__all__ = ["cmd_hunt", "register"]
+
+
+def _nonneg(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0: {text!r}")
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1: {text!r}")
+    return value
+
+
+def _profile(text: str) -> str:
+    try:
+        get_profile(text)
+    except KeyError as e:
+        raise argparse.ArgumentTypeError(str(e.args[0])) from None
+    return text
+
+
+def register(sub: Any) -> None:
+    """Add `hunt` to the `kevy-verify` subparsers."""
+    p: argparse.ArgumentParser = sub.add_parser(
+        "hunt",
+        help="generative crash search: seeded lifecycle programs, shrunk and triaged",
+        description="Draw lifecycle programs (fsync policy, 1-4 shards, writes of every value "
+        "type, TTLs, time jumps ms..days, reaper, save, rewrite, reopen and re-shard, power "
+        "cuts at any persistence point under the process-crash/ordered/posix models) from "
+        "--seed; run each against --profile; shrink every failure, classify it by signature "
+        "(rule/verb/point kind/policy/shard count), triage it by the fix switch that makes it "
+        "pass (then hunt on with that switch on), and write a corpus case per new signature. "
+        "Same seed and --examples: same output.",
+    )
+    p.add_argument(
+        "--profile",
+        type=_profile,
+        default="kevy-1.17",
+        help="kevy-1.17 (default), hardened, or a derived name (hardened-SWITCH)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    p.add_argument("--time", type=_nonneg, metavar="S", help="time budget in seconds")
+    p.add_argument(
+        "--examples",
+        type=_positive,
+        metavar="N",
+        help="run exactly N programs (no clock: replays exactly)",
+    )
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--corpus",
+        default="tests/corpus/hunt",
+        help="hunt case directory: known signatures, new cases (default tests/corpus/hunt)",
+    )
+    p.add_argument("--no-corpus", action="store_true", help="do not write new cases")
+    p.add_argument("--replay", metavar="CASE", help="run one hunt case and print its verdict")
+    p.set_defaults(func=cmd_hunt, harness=True)
+
+
+def cmd_hunt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.replay:
+        return _replay(args.replay, out, err)
+    if args.time is None and args.examples is None:
+        err.write("kevy-verify hunt: give --time S or --examples N\n")
+        return 2
+    profile = get_profile(args.profile)
+
+    def progress(line: str) -> None:
+        err.write(line + "\n")
+        err.flush()
+
+    # kevy's recovery lines (re-shard roll-forwards) are progress, not results.
+    with contextlib.redirect_stdout(err), contextlib.redirect_stderr(err):
+        result = hunt(
+            profile,
+            args.seed,
+            seconds=args.time,
+            examples=args.examples,
+            corpus=args.corpus,
+            write=not args.no_corpus,
+            progress=progress,
+        )
+    summary = (
+        f"hunt: {len(result.findings)} distinct findings ({result.new} new) in "
+        f"{result.seconds:.0f} s"
+    )
+    if args.format == "json":
+        _p(
+            out,
+            json.dumps(
+                {
+                    "profile": result.profile,
+                    "seed": result.seed,
+                    "examples": result.examples,
+                    "seconds": round(result.seconds, 3),
+                    "findings": [f.to_json() for f in result.findings],
+                    "summary": summary,
+                },
+                indent=2,
+            ),
+        )
+    else:
+        for f in result.findings:
+            _p(out, f.paragraph())
+            _p(out, "")
+        _p(
+            out,
+            f"({result.examples} examples, "
+            f"{result.examples / max(result.seconds, 1e-9):.1f} examples/s)",
+        )
+        _p(out, summary)
+    return 1 if profile.name == "hardened" and result.findings else 0
+
+
+def _replay(path: str, out: TextIO, err: TextIO) -> int:
+    try:
+        case = load_case(path)
+    except (OSError, ValueError) as e:
+        err.write(f"kevy-verify hunt: {e}\n")
+        return 2
+    profile = get_profile(case["profile"])
+    with contextlib.redirect_stdout(err), contextlib.redirect_stderr(err):
+        failure = replay_case(case, profile)
+    if failure is None:
+        _p(out, f"{path}: passes under {profile.name}; recorded {case['signature']}")
+        return 1
+    sig = signature(Program.from_json(case["program"]), failure)
+    _p(out, failure.message)
+    _p(
+        out,
+        f"{path}: {sig} under {profile.name} "
+        f"({'as recorded' if sig == case['signature'] else 'recorded ' + case['signature']})",
+    )
+    return 0 if sig == case["signature"] else 1
+
+
+def _p(out: TextIO, *parts: object) -> None:
+    out.write(" ".join(str(p) for p in parts) + "\n")

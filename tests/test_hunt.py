@@ -1,0 +1,73 @@
+"""The hunt (harness/hunt.py) in CI: its corpus replays, a bounded hunt stays inside it.
+
+What: every `tests/corpus/hunt/*.json` case (a minimal lifecycle program the hunt
+shrank, with the fix switches triage named) must still fail under its profile
+with its recorded signature and pass with its fix on; a bounded hunt (a fixed
+number of programs from a fixed seed, no clock) under `kevy-1.17` may only find
+classes the corpus already holds, and under `hardened` none at all; the same
+seed gives the same findings.
+
+Why: the hunt is how the harness finds defects on its own. These tests keep it
+honest in CI without a time budget: a change that makes kevy-1.17 fail in a new
+way, or breaks a fix, shows up as a new signature or a hardened finding.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+
+import pytest
+
+from harness.hunt import hunt, load_case, replay_case, signature
+from harness.lifecycle import Program, execute
+from impl.profile import HARDENED, KEVY_1_17, get_profile
+
+CORPUS = os.path.join(os.path.dirname(__file__), "corpus", "hunt")
+CASES = sorted(glob.glob(os.path.join(CORPUS, "*.json")))
+#: programs per bounded hunt: ~50/s on an idle 2-core machine, plus shrinking
+CI_EXAMPLES = 250
+
+
+def _id(path: str) -> str:
+    return os.path.basename(path)[: -len(".json")]
+
+
+def test_hunt_corpus_is_not_empty() -> None:
+    assert CASES, f"no hunt cases under {CORPUS}: run `kevy-verify hunt --time 60`"
+
+
+@pytest.mark.parametrize("path", CASES, ids=_id)
+def test_hunt_case_still_fails_and_its_fix_fixes_it(path: str) -> None:
+    case = load_case(path)
+    profile = get_profile(case["profile"])
+    failure = replay_case(case, profile)
+    assert failure is not None, f"{path} passes under {profile.name}"
+    assert signature(Program.from_json(case["program"]), failure) == case["signature"]
+    assert failure.message == case["message"]
+    assert case["switch"], "every committed hunt class has its fix switch"
+    fixed = profile.with_switches(*case["switch"].split(","))
+    assert execute(Program.from_json(case["program"]), fixed, lenient=True) is None
+
+
+def test_bounded_hunt_under_kevy_finds_only_known_classes() -> None:
+    result = hunt(KEVY_1_17, 0, examples=CI_EXAMPLES, corpus=CORPUS, write=False)
+    new = [f.paragraph() for f in result.findings if f.new]
+    assert not new, "the hunt found a class the corpus does not hold:\n" + "\n".join(new)
+    assert result.findings, "a bounded hunt of kevy-1.17 found nothing: the hunt is blind"
+
+
+def test_bounded_hunt_under_hardened_finds_nothing() -> None:
+    result = hunt(HARDENED, 1, examples=CI_EXAMPLES)
+    assert not result.findings, "\n".join(f.paragraph() for f in result.findings)
+
+
+def test_hunt_is_deterministic_from_its_seed() -> None:
+    a = hunt(KEVY_1_17, 7, examples=40)
+    b = hunt(KEVY_1_17, 7, examples=40)
+    assert [f.to_json() for f in a.findings] == [f.to_json() for f in b.findings]
+
+
+def test_hunt_needs_a_bound() -> None:
+    with pytest.raises(ValueError):
+        hunt(KEVY_1_17, 0)
