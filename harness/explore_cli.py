@@ -21,9 +21,10 @@ violations are findings, printed but not a failure.
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any, TextIO
 
-from harness.explore import explore, report, write_case
+from harness.explore import ExploreResult, explore, report, write_case
 from harness.explore_walk import MODES
 from harness.scenarios import SCENARIOS
 from impl.profile import PROFILES
@@ -90,6 +91,13 @@ def register(sub: Any) -> None:
         help="split the walk over N processes, by the bytes of each recovery input "
         "(default 1); the output and corpus cases are the same as with one",
     )
+    p.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help="text report (default) or one kevy-verify-explore/1 JSON document on stdout "
+        "(docs/explore-json.md); progress stays on stderr",
+    )
     p.set_defaults(func=cmd_explore, harness=True)
 
 
@@ -119,6 +127,7 @@ def cmd_explore(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.flush()
 
     failed = False
+    runs: list[dict[str, Any]] = []
     for name in names:
         for model in models:
             result = explore(
@@ -132,11 +141,40 @@ def cmd_explore(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 jobs=args.jobs,
             )
             err.write("\n")
-            report(result, out)
+            cases: list[str] = []
             if not args.no_corpus:
-                for f in result.findings:
-                    path = write_case(args.corpus, f.case())
+                cases = [str(write_case(args.corpus, f.case())) for f in result.findings]
+            if args.format == "json":
+                runs.append(run_json(result, cases))
+            else:
+                report(result, out)
+                for path in cases:
                     out.write(f"  case written: {path}\n")
             if result.findings and args.profile == "hardened":
                 failed = True
+    if args.format == "json":
+        out.write(json.dumps({"format": EXPLORE_FORMAT, "profile": args.profile,
+                              "runs": runs}, indent=1) + "\n")
     return 1 if failed else 0
+
+
+#: docs/explore-json.md
+EXPLORE_FORMAT = "kevy-verify-explore/1"
+
+
+def run_json(result: ExploreResult, cases: list[str]) -> dict[str, Any]:
+    """One scenario x model run as docs/explore-json.md specifies it."""
+    return {
+        "scenario": result.scenario, "model": result.model, "mode": result.mode,
+        "crash_runs": result.points, "images": result.images, "space": result.space,
+        "recoveries": result.recoveries, "violations": result.violations,
+        "sample": result.sample, "seed": result.seed,
+        "findings": [
+            {"id": f.id, "point": f.point, "when": f.when,
+             "point_description": f.point_description, "image": f.image,
+             "occurrences": f.occurrences, "losses": f.losses,
+             "verdict": f.judgement.verdict.value, "message": f.judgement.explain()}
+            for f in result.findings
+        ],
+        "cases_written": cases,
+    }  # fmt: skip

@@ -404,6 +404,14 @@ def cmd_repair(args: argparse.Namespace, fs: FileSystem, clock: Clock, out: Text
 
 def cmd_profiles(args: argparse.Namespace, fs: FileSystem, clock: Clock, out: TextIO,
                  err: TextIO) -> int:
+    if args.format == "json":  # kevy-verify-profiles/1: one object, members as in the text
+        out.write(json.dumps({
+            "format": "kevy-verify-profiles/1",
+            "profiles": {name: sorted(prof.enabled) for name, prof in PROFILES.items()},
+            "switches": [{"name": sw.name, "finding": sw.finding, "summary": sw.summary}
+                         for sw in sorted(SWITCHES.values(), key=lambda s: s.name)],
+        }, indent=1) + "\n")  # fmt: skip
+        return EXIT_OK
     for name, prof in PROFILES.items():
         out.write(f"{name}: {len(prof.enabled)} fix switch(es) on\n")
     out.write("\nfix switches (all on in `hardened`, all off in `kevy-1.17`):\n")
@@ -482,6 +490,9 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
 
     pr = sub.add_parser("profiles", help="list the profiles and their named fix switches")
     pr.add_argument("--now-ms", type=_unix_ms, default=None, help=argparse.SUPPRESS)
+    pr.add_argument("--format", choices=["text", "json"], default="text",
+                    help="text (default) or one kevy-verify-profiles/1 JSON object: each "
+                         "profile's switches, each switch's FINDINGS id and summary")
     pr.set_defaults(func=cmd_profiles)
 
     if extend is not None:

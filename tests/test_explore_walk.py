@@ -130,3 +130,25 @@ def test_cli_explore_jobs_and_mode(tmp_path) -> None:
     with pytest.raises(SystemExit) as e:  # argparse's usage error
         main(["explore", "save", "--model", "posix", "--jobs", "0"], out=io.StringIO(), err=err)
     assert e.value.code == 2
+
+
+def test_explore_json_says_what_the_text_report_says() -> None:
+    import io
+    import json
+
+    from harness.cli import register
+    from impl.cli import main as cli_main
+
+    args = ["explore", "aof-append", "--model", "posix", "--no-corpus"]
+    text = io.StringIO()
+    assert cli_main(args, out=text, err=io.StringIO(), extend=register) == 0
+    out = io.StringIO()
+    assert cli_main([*args, "--format", "json"], out=out, err=io.StringIO(), extend=register) == 0
+    doc = json.loads(out.getvalue())
+    assert doc["format"] == "kevy-verify-explore/1" and len(doc["runs"]) == 1
+    run = doc["runs"][0]
+    assert run["findings"], "kevy-1.17 has findings on aof-append under posix"
+    for f in run["findings"]:
+        assert f"[{f['id']}]" in text.getvalue()  # every finding the text report names
+    assert f"{run['images']} images" in text.getvalue()
+    assert f"{run['violations']} violating images" in text.getvalue()

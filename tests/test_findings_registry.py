@@ -44,3 +44,21 @@ def test_table_switches_exist_and_claim_the_row(fid: str, fix: str) -> None:
         # sibling finding of the same protocol; it must still name real findings.
         if fid not in claimed:
             assert "+" in fix, f"{fid}: switch {name!r} claims {claimed}, not {fid}"
+
+
+def test_profiles_json_lists_every_switch_with_its_finding() -> None:
+    import io
+    import json
+
+    from impl.cli import main
+    from impl.profile import PROFILES, SWITCHES
+
+    out = io.StringIO()
+    assert main(["profiles", "--format", "json"], out=out, err=io.StringIO()) == 0
+    doc = json.loads(out.getvalue())
+    assert doc["format"] == "kevy-verify-profiles/1"
+    assert {s["name"]: s["finding"] for s in doc["switches"]} == {
+        n: s.finding for n, s in SWITCHES.items()
+    }
+    assert doc["profiles"] == {n: sorted(p.enabled) for n, p in PROFILES.items()}
+    assert doc["profiles"]["kevy-1.17"] == [] and len(doc["profiles"]["hardened"]) == len(SWITCHES)
