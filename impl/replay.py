@@ -24,7 +24,9 @@ Rules:
    `EVENT_LIST_LIMIT` events of one kind are listed; the rest are counted
    (`count(kind)` is exact) and summed up in one last event of that kind, so
    5 M empty frames do not make 5 M event objects. The first offset of each
-   skipped verb is kept in `first_skipped`, so no caller searches the events.
+   skipped verb is kept in `first_skipped`, so no caller searches the events;
+   at most `VERBS_TRACKED` distinct verbs are counted by name, the rest under
+   `OTHER_VERBS`, so a log of all-distinct unknown verbs stays bounded too.
 """
 
 from __future__ import annotations
@@ -88,6 +90,11 @@ LOSSY = frozenset(
         EventKind.OTHER_DB,
     }
 )
+
+
+#: distinct skipped verbs counted by name; the rest under OTHER_VERBS (rule 5)
+VERBS_TRACKED = 1000
+OTHER_VERBS = "<other verbs>"
 
 
 @dataclass(frozen=True)
@@ -221,8 +228,9 @@ def replay_bytes(
             applied += 1
         elif outcome is ApplyOutcome.SKIPPED:
             verb = result.verb.decode("latin-1")
-            skipped[verb] += 1
-            first_skipped.setdefault(verb, frame.offset)
+            name = verb if verb in skipped or len(skipped) < VERBS_TRACKED else OTHER_VERBS
+            skipped[name] += 1
+            first_skipped.setdefault(name, frame.offset)
             note(ReplayEvent(frame.offset, EventKind.SKIPPED_VERB, verb))
         elif outcome is ApplyOutcome.IGNORED:
             note(

@@ -18,7 +18,13 @@ from impl.cli import main
 from impl.clock import ManualClock
 from impl.keyspace import Keyspace, ListValue
 from impl.profile import KEVY_1_17
-from impl.replay import EVENT_LIST_LIMIT, EventKind, replay_bytes
+from impl.replay import (
+    EVENT_LIST_LIMIT,
+    OTHER_VERBS,
+    VERBS_TRACKED,
+    EventKind,
+    replay_bytes,
+)
 
 MAGIC = b"KEVYAOF1\n"
 
@@ -58,7 +64,8 @@ def test_check_names_each_skipped_verbs_first_offset(tmp_path: Path) -> None:
     out, err = io.StringIO(), io.StringIO()
     assert main(["check", str(aof), "--now-ms", "0"], out=out, err=err) == 1
     lines = [ln for ln in out.getvalue().splitlines() if "skipped verb" in ln]
-    assert len(lines) == 1500
+    assert len(lines) == VERBS_TRACKED + 1  # 1000 named, the other 500 under one line
+    assert f"  skipped verb {OTHER_VERBS}: 1000 frame(s)" in lines[0]
     offset = len(MAGIC) + sum(len(f) for f in frames[:7])
     assert f"  skipped verb FOO7: 2 frame(s), first at offset {offset}" in lines
 
@@ -78,3 +85,18 @@ def test_lists_are_deques_so_both_ends_are_constant_time() -> None:
     ks.put(b"p", [b"a", b"b"])
     replay_bytes(MAGIC + _frame(b"LPUSH", b"p", b"z"), ks, profile=KEVY_1_17)
     assert type(ks.raw()[b"p"].value) is ListValue and ks.raw()[b"p"].value == [b"z", b"a", b"b"]
+
+
+def test_distinct_unknown_verbs_are_counted_by_name_up_to_a_bound() -> None:
+    from impl.clock import ManualClock as _Clock
+    from impl.keyspace import Keyspace as _Keyspace
+    from impl.profile import get_profile as _profile
+    from impl.replay import OTHER_VERBS, VERBS_TRACKED
+    from impl.replay import replay_bytes as _replay
+    from impl.resp import encode_frame as _frame
+
+    n = VERBS_TRACKED + 50
+    log = b"KEVYAOF1\n" + b"".join(_frame([b"NOSUCH%d" % i, b"k"]) for i in range(n))
+    report = _replay(log, _Keyspace(_Clock(0)), profile=_profile("kevy-1.17"))
+    assert len(report.skipped) == VERBS_TRACKED + 1 and report.skipped[OTHER_VERBS] == 50
+    assert sum(report.skipped.values()) == n
