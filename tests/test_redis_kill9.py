@@ -123,3 +123,21 @@ def test_a_server_that_cannot_start_fails_with_its_own_log() -> None:
             raise AssertionError("redis-server started with a bad directive")
     except RuntimeError as e:
         assert "no-such-directive" in str(e), str(e)
+
+
+def test_check_reports_each_lost_frame_of_an_appendonlydir_with_its_offset(tmp_path: Path) -> None:
+    d = tmp_path / "appendonlydir"
+    d.mkdir()
+    (d / "a.manifest").write_text(
+        "file a.1.base.aof seq 1 type b\nfile a.1.incr.aof seq 1 type i\n"
+    )
+    (d / "a.1.base.aof").write_bytes(b"")
+    sel = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"
+    setk = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
+    hset = (
+        b"*4\r\n$4\r\nHSET\r\n$1\r\nk\r\n$1\r\nf\r\n$1\r\nv\r\n"  # WRONGTYPE: Redis never logs it
+    )
+    (d / "a.1.incr.aof").write_bytes(sel + setk + hset)
+    out = io.StringIO()
+    assert main(["check", str(d)], out=out, err=io.StringIO()) == 1
+    assert f"a.1.incr.aof: offset {len(sel + setk)}: ignored: HSET" in out.getvalue()
