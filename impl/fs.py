@@ -6,7 +6,7 @@ same protocol code run on the real disk (`OsFileSystem`), read-only over a
 user's files (`ReadOnlyFileSystem`, used by `dump` and `check`), in memory on
 top of a read-only disk (`OverlayFileSystem`, used to recover a data directory
 without touching it), and on the simulated crash file system in
-`model/crashfs.py`, which numbers every persistence point.
+`model/crashfs/`, which numbers every persistence point.
 
 Rules of the seam:
 
@@ -172,7 +172,7 @@ class ExclusiveFileSystem(FileSystem, Protocol):
     Why a separate protocol: only `repair` (impl/repair.py) writes next to a
     user's file under names the user chose (`--backup`), so only it needs a
     create that refuses a symlink or an existing file, and a way to keep the
-    original's mode and owner. `OsFileSystem` and `model/crashfs.py`'s CrashFS
+    original's mode and owner. `OsFileSystem` and `model/crashfs/`'s CrashFS
     implement it; read-only and overlay file systems need not.
     """
 

@@ -1,7 +1,7 @@
 """`kevy-verify repair`: cut the torn tail off a kevy AOF, keeping a backup.
 
 The protocol, and why each step (issue 12; the crash and fault cases are
-walked in tests/test_repair_crash.py on model/crashfs.py):
+walked in tests/test_repair_crash.py on model/crashfs/):
 
 1. Read the log once and scan it. Only a torn *tail* is cut; mid-file
    corruption is refused, since cutting it would drop complete frames.

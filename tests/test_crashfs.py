@@ -1,4 +1,4 @@
-"""Hand-worked cases for model/crashfs.py: each expected image set and count
+"""Hand-worked cases for model/crashfs/: each expected image set and count
 below was worked out on paper from the rules in the module docstring."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`repair` on the real disk: mode and owner kept, links refused, a live writer detected.
 
-The crash and fault cases run on model/crashfs.py in tests/test_repair_crash.py;
+The crash and fault cases run on model/crashfs/ in tests/test_repair_crash.py;
 these are the properties only a real file system has (permission bits, owners,
 symlinks) and the live-writer race, driven deterministically by a FileSystem
 that appends a frame at a chosen step.

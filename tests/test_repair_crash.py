@@ -1,4 +1,4 @@
-"""`repair` at every crash point and under every injected fault (model/crashfs.py).
+"""`repair` at every crash point and under every injected fault (model/crashfs/).
 
 Oracle (issue 12): whatever the machine shows after it reboots, the log's
 final name holds either the original bytes or exactly the clean prefix, and

@@ -1,0 +1,160 @@
+"""Persistence points and the crash and fault vocabulary.
+
+`Point`, `SimulatedCrash`, `Fault`, `FaultPlan`, `tear_cuts`, the model names.
+
+Part of the model/crashfs package; its __init__ holds the models' rules.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import fnmatch
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+from impl.fs import basename
+
+Model = Literal["process-crash", "ordered", "posix"]
+MODELS: tuple[Model, ...] = get_args(Model)
+
+When = Literal["before", "after"]
+PointOp = Literal["create", "truncate", "fsync", "fdatasync", "fsync_dir", "rename", "unlink"]
+FaultOp = Literal[
+    "write", "create", "truncate", "fsync", "fdatasync", "fsync_dir", "rename", "unlink"
+]
+FaultKind = Literal["short", "enospc", "eio"]
+
+_NAME_OPS = frozenset({"create", "rename", "unlink"})
+_META_OPS = frozenset({"create", "rename", "unlink", "truncate"})
+_BARRIER_OPS = frozenset({"fsync", "fdatasync", "fsync_dir"})
+_TEAR_ALL_BELOW = 16
+
+
+def tear_cuts(length: int) -> list[int]:
+    """The torn lengths enumerated for an append of `length` bytes.
+
+    post: all(0 < k < length for k in __return__)
+    """
+    if length <= _TEAR_ALL_BELOW:
+        return list(range(1, length))
+    return sorted({1, length // 2, length - 1})
+
+
+class SimulatedCrash(BaseException):
+    """The simulated machine lost power.
+
+    A BaseException, not an OSError, so `except OSError` in impl code cannot
+    swallow it. `point` is the point the crash happened at (None for `crash()`
+    called directly), `when` is "before" or "after" it.
+    """
+
+    def __init__(self, point: Point | None, when: str) -> None:
+        self.point = point
+        self.when = when
+        where = f"{when} {point.describe()}" if point is not None else "at the end of the run"
+        super().__init__(f"simulated crash {where}")
+
+
+@dataclass(frozen=True)
+class Point:
+    """One persistence point: a numbered entry of the log."""
+
+    index: int
+    """1-based number among persistence points, in program order."""
+    op: PointOp
+    path: str
+    """The file (or, for fsync_dir, the directory); for rename the source."""
+    dst: str | None = None
+    """The rename destination, else None."""
+    failed: str | None = None
+    """Why the call failed through an injected fault (it then changed nothing)."""
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return (self.path,) if self.dst is None else (self.path, self.dst)
+
+    def describe(self) -> str:
+        """E.g. "point 7: rename aof-0.aof.rewrite → aof-0.aof"."""
+        text = f"point {self.index}: {_describe_op(self.op, self.path, self.dst)}"
+        return text if self.failed is None else f"{text} (failed: {self.failed})"
+
+
+def _describe_op(op: str, path: str, dst: str | None = None) -> str:
+    # Renames stay in one directory, so file names read better than full paths;
+    # a directory sync names the directory in full.
+    if op == "fsync_dir":
+        return f"fsync_dir {path}"
+    if dst is not None:
+        return f"{op} {basename(path)} → {basename(dst)}"
+    return f"{op} {basename(path)}"
+
+
+# --------------------------------------------------------------------------
+# Faults (kept apart from crash state).
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One injected failure: the next `times` calls of `op` on a path matching
+    `path` (an fnmatch glob over the full path) fail with `kind`.
+
+    kinds: "short" (write only: write `nbytes` bytes, return that count),
+    "enospc" (OSError ENOSPC, nothing happens), "eio" (OSError EIO, nothing
+    happens; for fsync/fdatasync with `drop_dirty`, the file's unsynced
+    appends are lost as in Rule 6).
+    """
+
+    op: FaultOp
+    path: str = "*"
+    kind: FaultKind = "eio"
+    nbytes: int = 0
+    drop_dirty: bool = True
+    times: int = 1
+
+    def __post_init__(self) -> None:
+        if self.op not in get_args(FaultOp):
+            raise ValueError(f"Fault op {self.op!r} is not one of {get_args(FaultOp)}")
+        if self.kind not in get_args(FaultKind):
+            raise ValueError(f"Fault kind {self.kind!r} is not one of {get_args(FaultKind)}")
+        if self.kind == "short" and self.op != "write":
+            raise ValueError(f"Fault kind 'short' applies to write only, not {self.op!r}")
+        if self.nbytes < 0 or self.times < 1:
+            raise ValueError(f"Fault needs nbytes >= 0 and times >= 1, got {self}")
+
+
+@dataclass
+class FaultPlan:
+    """Faults waiting to fire, consumed in order of the list (first match wins)."""
+
+    faults: list[Fault] = field(default_factory=list)
+    fired: list[str] = field(default_factory=list)
+    """One line per fault that fired, e.g. "fsync aof-0.aof: EIO (dirty pages dropped)"."""
+
+    def _take(self, op: str, path: str) -> Fault | None:
+        for i, f in enumerate(self.faults):
+            if f.op == op and fnmatch.fnmatchcase(path, f.path):
+                if f.times == 1:
+                    del self.faults[i]
+                else:
+                    self.faults[i] = dataclasses.replace(f, times=f.times - 1)
+                return f
+        return None
+
+
+def _fault_error(fault: Fault, path: str) -> OSError:
+    code = errno.ENOSPC if fault.kind == "enospc" else errno.EIO
+    return OSError(code, f"injected {fault.kind.upper()} on {fault.op}", path)
+
+
+def _check_model(model: str) -> Model:
+    if model not in MODELS:
+        raise ValueError(f"unknown persistence model {model!r}; choose one of {MODELS}")
+    return model  # type: ignore[return-value]
+
+
+def _apply_trunc(buf: bytearray, length: int) -> None:
+    if length < len(buf):
+        del buf[length:]
+    else:
+        buf.extend(bytes(length - len(buf)))
