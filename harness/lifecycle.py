@@ -206,8 +206,7 @@ class _Machine:
     def crash(self, step: Step) -> None:
         _, inner, k, when, model, choices = step
         fs = self.fs
-        fs._crash_at = len(fs.points()) + int(k)
-        fs._when = when  # type: ignore[assignment]
+        fs.arm(int(k), when)  # type: ignore[arg-type]
         try:
             self.do(inner)
         except SimulatedCrash:

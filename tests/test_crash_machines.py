@@ -56,10 +56,7 @@ whens = st.sampled_from(["before", "after"])
 
 
 def _arm(fs: CrashFS, k: int, when: str) -> None:
-    # CrashFS takes its crash point at construction; a machine arms it mid-run
-    # by setting the same two fields (point numbers continue across a run).
-    fs._crash_at = len(fs.points()) + k
-    fs._when = when  # type: ignore[assignment]
+    fs.arm(k, when)  # type: ignore[arg-type]
 
 
 fault_calls = st.integers(1, 16)

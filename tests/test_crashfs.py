@@ -559,3 +559,26 @@ def test_count_matches_enumeration_on_a_long_rewrite_chain() -> None:
         assert fs.count_images(model) == len(images)
         assert images[0].files() == fs.snapshot_files()
     assert fs.count_images("posix") > fs.count_images("ordered") > 1
+
+
+def test_arm_crashes_at_the_kth_point_from_now() -> None:
+    fs = CrashFS()
+    fs.makedirs(D)
+    f = fs.create_truncate(f"{D}/a")
+    f.fsync()  # some points already happened
+    done = len(fs.points())
+    fs.arm(2, "before")
+    f.write(b"x")
+    f.fsync()  # point done + 1
+    try:
+        f.fsync()  # point done + 2: the crash, before it happens
+    except SimulatedCrash as crash:
+        assert crash.point.index == done + 2 and crash.when == "before"
+    else:
+        raise AssertionError("armed crash did not fire")
+    for bad in (0, -1):
+        try:
+            CrashFS().arm(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"arm({bad}) accepted")

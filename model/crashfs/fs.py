@@ -70,6 +70,20 @@ class CrashFS:
         self._owners: dict[int, Owner] = {}
         self._locks: set[str] = set()
 
+    def arm(self, k: int, when: When = "before") -> None:
+        """Crash at the k-th persistence point from now (k >= 1), `before` or `after` it.
+
+        The public way to arm a crash mid-run (the stateful machines and the
+        hunt do): point numbers continue across a run, so this is point
+        `len(points()) + k`. Arming again replaces the previous arm.
+        """
+        if k < 1:
+            raise ValueError(f"arm counts points from 1 (the next one), got {k}")
+        if when not in ("before", "after"):
+            raise ValueError(f"when must be 'before' or 'after', got {when!r}")
+        self._crash_at = len(self._points) + k
+        self._when = when
+
     @classmethod
     def from_files(
         cls,
