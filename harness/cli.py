@@ -12,13 +12,14 @@ __all__ = ["main"]
 
 
 def register(sub: Any) -> None:
-    """Add the harness commands (explore, mutants, fuzz, sites, hunt) to the parser."""
+    """Add the harness commands (explore, mutants, fuzz, sites, hunt, replay) to the parser."""
     for module_name in (
         "harness.explore_cli",
         "harness.mutants_cli",
         "harness.fuzz_cli",
         "harness.sites_cli",
         "harness.hunt_cli",
+        "harness.replay_cli",
     ):
         try:
             module = __import__(module_name, fromlist=["register"])

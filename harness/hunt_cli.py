@@ -97,7 +97,7 @@ def register(sub: Any) -> None:
 
 def cmd_hunt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.replay:
-        return _replay(args.replay, out, err)
+        return replay_one(args.replay, out, err)
     if args.time is None and args.examples is None:
         err.write("kevy-verify hunt: give --time S or --examples N\n")
         return 2
@@ -150,7 +150,8 @@ def cmd_hunt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 1 if profile.name == "hardened" and result.findings else 0
 
 
-def _replay(path: str, out: TextIO, err: TextIO) -> int:
+def replay_one(path: str, out: TextIO, err: TextIO) -> int:
+    """Replay one hunt case file; 0 if it fails as recorded (also `kevy-verify replay`)."""
     try:
         case = load_case(path)
     except (OSError, ValueError) as e:
