@@ -40,6 +40,7 @@ import random
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
 from harness.scenarios import Recovery, Run, Scenario, drive, get_scenario, probe_history, recover
@@ -61,6 +62,8 @@ __all__ = [
 ]
 
 CASE_FORMAT = "kevy-verify-crash-case/1"
+#: the repository's regression corpus, whatever the working directory
+DEFAULT_CORPUS = Path(__file__).resolve().parents[1] / "tests" / "corpus"
 _DIGITS = re.compile(r"\d+")
 
 

@@ -4,7 +4,8 @@
 What: runs `harness.explore.explore` and prints, per scenario × model, the
 crash points, images, violations, time and images/s, then one paragraph per
 distinct finding; every finding is written as a JSON case under
-`DIR/violations/` (default `tests/corpus`). `--sample N` judges at most N
+`DIR/violations/` (default: the repository's `tests/corpus`, never the cwd).
+`--sample N` judges at most N
 images per crash run, drawn deterministically from `--seed` (default 0).
 `--mode representative` judges one image per class of decisions
 (`harness/explore_walk.py`); `--jobs N` splits the walk over N processes with
@@ -24,7 +25,7 @@ import argparse
 import json
 from typing import Any, TextIO
 
-from harness.explore import ExploreResult, explore, report, write_case
+from harness.explore import DEFAULT_CORPUS, ExploreResult, explore, report, write_case
 from harness.explore_walk import MODES
 from harness.scenarios import SCENARIOS
 from impl.profile import PROFILES
@@ -60,8 +61,9 @@ def register(sub: Any) -> None:
     p.add_argument("--profile", choices=list(PROFILES), default="kevy-1.17")
     p.add_argument(
         "--corpus",
-        default="tests/corpus",
-        help="regression corpus directory for violation cases (default tests/corpus)",
+        default=str(DEFAULT_CORPUS),
+        help="regression corpus directory for violation cases (default: the repository's "
+        "tests/corpus, whatever the working directory)",
     )
     p.add_argument("--no-corpus", action="store_true", help="do not write cases")
     p.add_argument(

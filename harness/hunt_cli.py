@@ -22,6 +22,7 @@ import contextlib
 import json
 from typing import Any, TextIO
 
+from harness.explore import DEFAULT_CORPUS
 from harness.hunt import hunt, load_case, replay_case, signature
 from harness.lifecycle import Program
 from impl.profile import get_profile
@@ -87,8 +88,9 @@ def register(sub: Any) -> None:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument(
         "--corpus",
-        default="tests/corpus/hunt",
-        help="hunt case directory: known signatures, new cases (default tests/corpus/hunt)",
+        default=str(DEFAULT_CORPUS / "hunt"),
+        help="hunt case directory: known signatures, new cases (default: the repository's "
+        "tests/corpus/hunt, whatever the working directory)",
     )
     p.add_argument("--no-corpus", action="store_true", help="do not write new cases")
     p.add_argument("--replay", metavar="CASE", help="run one hunt case and print its verdict")

@@ -22,8 +22,7 @@ from harness.hunt import CASE_FORMAT as HUNT_CASE_FORMAT
 
 __all__ = ["DEFAULT_CORPUS", "find_case", "register"]
 
-#: the repository's corpus, whatever the working directory
-DEFAULT_CORPUS = Path(__file__).resolve().parents[1] / "tests" / "corpus"
+DEFAULT_CORPUS = explore.DEFAULT_CORPUS
 
 
 def register(sub: Any) -> None:
