@@ -28,7 +28,7 @@ from typing import Any, TextIO
 from harness.explore import DEFAULT_CORPUS, ExploreResult, explore, report, write_case
 from harness.explore_walk import MODES
 from harness.scenarios import SCENARIOS
-from impl.profile import PROFILES
+from impl.cli import profile_name
 from model.crashfs import MODELS
 
 __all__ = ["cmd_explore", "register"]
@@ -58,7 +58,9 @@ def register(sub: Any) -> None:
         choices=[*MODELS, "all"],
         help="persistence model of the crash images (or all)",
     )
-    p.add_argument("--profile", choices=list(PROFILES), default="kevy-1.17")
+    p.add_argument("--profile", type=profile_name, default="kevy-1.17",
+                   help="kevy-1.17 (default), hardened, or a derived profile "
+                        "(kevy-1.17+SWITCH, hardened-SWITCH)")  # fmt: skip
     p.add_argument(
         "--corpus",
         default=str(DEFAULT_CORPUS),

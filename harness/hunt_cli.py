@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from harness.explore import DEFAULT_CORPUS
 from harness.hunt import hunt, load_case, replay_case, signature
 from harness.lifecycle import Program
+from impl.cli import profile_name
 from impl.profile import get_profile
 
 __all__ = ["cmd_hunt", "register"]
@@ -50,14 +51,6 @@ def _positive(text: str) -> int:
     return value
 
 
-def _profile(text: str) -> str:
-    try:
-        get_profile(text)
-    except KeyError as e:
-        raise argparse.ArgumentTypeError(str(e.args[0])) from None
-    return text
-
-
 def register(sub: Any) -> None:
     """Add `hunt` to the `kevy-verify` subparsers."""
     p: argparse.ArgumentParser = sub.add_parser(
@@ -73,7 +66,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--profile",
-        type=_profile,
+        type=profile_name,
         default="kevy-1.17",
         help="kevy-1.17 (default), hardened, or a derived name (hardened-SWITCH)",
     )

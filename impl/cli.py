@@ -434,8 +434,10 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--profile", choices=list(PROFILES), default="kevy-1.17",
-                        help="recover as kevy 1.17 does (default) or with every fix on")
+        sp.add_argument("--profile", type=profile_name, default="kevy-1.17",
+                        help="kevy-1.17 (default: as kevy recovers), hardened (every fix on), "
+                             "or a derived profile: kevy-1.17+SWITCH[,SWITCH] turns fixes on, "
+                             "hardened-SWITCH[,SWITCH] turns them off")
         sp.add_argument("--dialect", choices=["auto", "kevy", "redis"], default="auto",
                         help="AOF dialect: kevy's own, a stock Redis 7 log, or auto (by "
                              "role: redis for Redis's appendonly* names and appendonlydir/, "
@@ -498,6 +500,15 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     if extend is not None:
         extend(sub)
     return p
+
+
+def profile_name(text: str) -> str:
+    """`--profile`: a profile `get_profile` knows, derived ones included; else a usage error."""
+    try:
+        get_profile(text)
+    except KeyError as e:
+        raise argparse.ArgumentTypeError(str(e).strip("'\"")) from None
+    return text
 
 
 def _unix_ms(text: str) -> int:

@@ -239,3 +239,22 @@ def test_a_reader_that_stops_early_is_not_an_error(command: str, tmp_path: Path)
     err = io.StringIO()
     code = main([command, "--now-ms", "0", str(log)], out=_ClosedPipe(), err=err)
     assert (code, err.getvalue()) == (0, "")
+
+
+def test_derived_profiles_are_accepted_wherever_a_profile_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from harness.cli import register
+
+    (tmp_path / "aof-0.aof").write_bytes(b"KEVYAOF1\n*1\r\n$3\r\nSET\r\n" + b"*1\r\n$4\r\nPING\r\n")
+    for profile in ("kevy-1.17+aof_refuse_corrupt", "hardened-aof_refuse_corrupt"):
+        out, err = io.StringIO(), io.StringIO()
+        rc = main(["dump", "--profile", profile, str(tmp_path)], out=out, err=err)
+        assert rc in (0, 1, 2) and "invalid" not in err.getvalue(), (profile, err.getvalue())
+    with pytest.raises(SystemExit) as usage:
+        main(["dump", "--profile", "kevy-1.17+nosuch", str(tmp_path)])
+    assert usage.value.code == 2 and "+SWITCH" in capsys.readouterr().err
+    out, err = io.StringIO(), io.StringIO()
+    rc = main(["explore", "aof-append", "--model", "ordered", "--no-corpus", "--profile",
+               "hardened-aof_refuse_corrupt"], out=out, err=err, extend=register)  # fmt: skip
+    assert rc == 0 and "hardened-aof_refuse_corrupt" in out.getvalue(), err.getvalue()
