@@ -70,7 +70,7 @@ def register(sub: Any) -> None:
     p.add_argument("--no-corpus", action="store_true", help="do not write cases")
     p.add_argument(
         "--sample",
-        type=_positive,
+        type=positive_int,
         metavar="N",
         help="judge at most N images per crash run, drawn at random (for image "
         "spaces too big to walk); a run with at most N images is walked whole",
@@ -89,7 +89,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--jobs",
-        type=_positive,
+        type=positive_int,
         default=1,
         metavar="N",
         help="split the walk over N processes, by the bytes of each recovery input "
@@ -105,7 +105,8 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_explore, harness=True)
 
 
-def _positive(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1 (`--sample`, `--jobs`, `hunt --examples`)."""
     try:
         value = int(text)
     except ValueError:

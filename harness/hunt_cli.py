@@ -23,6 +23,7 @@ import json
 from typing import Any, TextIO
 
 from harness.explore import DEFAULT_CORPUS
+from harness.explore_cli import positive_int
 from harness.hunt import hunt, load_case, replay_case, signature
 from harness.lifecycle import Program
 from impl.cli import profile_name
@@ -38,16 +39,6 @@ def _nonneg(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0: {text!r}")
-    return value
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1: {text!r}")
     return value
 
 
@@ -74,7 +65,7 @@ def register(sub: Any) -> None:
     p.add_argument("--time", type=_nonneg, metavar="S", help="time budget in seconds")
     p.add_argument(
         "--examples",
-        type=_positive,
+        type=positive_int,
         metavar="N",
         help="run exactly N programs (no clock: replays exactly)",
     )

@@ -11,11 +11,7 @@ fails the test, and must come out byte for byte unchanged.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import resource
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,12 +22,10 @@ from impl.journal import Journal, format_journal
 from impl.layout import MAX_SHARDS, Routing, ShardCountError, check_shard_count
 from impl.profile import get_profile
 from impl.store import Store, StoreConfig
+from tests.hostile_support import run_limited, tree_digest
 from tests.recording_fs import RecordingFS
 
 HUGE = 10**9
-#: the child may use this much address space: a count-sized allocation cannot fit
-LIMIT_BYTES = 768 * 2**20
-TIMEOUT_S = 60
 
 
 def _journal(prev_n: int, n: int) -> bytes:
@@ -47,29 +41,10 @@ HOSTILE: dict[str, tuple[dict[str, bytes], str, int]] = {
 }
 
 
-def _tree_digest(root: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(root.rglob("*")):
-        h.update(str(p.relative_to(root)).encode())
-        if p.is_file():
-            h.update(p.read_bytes())
-            h.update(str(p.stat().st_mtime_ns).encode())
-    return h.hexdigest()
 
 
-def _limit() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (LIMIT_BYTES, LIMIT_BYTES))
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    """`kevy-verify ARGS` in a child with bounded memory; a hang fails the test."""
-    try:
-        return subprocess.run(
-            [sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True,
-            timeout=TIMEOUT_S, preexec_fn=_limit, cwd=Path(__file__).resolve().parent.parent,
-        )  # fmt: skip
-    except subprocess.TimeoutExpired as e:
-        raise AssertionError(f"kevy-verify {' '.join(args)} ran past {TIMEOUT_S} s") from e
 
 
 def _hostile_dir(tmp_path: Path, case: str) -> tuple[Path, str, int]:
@@ -85,17 +60,17 @@ def _hostile_dir(tmp_path: Path, case: str) -> tuple[Path, str, int]:
 @pytest.mark.parametrize("case", sorted(HOSTILE))
 def test_dump_and_check_refuse_an_unbacked_count(tmp_path: Path, case: str, profile: str) -> None:
     d, culprit, offset = _hostile_dir(tmp_path, case)
-    before = _tree_digest(d)
-    dump = _run("dump", "--profile", profile, str(d))
+    before = tree_digest(d)
+    dump = run_limited("dump", "--profile", profile, str(d))
     assert dump.returncode == 2 and dump.stdout == "", dump
     lines = dump.stderr.strip().splitlines()
     assert len(lines) == 1, dump.stderr
     assert f"{d}/{culprit}: corrupt shard count at offset {offset}:" in lines[0], lines[0]
     assert "F40" in lines[0] and "Traceback" not in dump.stderr
-    check = _run("check", "--profile", profile, str(d))
+    check = run_limited("check", "--profile", profile, str(d))
     assert check.returncode == 1, check
     assert f"{d}/{culprit}: corrupt shard count at offset {offset}:" in check.stdout, check.stdout
-    assert _tree_digest(d) == before
+    assert tree_digest(d) == before
 
 
 @pytest.mark.parametrize("field", ["prev_n", "n"])
@@ -103,17 +78,17 @@ def test_a_journal_count_is_refused_at_its_offset(tmp_path: Path, field: str) ->
     counts = {"prev_n": 2, "n": 2, field: HUGE}
     data = _journal(counts["prev_n"], counts["n"])
     (tmp_path / "reshard.journal").write_bytes(data)
-    before = _tree_digest(tmp_path)
-    dump = _run("dump", str(tmp_path))
+    before = tree_digest(tmp_path)
+    dump = run_limited("dump", str(tmp_path))
     offset = data.index(f"\n{field}=".encode()) + len(field) + 2
     assert dump.returncode == 2, dump
     assert f"reshard.journal: corrupt shard count at offset {offset}:" in dump.stderr, dump
-    assert _tree_digest(tmp_path) == before
+    assert tree_digest(tmp_path) == before
 
 
 def test_shards_flag_is_a_bounded_usage_error(tmp_path: Path) -> None:
     for bad in ("0", str(MAX_SHARDS + 1), str(HUGE), "x"):
-        r = _run("dump", "--shards", bad, str(tmp_path))
+        r = run_limited("dump", "--shards", bad, str(tmp_path))
         assert r.returncode == 2 and "not a shard count" in r.stderr, (bad, r.stderr)
 
 
@@ -133,13 +108,13 @@ def test_kevy_loops_by_the_count_and_hardened_refuses(tmp_path: Path) -> None:
     # and a log path for every shard it names. A count of 5000 keeps the test
     # fast; the probe count grows with the number the file says, not its size.
     (tmp_path / "shards.meta").write_bytes(b"5000\n")
-    before = _tree_digest(tmp_path)
+    before = tree_digest(tmp_path)
     rec = RecordingFS(OsFileSystem())
     config = StoreConfig(data_dir=str(tmp_path), reaper="manual", aof_enabled=False)
     with pytest.raises(ShardCountError) as refused:
         Store.open(config, fs=rec, clock=ManualClock(0), profile=get_profile("hardened"))
     assert refused.value.path == f"{tmp_path}/shards.meta" and refused.value.offset == 0
-    assert _tree_digest(tmp_path) == before  # refused before anything was written
+    assert tree_digest(tmp_path) == before  # refused before anything was written
     rec = RecordingFS(OsFileSystem())
     store = Store.open(config, fs=rec, clock=ManualClock(0), profile=get_profile("kevy-1.17"))
     store.close()

@@ -14,13 +14,9 @@ the untouched inputs at random.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
-import resource
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -29,25 +25,13 @@ from hypothesis import strategies as st
 
 from impl.cli import main
 from impl.resp import encode_frame
+from tests.hostile_support import run_limited, tree_digest
 
-TIMEOUT_S = 60
-LIMIT_BYTES = 768 * 2**20
 SNAP_HEADER = b"KEVYSNAP\x04"  # magic, version 4 (docs/SPEC.md §3.2)
 
 
-def _limit() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (LIMIT_BYTES, LIMIT_BYTES))
 
 
-def _child(*args: str) -> subprocess.CompletedProcess[str]:
-    """`kevy-verify ARGS` in a child with bounded memory; blocking fails the test."""
-    try:
-        return subprocess.run(
-            [sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True,
-            timeout=TIMEOUT_S, preexec_fn=_limit, cwd=Path(__file__).resolve().parent.parent,
-        )  # fmt: skip
-    except subprocess.TimeoutExpired as e:
-        raise AssertionError(f"kevy-verify {' '.join(args)} blocked past {TIMEOUT_S} s") from e
 
 
 def _cli(*args: str) -> tuple[int, str, str]:
@@ -56,15 +40,6 @@ def _cli(*args: str) -> tuple[int, str, str]:
     return rc, out.getvalue(), err.getvalue()
 
 
-def _digest(root: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(root.rglob("*")):
-        h.update(
-            repr((str(p.relative_to(root)), p.lstat().st_mode, p.lstat().st_mtime_ns)).encode()
-        )
-        if p.is_file() and not p.is_fifo():
-            h.update(p.read_bytes())
-    return h.hexdigest()
 
 
 # -- special files ---------------------------------------------------------------
@@ -77,7 +52,7 @@ def test_a_special_file_is_refused_without_blocking(tmp_path: Path, special: str
         os.mkfifo(tmp_path / "aof-0.aof")
         path = str(tmp_path / "aof-0.aof")
     for cmd, want in (("dump", 2), ("check", 1)):
-        r = _child(cmd, "--as", "aof", path)
+        r = run_limited(cmd, "--as", "aof", path)
         assert r.returncode == want, (cmd, r)
         text = r.stderr if cmd == "dump" else r.stdout
         assert f"{path}" in text and "not a regular file" in text, (cmd, text)
@@ -87,14 +62,14 @@ def test_a_special_file_is_refused_without_blocking(tmp_path: Path, special: str
 def test_a_fifo_in_a_data_directory(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "dump-0.rdb")
     os.mkfifo(tmp_path / "stray")  # no kevy name: check must not even open it
-    before = _digest(tmp_path)
-    dump = _child("dump", str(tmp_path))
+    before = tree_digest(tmp_path)
+    dump = run_limited("dump", str(tmp_path))
     assert dump.returncode == 2 and "dump-0.rdb" in dump.stderr and "FIFO" in dump.stderr, dump
-    check = _child("check", str(tmp_path))
+    check = run_limited("check", str(tmp_path))
     assert check.returncode == 1, check
     assert "stray: not a kevy file name; skipped" in check.stdout, check.stdout
     assert "dump-0.rdb: snapshot: not a regular file (a FIFO)" in check.stdout, check.stdout
-    assert _digest(tmp_path) == before
+    assert tree_digest(tmp_path) == before
 
 
 # -- by role ------------------------------------------------------------------------
@@ -114,14 +89,14 @@ BAD_SNAPSHOTS = {
 def test_a_bad_snapshot_is_refused_as_a_snapshot(tmp_path: Path, case: str, where: str) -> None:
     (tmp_path / "dump-0.rdb").write_bytes(BAD_SNAPSHOTS[case])
     path = str(tmp_path / "dump-0.rdb") if where == "file" else str(tmp_path)
-    before = _digest(tmp_path)
+    before = tree_digest(tmp_path)
     rc, out, err = _cli("dump", path)
     assert rc == 2 and out == "", (rc, out, err)
     assert "dump-0.rdb" in err and "snapshot" in err, err  # kevy's error, naming the file
     rc, out, _ = _cli("check", path)
     assert rc == 1, out
     assert "snapshot" in out and "aof," not in out, out  # never read as an (empty) log
-    assert _digest(tmp_path) == before
+    assert tree_digest(tmp_path) == before
 
 
 def test_a_log_that_starts_like_a_snapshot_is_a_log(tmp_path: Path) -> None:
@@ -198,7 +173,7 @@ def test_check_and_dump_share_one_verdict(
             (d / name).mkdir()  # a directory where a file belongs
         else:
             (d / name).write_bytes(data)
-    before = _digest(d)
+    before = tree_digest(d)
     for profile in ("kevy-1.17", "hardened"):
         rc_dump, _, err = _cli("dump", "--profile", profile, str(d))
         rc_check, out, _ = _cli("check", "--profile", profile, str(d))
@@ -207,7 +182,7 @@ def test_check_and_dump_share_one_verdict(
             assert rc_check == 1, (profile, files, err, out)
             assert "kevy would not open it" in out or "shard count" in out, (files, err, out)
         assert "Traceback" not in err
-    assert _digest(d) == before
+    assert tree_digest(d) == before
 
 
 def test_check_json_is_the_text_report_as_a_versioned_document(tmp_path: Path) -> None:
