@@ -24,39 +24,20 @@ Rules:
 from __future__ import annotations
 
 from impl.clock import Clock
-from impl.counts import check_recorded_counts
+from impl.counts import check_recorded_counts, read_recorded_counts
 from impl.fs import FileSystem, OverlayFileSystem, join
-from impl.journal import JournalUnreadable, parse_journal
+from impl.journal import JournalUnreadable
 from impl.keyspace import Keyspace
-from impl.layout import JOURNAL, SHARDS_META, infer_files_n, parse_shards_meta
+from impl.layout import JOURNAL
 from impl.profile import Profile
 from impl.store import Store, StoreConfig
 
 __all__ = ["recorded_shard_count", "recover_directory_readonly"]
 
 
-def _read(fs: FileSystem, path: str) -> bytes | None:
-    try:
-        return fs.read_bytes(path)
-    except FileNotFoundError:
-        return None
-
-
 def recorded_shard_count(fs: FileSystem, directory: str) -> int:
     """The shard count kevy would open `directory` with without re-sharding (rule 1)."""
-    data = _read(fs, join(directory, JOURNAL))
-    if data is not None:
-        try:
-            journal = parse_journal(data)
-        except Exception:  # unreadable: Store.open reports it properly
-            journal = None
-        if journal is not None:
-            return max(1, journal.n)
-    data = _read(fs, join(directory, SHARDS_META))
-    layout = parse_shards_meta(data) if data is not None else None
-    if layout is not None:
-        return max(1, layout.n)
-    return max(1, infer_files_n(fs, directory))
+    return read_recorded_counts(fs, directory).shard_count
 
 
 def recover_directory_readonly(
@@ -74,9 +55,10 @@ def recover_directory_readonly(
     Appends to `notes` what recovery skipped or dropped (with offsets) and to
     `info` what it would have changed on disk.
     """
-    check_recorded_counts(fs, directory)
+    recorded = read_recorded_counts(fs, directory)  # read once: checked, then used
+    check_recorded_counts(fs, directory, recorded)
     overlay = OverlayFileSystem(fs)
-    n = shards if shards is not None else recorded_shard_count(fs, directory)
+    n = shards if shards is not None else recorded.shard_count
     config = StoreConfig(data_dir=directory, shards=n, aof_enabled=False, reaper="manual")
     # kevy's own recovery lines (a re-shard being completed) become notes, so
     # they reach the terminal through the CLI's escaping printer, not raw.

@@ -26,6 +26,22 @@ KEVY = get_profile("kevy-1.17")
 WRITES = 5000 if os.environ.get("KEVY_VERIFY_PROFILE") == "nightly" else 300
 
 
+SEL = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"
+SETK = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
+HSET = b"*4\r\n$4\r\nHSET\r\n$1\r\nk\r\n$1\r\nf\r\n$1\r\nv\r\n"  # WRONGTYPE after SETK
+
+
+def _two_part_dir(tmp_path: Path) -> Path:
+    """An appendonlydir whose manifest names an empty base and one incr file."""
+    d = tmp_path / "appendonlydir"
+    d.mkdir()
+    (d / "a.manifest").write_text(
+        "file a.1.base.aof seq 1 type b\nfile a.1.incr.aof seq 1 type i\n"
+    )
+    (d / "a.1.base.aof").write_bytes(b"")
+    return d
+
+
 def _dump(path: Path, *extra: str) -> tuple[int, dict, str]:
     out, err = io.StringIO(), io.StringIO()
     rc = main(["dump", "--dialect", "redis", *extra, str(path)], out=out, err=err)
@@ -84,12 +100,7 @@ def test_unparseable_manifest_line_names_its_offset(tmp_path: Path) -> None:
 
 
 def test_a_part_the_manifest_names_but_that_is_missing_is_refused(tmp_path: Path) -> None:
-    d = tmp_path / "appendonlydir"
-    d.mkdir()
-    (d / "a.manifest").write_text(
-        "file a.1.base.aof seq 1 type b\nfile a.1.incr.aof seq 1 type i\n"
-    )
-    (d / "a.1.base.aof").write_bytes(b"")
+    d = _two_part_dir(tmp_path)
     try:
         replay_redis_aof_dir(OsFileSystem(), str(d), Keyspace(ManualClock(0)), profile=KEVY)
     except RedisAofDirError as e:
@@ -101,18 +112,10 @@ def test_a_part_the_manifest_names_but_that_is_missing_is_refused(tmp_path: Path
 
 
 def test_strict_refuses_a_frame_that_failed_to_apply(tmp_path: Path) -> None:
-    d = tmp_path / "appendonlydir"
-    d.mkdir()
-    (d / "a.manifest").write_text(
-        "file a.1.base.aof seq 1 type b\nfile a.1.incr.aof seq 1 type i\n"
-    )
-    (d / "a.1.base.aof").write_bytes(b"")
-    sel = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"
-    setk = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
-    hset = b"*4\r\n$4\r\nHSET\r\n$1\r\nk\r\n$1\r\nf\r\n$1\r\nv\r\n"  # WRONGTYPE
-    (d / "a.1.incr.aof").write_bytes(sel + setk + hset)
+    d = _two_part_dir(tmp_path)
+    (d / "a.1.incr.aof").write_bytes(SEL + SETK + HSET)
     rc, _, err = _dump(d, "--strict")
-    assert rc != 0 and "a.1.incr.aof" in err and str(len(sel + setk)) in err, (rc, err)
+    assert rc != 0 and "a.1.incr.aof" in err and str(len(SEL + SETK)) in err, (rc, err)
     rc, doc, err = _dump(d)
     assert rc == 0 and [k["key"] for k in doc["keys"]] == ["k"] and "dropped" in err, err
 
@@ -126,18 +129,8 @@ def test_a_server_that_cannot_start_fails_with_its_own_log() -> None:
 
 
 def test_check_reports_each_lost_frame_of_an_appendonlydir_with_its_offset(tmp_path: Path) -> None:
-    d = tmp_path / "appendonlydir"
-    d.mkdir()
-    (d / "a.manifest").write_text(
-        "file a.1.base.aof seq 1 type b\nfile a.1.incr.aof seq 1 type i\n"
-    )
-    (d / "a.1.base.aof").write_bytes(b"")
-    sel = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"
-    setk = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
-    hset = (
-        b"*4\r\n$4\r\nHSET\r\n$1\r\nk\r\n$1\r\nf\r\n$1\r\nv\r\n"  # WRONGTYPE: Redis never logs it
-    )
-    (d / "a.1.incr.aof").write_bytes(sel + setk + hset)
+    d = _two_part_dir(tmp_path)
+    (d / "a.1.incr.aof").write_bytes(SEL + SETK + HSET)
     out = io.StringIO()
     assert main(["check", str(d)], out=out, err=io.StringIO()) == 1
-    assert f"a.1.incr.aof: offset {len(sel + setk)}: ignored: HSET" in out.getvalue()
+    assert f"a.1.incr.aof: offset {len(SEL + SETK)}: ignored: HSET" in out.getvalue()
