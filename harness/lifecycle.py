@@ -1,7 +1,7 @@
 """The lifecycle program: a seeded, replayable drive of the store over its configurations.
 
 What: a `Program` is a configuration (fsync policy, shard count) and a list of
-`Step`s - client writes (strings, TTL verbs, lists, sets, hashes, zsets,
+`Step`s - client writes (strings, TTL verbs, lists, sets with SPOP, hashes, zsets,
 streams, multi-key DEL, FLUSHALL), time passing (ms to days, with the
 everysec `maybe_sync`), the manual reaper, `fsync_aof`, a save, a rewrite,
 a clean close and reopen (with another shard count: a re-shard), and
@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.scenarios import DATA_DIR, Run, Scenario, recover
+from harness.scenarios import DATA_DIR, RECOVERY_SEED, Run, Scenario, recover
 from impl.profile import Profile
 from model.contract import Judgement
 from model.crashfs import CrashFS, SimulatedCrash
@@ -137,8 +137,8 @@ class _Machine:
         self._open(program.shards)
         self.index = 0
 
-    def _open(self, shards: int) -> None:
-        self.run.open(shards)
+    def _open(self, shards: int, hash_seed: int | None = None) -> None:
+        self.run.open(shards, hash_seed=hash_seed)
         assert self.run.store is not None
         self.run.store.sleeper = _no_wait
 
@@ -233,10 +233,14 @@ class _Machine:
             images = list(itertools.islice(fs.images(model), LENIENT_IMAGES))
         now = self.run.clock.now_ms()
         history = self.run.history
+        # The recovering process has hash keys of its own (scenarios rule 5), and
+        # the store the program goes on with is that same process.
+        seed = RECOVERY_SEED + (self.index << 8)
         first = None
         for image in images:
             rec = recover(
-                self.scenario, self.profile, self.run.config, image.files(), image.dirs, now
+                self.scenario, self.profile, self.run.config, image.files(), image.dirs, now,
+                hash_seed=seed,
             )
             j = history.judge(
                 rec.doc, error=rec.error, now_ms=now, crash=label, model=model, trace=image.trace
@@ -253,7 +257,7 @@ class _Machine:
         clock = self.run.clock
         self.run = Run(self.scenario, self.profile, self.fs, clock)
         self.run.history = history
-        self._open(shards)
+        self._open(shards, hash_seed=seed)
 
     def close(self) -> None:
         if self.run.store is not None and not self.fs.crashed:
@@ -297,6 +301,8 @@ def _write(rng: random.Random, g: dict[str, int]) -> Step:
             "incr",
             "rpush",
             "sadd",
+            "sadd",
+            "spop",
             "hset",
             "expire",
             "zadd",
@@ -320,7 +326,9 @@ def _write(rng: random.Random, g: dict[str, int]) -> Step:
     if kind == "rpush":
         return ["w", "RPUSH", "l", v]
     if kind == "sadd":
-        return ["w", "SADD", "s", v]
+        return ["w", "SADD", "s", *rng.sample(_VALUES, rng.randint(1, 3))]
+    if kind == "spop":
+        return ["w", "SPOP", "s", *([str(rng.randint(0, 2))] if rng.random() < 0.5 else [])]
     if kind == "hset":
         return ["w", "HSET", "h", "f" + v, v]
     if kind == "expire":

@@ -24,6 +24,10 @@ Rules:
 4. Only verbs on which kevy 1.17 and the model (Redis 7.2) agree are used
    (plain SET, INCRBY, RPUSH, SADD, HSET, DEL, EXPIRE with a positive time),
    so a difference after recovery is a durability problem, not a semantic one.
+5. Every store opened is a process with its own hash seed (impl/keyspace.py
+   rule 6): a run's live processes are seeds 1, 2, ...; `recover` opens as
+   `RECOVERY_SEED` unless told otherwise. An SPOP's pick is read off the store
+   (the members that left the set) and recorded as the op's `chosen`.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from impl.aof import FsyncPolicy
 from impl.clock import ManualClock
 from impl.errors import CorruptLogRefused
 from impl.fs import FileSystem, write_all
+from impl.keyspace import SetValue
 from impl.profile import Profile
 from impl.resp import Outcome, scan_aof
 from impl.store import Store, StoreConfig, iter_shard_paths
@@ -48,6 +53,7 @@ from model.crashfs import CrashFS
 __all__ = [
     "DATA_DIR",
     "PROBE",
+    "RECOVERY_SEED",
     "SCENARIOS",
     "START_MS",
     "InvalidScenario",
@@ -61,6 +67,8 @@ __all__ = [
 
 DATA_DIR = "/data"
 START_MS = 1_700_000_000_000
+#: the hash seed of the process that recovers a crash image (rule 5)
+RECOVERY_SEED = 1 << 32
 #: the acknowledged write `recover(probe=True)` adds after a recovery
 PROBE: tuple[bytes, ...] = (b"SET", b"probe", b"after-recovery")
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -143,6 +151,8 @@ class Run:
     store: Store | None = None
     damaged_keep: int | None = field(default=None, init=False)
     """After `damage_aof`: how many ops precede the damaged frame."""
+    process: int = 0
+    """The hash seed of the last process opened (rule 5); `open` counts up from here."""
 
     def __post_init__(self) -> None:
         self.history = History(self.scenario.policy)
@@ -159,15 +169,28 @@ class Run:
 
     # ---- verbs -------------------------------------------------------------
 
-    def open(self, shards: int | None = None) -> None:
-        """Store.open with the scenario's configuration (optionally another shard count)."""
+    def open(self, shards: int | None = None, *, hash_seed: int | None = None) -> None:
+        """Store.open with the scenario's configuration (optionally another shard count),
+        as a new process: the next seed, or `hash_seed` (rule 5)."""
         self.config = self.scenario.config(shards)
-        self.store = Store.open(self.config, fs=self.fs, clock=self.clock, profile=self.profile)
+        self.process = self.process + 1 if hash_seed is None else hash_seed
+        self.store = Store.open(self.config, fs=self.fs, clock=self.clock, profile=self.profile,
+                                hash_seed=self.process)
 
     def write(self, *argv: bytes) -> Any:
         """One client write; acknowledged when the store returns."""
         self.history.begin(argv, self.clock.now_ms())
-        reply = self._store().execute(list(argv))
+        store = self._store()
+        picks = len(argv) > 1 and bytes(argv[0]).upper() == b"SPOP"
+        before = _members(store, argv[1]) if picks else []
+        try:
+            reply = store.execute(list(argv))
+        finally:
+            # Also when a crash cut the call short: the pick was made in memory
+            # before the log was written, and the in-flight op may survive.
+            if picks:
+                after = set(_members(store, argv[1]))
+                self.history.chose([m for m in before if m not in after])
         self.history.ack(f"{self._last_point()}, its ack under appendfsync always")
         return reply
 
@@ -317,22 +340,33 @@ class Recovery:
     probe_error: str | None = None
 
 
+def _members(store: Store, key: bytes) -> list[bytes]:
+    """The members of set `key` in the store's memory, expired or not (empty if none)."""
+    entry = store.keyspace(store.shard_for(bytes(key))).raw().get(bytes(key))
+    value = None if entry is None else entry.value
+    return list(value) if isinstance(value, SetValue) else []
+
+
 def _discard(line: str) -> None:
     """Sink for kevy's recovery log lines: the explorer opens thousands of images,
     and what it judges is the recovered state, not what kevy printed."""
 
 
 def recover(sc: Scenario, profile: Profile, config: StoreConfig, files: Mapping[str, bytes],
-            dirs: frozenset[str] | set[str], now_ms: int) -> Recovery:
-    """`Store.open` on a fresh CrashFS holding `files` at `now_ms`; the document.
+            dirs: frozenset[str] | set[str], now_ms: int,
+            hash_seed: int = RECOVERY_SEED) -> Recovery:
+    """`Store.open` on a fresh CrashFS holding `files` at `now_ms`, as a process with
+    `hash_seed` (rule 5); the document.
 
     With `sc.probe`: then write `PROBE`, make it durable (its ack under
-    `always`, `fsync_aof` otherwise), close, reopen and record that document too.
+    `always`, `fsync_aof` otherwise), close, reopen (the next seed) and record
+    that document too.
     """
     fs = CrashFS.from_files(files, dirs=dirs)
     clock = ManualClock(now_ms)
     try:
-        store = Store.open(config, fs=fs, clock=clock, profile=profile, log=_discard)
+        store = Store.open(config, fs=fs, clock=clock, profile=profile, log=_discard,
+                           hash_seed=hash_seed)
         doc = store.snapshot()
     except Exception as e:  # a refusal to open is a verdict, not a harness error
         return Recovery(None, f"{type(e).__name__}: {e}")
@@ -344,7 +378,8 @@ def recover(sc: Scenario, profile: Profile, config: StoreConfig, files: Mapping[
         store.execute(list(PROBE))
         store.fsync_aof()
         store.close()
-        again = Store.open(config, fs=fs, clock=clock, profile=profile, log=_discard)
+        again = Store.open(config, fs=fs, clock=clock, profile=profile, log=_discard,
+                           hash_seed=hash_seed + 1)
         probed = again.snapshot()
         again.close()
     except Exception as e:

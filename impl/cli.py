@@ -205,6 +205,12 @@ def cmd_dump(args: argparse.Namespace, fs: FileSystem, clock: Clock, out: TextIO
     return EXIT_OK
 
 
+#: replay events `check` counts as problems (skipped verbs are counted per verb above)
+_CHECK_PROBLEMS = frozenset({EventKind.TORN_TAIL, EventKind.CORRUPT_FRAME,
+                             EventKind.MULTI_DROPPED, EventKind.OTHER_DB,
+                             EventKind.UNDETERMINED})
+
+
 def _check_aof(fs: FileSystem, path: str, profile: Profile, clock: Clock,
                dialect: Dialect | None, out: TextIO) -> int:
     data = fs.read_bytes(path)
@@ -236,7 +242,7 @@ def _check_aof(fs: FileSystem, path: str, profile: Profile, clock: Clock,
         out.write(f"  skipped verb {shown(verb)}: {n} frame(s), first at offset {first}\n")
         problems += 1
     for event in report.events:
-        if event.kind.value in ("torn-tail", "corrupt-frame", "multi-dropped", "other-db"):
+        if event.kind in _CHECK_PROBLEMS:
             out.write(f"  {event}\n")
             problems += 1
     ignored = [e for e in report.events if e.kind.value == "ignored"]

@@ -126,6 +126,7 @@ class Ctx:
         "replay",
         "set_ttl_one_frame",
         "sint",
+        "spop_logs_members",
         "strict_numbers",
         "uint",
         "wrap_decrby",
@@ -172,6 +173,7 @@ class Ctx:
         # kevy's own replay must turn back into the same state.
         self.set_ttl_one_frame = profile.fixes("set_ttl_one_frame")
         self.xclaim_logs_time = profile.fixes("xclaim_logs_time")
+        self.spop_logs_members = profile.fixes("spop_logs_members")
         # An option word as the writer compared it: kevy compares whole
         # arguments, Redis uses strcasecmp, which stops at a NUL ("NX\0junk"
         # is NX to Redis and logged verbatim), so a Redis log is read that way.

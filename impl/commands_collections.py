@@ -15,8 +15,11 @@ Rules:
    0 popped (kevy) or `ERR value is out of range, must be positive` with
    `redis_negative_count_errors`; not an integer → 1 on kevy's replay (SPEC
    §5), an error elsewhere.
-3. SPOP removes the first members in the set's insertion order (docs/SPEC.md §5);
-   Redis picks at random, which a deterministic reference cannot copy.
+3. SPOP removes the first members in the set's iteration order (docs/SPEC.md §5):
+   `Keyspace.first_members`, insertion order unless the keyspace stands for a
+   process with its own hash seed. kevy logs `SPOP k n`, so a replay in another
+   process pops other members (F24); with `spop_logs_members` the log names the
+   members popped (`SREM k m...`, what Redis propagates), so replay is exact.
 4. Zset order is (IEEE total order of score, member) (docs/SPEC.md §6.7); with
    `redis_zero_score_equality` -0.0 and 0.0 compare equal as in Redis, where
    ZADD/ZINCRBY rewrite a stored score only if the new one differs by ==
@@ -349,12 +352,13 @@ def cmd_spop(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     if e is None:
         return None if count is None else []
     s = e.value
-    out = list(islice(s, 1 if count is None else count))
+    out = ks.first_members(s, 1 if count is None else count)
     for m in out:
         del s[m]
     _gone_if_empty(ks, a[1], s)
     if out and c.log is not None:
-        c.log.append([b"SPOP", a[1], _d(len(out))])
+        frame = [b"SREM", a[1], *out] if c.spop_logs_members else [b"SPOP", a[1], _d(len(out))]
+        c.log.append(frame)
     if count is None:
         return out[0] if out else None
     return out

@@ -19,16 +19,26 @@ Rules (docs/SPEC.md §6):
    `ListValue` (a deque: LPUSH and LPOP are O(1), so replaying a log of them
    is linear, issue 12; a plain `list[bytes]`, as a test or an older caller
    may store, is accepted and turned into a ListValue by the first list
-   command); set = `SetValue` (insertion-ordered, so SPOP's "first
-   members in internal order" is deterministic); zset = `ZSet`; stream =
-   `Stream`.
+   command); set = `SetValue` (insertion-ordered storage); zset = `ZSet`;
+   stream = `Stream`.
+6. SPOP removes "the first members in the set's internal iteration order"
+   (docs/SPEC.md §5). kevy's sets are Rust hash sets; their order is not
+   reproducible from anything we hold (docs/spop-order.md) and differs from
+   one process to the next. `hash_seed` stands in for a process's hash keys:
+   None keeps insertion order (deterministic, what `dump` uses); a seed
+   orders members by a keyed hash, so a harness that gives each simulated
+   process its own seed sees what kevy does - a recovering process pops other
+   members than the live one did (FINDINGS.md F24).
 """
 
 from __future__ import annotations
 
+import hashlib
+import heapq
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 
 from impl.clock import Clock
 from impl.numbers import total_order_key
@@ -203,10 +213,25 @@ class Entry:
 class Keyspace:
     """One shard's keys. See the module docstring for the rules."""
 
-    def __init__(self, clock: Clock, *, lazy_expire: bool = True) -> None:
+    def __init__(
+        self, clock: Clock, *, lazy_expire: bool = True, hash_seed: int | None = None
+    ) -> None:
         self.clock = clock
         self.lazy_expire = lazy_expire
+        self.hash_seed = hash_seed
         self._data: dict[bytes, Entry] = {}
+
+    def first_members(self, members: SetValue, n: int) -> list[bytes]:
+        """The first `n` members of a set in this process's iteration order (rule 6)."""
+        if self.hash_seed is None:
+            return list(islice(members, n))
+        key = (self.hash_seed % 2**64).to_bytes(8, "little")
+
+        def rank(m: bytes) -> bytes:
+            return hashlib.blake2b(m, digest_size=8, key=key).digest()
+
+        # Only simulated processes carry a seed; `dump` keeps the O(n) path above.
+        return heapq.nsmallest(n, members, key=rank)
 
     # -- raw access (no expiry) -------------------------------------------
     def raw(self) -> dict[bytes, Entry]:

@@ -253,6 +253,13 @@ _register(
     "flags as scores",
 )
 _register(
+    "spop_logs_members",
+    "F24",
+    "SPOP logs the members it removed (SREM k m1 m2 ..., as Redis propagates it) "
+    "instead of SPOP k n, which a recovering process replays against its own hash "
+    "order and so pops other members than the client was told",
+)
+_register(
     "replay_stream_writes",
     "compat",
     "replay also applies the stream writes a live log carries (XDEL, XTRIM, XACK, "

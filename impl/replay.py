@@ -40,7 +40,7 @@ from impl.commands import Dialect
 from impl.commands import Outcome as ApplyOutcome
 from impl.errors import shown
 from impl.fs import FileSystem, basename
-from impl.keyspace import Keyspace
+from impl.keyspace import Keyspace, SetValue
 from impl.profile import Profile
 from impl.resp import AofScan, CorruptFrame, Frame, Outcome, format_replay_summary, scan_aof
 
@@ -78,6 +78,9 @@ class EventKind(enum.StrEnum):
     MULTI_DROPPED = "multi-dropped"
     #: redis dialect: frames for a database other than 0 were dropped (lossy)
     OTHER_DB = "other-db"
+    #: an SPOP frame chose among more members than it removed: kevy picks them in its
+    #: process's hash order, so the file does not determine which (lossy: F24)
+    UNDETERMINED = "undetermined"
 
 
 LOSSY = frozenset(
@@ -88,6 +91,7 @@ LOSSY = frozenset(
         EventKind.CORRUPT_FRAME,
         EventKind.MULTI_DROPPED,
         EventKind.OTHER_DB,
+        EventKind.UNDETERMINED,
     }
 )
 
@@ -186,6 +190,12 @@ def _verb(frame: Frame) -> bytes:
     return frame.argv[0].upper() if frame.argv else b""
 
 
+def _card(ks: Keyspace, key: bytes) -> int:
+    """Members of set `key` (0 if absent or not a set), read without expiring it."""
+    entry = ks.raw().get(key)
+    return len(entry.value) if entry is not None and isinstance(entry.value, SetValue) else 0
+
+
 def replay_bytes(
     data: bytes,
     ks: Keyspace,
@@ -222,10 +232,24 @@ def replay_bytes(
 
     def run(frame: Frame) -> None:
         nonlocal applied
-        result = apply(ks, frame.argv, profile=profile, dialect=chosen)
+        argv = frame.argv
+        spop = not redis and len(argv) > 1 and argv[0].upper() == b"SPOP"
+        card = _card(ks, argv[1]) if spop else 0
+        result = apply(ks, argv, profile=profile, dialect=chosen)
         outcome = result.outcome
         if outcome is ApplyOutcome.APPLIED:
             applied += 1
+            popped = card - _card(ks, argv[1]) if spop else 0
+            if 0 < popped < card:
+                key = argv[1].decode("latin-1")
+                note(
+                    ReplayEvent(
+                        frame.offset,
+                        EventKind.UNDETERMINED,
+                        f"SPOP {key}: removed {popped} of {card} members; kevy pops "
+                        "in its process's hash order, so which ones is not in the file (F24)",
+                    )
+                )
         elif outcome is ApplyOutcome.SKIPPED:
             verb = result.verb.decode("latin-1")
             name = verb if verb in skipped or len(skipped) < VERBS_TRACKED else OTHER_VERBS

@@ -147,7 +147,7 @@ def merge_sources(
         # into every shard's AOF) in shard i's log also wipes the keys already merged
         # from shards < i - writes acknowledged after that FLUSHALL included. The fix
         # loads each shard on its own, as it was live, then moves its keys over.
-        into = Keyspace(temp.clock) if per_shard else temp
+        into = Keyspace(temp.clock, hash_seed=temp.hash_seed) if per_shard else temp
         snap = names.snapshot_path(directory, i, src_n)
         if fs.exists(snap):
             load_snapshot(fs, snap, into, now_ms)
@@ -376,7 +376,7 @@ def reshard_open(
         raise ValueError(f"reshard_open needs {n} keyspaces, got {len(shards)}")
     # One temp store for the whole merge (§8.2), on the shards' own clock so
     # replay's lazy expiry sees the same time the store does.
-    temp = Keyspace(shards[0].clock)
+    temp = Keyspace(shards[0].clock, hash_seed=shards[0].hash_seed)
     merge_sources(fs, directory, src_n, names, temp, profile=profile, now_ms=now_ms)
     redistribute(temp, shards, now_ms)
     return commit_reshard(

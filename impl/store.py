@@ -283,15 +283,21 @@ class Store:
     @classmethod
     def open(cls, config: StoreConfig, *, fs: FileSystem | None, clock: Clock,
              profile: Profile = KEVY_1_17, sleeper: Sleeper | None = None,
-             log: Callable[[str], None] | None = None) -> Store:
+             log: Callable[[str], None] | None = None,
+             hash_seed: int | None = None) -> Store:
         """docs/SPEC.md §9.1: recover the data directory, open the logs, start the reaper.
 
         `log` receives the lines kevy prints while recovering (an interrupted
         re-shard being completed); default stderr, as kevy. The crash explorer
-        opens thousands of images and passes a sink.
+        opens thousands of images and passes a sink. `hash_seed` stands for this
+        process's hash keys (impl/keyspace.py rule 6): a harness gives each
+        simulated process its own; None keeps insertion order.
         """
         n = max(1, config.shards)
-        keyspaces = [Keyspace(clock) for _ in range(n)]
+        keyspaces = [
+            Keyspace(clock, hash_seed=None if hash_seed is None else hash_seed + i)
+            for i in range(n)
+        ]
         directory = config.data_dir
         reports: list[replay.ReplayReport] = []
         dir_lock: DirLock | None = None

@@ -22,8 +22,9 @@ Rules (docs/SPEC.md §6.8):
 4. XSETID needs the key and `id ≥ top entry`; the Redis dialect and live
    calls add Redis 7's checks on ENTRIESADDED / MAXDELETEDID, kevy's replay
    sets them verbatim (a snapshot may hold inconsistent scalars, docs/SPEC.md §3.6).
-   Live calls alone also refuse an ID below the stream's `max_deleted_id` and
-   read `MAXDELETEDID 0-0` as not given, as Redis does.
+   Live calls alone also refuse an ID below the stream's `max_deleted_id`;
+   live calls and the Redis dialect read `MAXDELETEDID 0-0` as not given, as
+   Redis does (its loader runs the same xsetidCommand).
 5. `XCLAIM k g c 0 id… TIME t RETRYCOUNT n FORCE JUSTID` on an existing entry
    installs the PEL row (c, t, n), creating consumer c (last seen = now) if
    missing; on a missing entry it removes any row. A live XCLAIM is logged
@@ -343,9 +344,11 @@ def cmd_xsetid(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
                     "ERR The ID specified in XSETID is smaller than the provided "
                     "max_deleted_entry_id"
                 )
-            ignored_zero = live and mxd == (0, 0)
+            # Redis reads MAXDELETEDID 0-0 as not given, also while loading its own
+            # log (xsetidCommand runs either way); kevy's replay sets it verbatim.
+            ignored_zero = redis_checks and mxd == (0, 0)
             if ignored_zero:
-                mxd = None  # Redis: MAXDELETEDID 0-0 reads as not given
+                mxd = None
         else:
             raise CommandError(ERR_SYNTAX)
         i += 2

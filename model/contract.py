@@ -54,7 +54,7 @@ import json
 import re
 import struct
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from model.keyspace import ModelKeyspace, NotModelled
@@ -134,10 +134,14 @@ class Op:
     durable_at: str | None = None
     """Where it was first promised durable ("point 4: fdatasync aof-0.aof, ack under
     appendfsync always"), or None if never."""
+    chosen: tuple[bytes, ...] | None = None
+    """The members an SPOP removed, as the store picked them (model/keyspace rule 7)."""
 
     def describe(self) -> str:
-        """E.g. "SET k v (op 3)"."""
-        return f"{_argv_text(self.argv)} (op {self.index})"
+        """E.g. "SET k v (op 3)", "SPOP s (op 4, popped a)"."""
+        if self.chosen is None:
+            return f"{_argv_text(self.argv)} (op {self.index})"
+        return f"{_argv_text(self.argv)} (op {self.index}, popped {_argv_text(self.chosen)})"
 
 
 def _argv_text(argv: Sequence[bytes]) -> str:
@@ -339,9 +343,16 @@ class History:
         op = self.in_flight
         if op is None:
             raise ValueError("no write in flight to acknowledge")
-        self.ops[-1] = Op(op.index, op.argv, op.now_ms, True, op.durable_at)
+        self.ops[-1] = replace(op, acked=True)
         if self.policy == "always":
             self._promise(op.index, where or "its ack under appendfsync always")
+
+    def chose(self, members: Sequence[bytes]) -> None:
+        """The write in flight (or just acknowledged) removed these members, picked by
+        the store (an SPOP; model/keyspace rule 7)."""
+        if not self.ops:
+            raise ValueError("no write to attach a pick to")
+        self.ops[-1] = replace(self.ops[-1], chosen=tuple(bytes(m) for m in members))
 
     def synced(self, why: str) -> None:
         """An everysec `maybe_sync` really synced: every acknowledged write is durable."""
@@ -376,7 +387,7 @@ class History:
     def _promise(self, upto: int, why: str) -> None:
         for i in range(self.promised, upto):
             op = self.ops[i]
-            self.ops[i] = Op(op.index, op.argv, op.now_ms, op.acked, why)
+            self.ops[i] = replace(op, durable_at=why)
         self.promised = max(self.promised, upto)
 
     def rebase(self, prefix: int) -> None:
@@ -384,7 +395,7 @@ class History:
         if not 0 <= prefix <= len(self.ops):
             raise ValueError(f"prefix {prefix} outside 0..{len(self.ops)}")
         kept = self.ops[:prefix]
-        self.ops = [Op(o.index, o.argv, o.now_ms, True, o.durable_at) for o in kept]
+        self.ops = [replace(o, acked=True) for o in kept]
         self.promised = min(self.promised, prefix)
 
     # ---- the admissible set ----------------------------------------------
@@ -400,7 +411,7 @@ class History:
         out = [model.to_keyspace_json(now_ms)]
         for op in self.ops:
             try:
-                model.execute(list(op.argv), op.now_ms)
+                model.execute(list(op.argv), op.now_ms, chosen=op.chosen)
             except NotModelled as e:
                 raise ValueError(f"{op.describe()} is outside the model: {e}") from e
             out.append(model.to_keyspace_json(now_ms))

@@ -396,6 +396,17 @@ def test_redis_dialect_honours_options_and_never_deletes_for_past() -> None:
     assert document(ks)["keys"][0]["key"] == "a"  # d and e expired for a reader
 
 
+def test_redis_dialect_reads_maxdeletedid_zero_as_not_given() -> None:
+    # Redis's loader runs xsetidCommand, which ignores MAXDELETEDID 0-0 (found by
+    # tests/test_redis_workloads.py once its generator sent SPOP).
+    cmds = ["XADD s 2-1 f x", "XADD s 9-0 f y", "XDEL s 9-0", "XSETID s 10-0 MAXDELETEDID 0-0"]
+    ks, _ = replay(cmds, KEVY_1_17, Dialect.REDIS)
+    st = ks.lookup(b"s").value
+    assert st.max_deleted_id == (9, 0) and st.last_id == (10, 0)
+    ks, _ = replay(cmds, HARDENED)  # kevy's own replay (F1 fixed) sets it verbatim (SPEC §3.6)
+    assert ks.lookup(b"s").value.max_deleted_id == (0, 0)
+
+
 # ---------------------------------------------------------------------------
 # Switches: kevy 1.17 next to Redis 7
 

@@ -25,8 +25,8 @@ from impl.profile import HARDENED, KEVY_1_17, get_profile
 
 CORPUS = os.path.join(os.path.dirname(__file__), "corpus", "hunt")
 CASES = sorted(glob.glob(os.path.join(CORPUS, "*.json")))
-#: programs per bounded hunt: ~50/s on an idle 2-core machine, plus shrinking
-CI_EXAMPLES = 250
+#: programs per bounded hunt: ~300/s on an idle 2-core machine, plus shrinking
+CI_EXAMPLES = 1500
 
 
 def _id(path: str) -> str:

@@ -427,8 +427,10 @@ def test_sets(s: Session) -> None:
     assert s("SREM st b c") == 2
     assert s("EXISTS st") == 0
     assert s("SMEMBERS st") == []
+    assert s("SPOP st") is None  # nothing to pick: no observation needed (rule 7)
+    s("SADD st a b")
     with pytest.raises(NotModelled):
-        s("SPOP st")
+        s("SPOP st")  # a pick the caller did not pass
 
 
 # -------------------------------------------------------------- sorted sets

@@ -29,8 +29,11 @@ words only where Redis parses them with strcasecmp alone (options), and
 there the model follows Redis: "NX\\0junk" is NX (model/keyspace/core.py
 `_option`), and an argument printed into an error stops at its NUL.
 
+SPOP's pick is random: the model takes the members Redis answered as its
+pick (model/keyspace/core.py rule 7) and checks that they are a valid one.
+
 Deliberate non-follows, excluded by rule (the generator never emits them):
-random choice (SPOP), approximate trimming, MINID/LIMIT, ENTRIESREAD,
+approximate trimming, MINID/LIMIT, ENTRIESREAD,
 ZRANGE BYSCORE/BYLEX — all `NotModelled`. Consumer groups are compared
 whole (XINFO STREAM FULL: cursor, roster, pending entries with delivery
 counts as Redis's signed reply prints its uint64), seen and delivery times
@@ -89,6 +92,15 @@ def _val(r: random.Random) -> bytes:
     return r.choice(VALUES)
 
 
+def _pick(argv: list[bytes], reply: Any) -> list[bytes] | None:
+    """The members Redis's SPOP removed, from its reply (model rule 7)."""
+    if argv[0] != b"SPOP":
+        return None
+    if isinstance(reply, bytes):
+        return [reply]
+    return list(reply) if isinstance(reply, list) else None
+
+
 def _command(r: random.Random, now_ms: int, live_ids: list[bytes]) -> list[bytes]:
     """One random command the model specifies (no NotModelled corner)."""
     k, v = _key(r), _val(r)
@@ -111,7 +123,8 @@ def _command(r: random.Random, now_ms: int, live_ids: list[bytes]) -> list[bytes
         [b"LTRIM", k, str(r.randint(-3, 3)).encode(), str(r.randint(-3, 3)).encode()],
         [b"LRANGE", k, b"0", b"-1"], [b"LLEN", k],
         [b"SADD", k, v, _val(r)], [b"SREM", k, v], [b"SMEMBERS", k], [b"SCARD", k],
-        [b"SISMEMBER", k, v], [b"ZADD", k, score, _val(r)], [b"ZADD", k, b"INCR", score, _val(r)],
+        [b"SISMEMBER", k, v], [b"SPOP", k], [b"SPOP", k, str(r.randint(-1, 3)).encode()],
+        [b"ZADD", k, score, _val(r)], [b"ZADD", k, b"INCR", score, _val(r)],
         [b"ZINCRBY", k, score2, _val(r)], [b"ZREM", k, _val(r)], [b"ZSCORE", k, _val(r)],
         [b"ZCARD", k], [b"ZRANGE", k, b"0", b"-1", b"WITHSCORES"],
         [b"XADD", k, b"*", b"f", v],
@@ -358,7 +371,7 @@ def run_differential(
             else:
                 assert reply == early, (where, reply, early)
         else:
-            expected = model.execute(argv, _stamp(argv, reply, t0, t1))
+            expected = model.execute(argv, _stamp(argv, reply, t0, t1), chosen=_pick(argv, reply))
             got, want = canonical_reply(argv, reply), canonical_reply(argv, expected)
             if redis70 and argv[0] in SCORE_VERBS:
                 assert _score_text_equal(got, want), (where, reply, expected)

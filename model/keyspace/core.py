@@ -31,9 +31,16 @@ Rules:
 4. Collections other than streams disappear when emptied; an empty stream is
    a key.
 5. What the model cannot say, it refuses loudly: `NotModelled` is raised (not
-   returned) for real Redis behaviour outside this specification (SPOP's random
-   choice, ZRANGE BYSCORE/BYLEX, approximate `~` trimming, MINID, LIMIT,
-   ENTRIESREAD). A driver must not generate those.
+   returned) for real Redis behaviour outside this specification (ZRANGE
+   BYSCORE/BYLEX, approximate `~` trimming, MINID, LIMIT, ENTRIESREAD). A
+   driver must not generate those.
+7. A random choice is an observation, not a rule: SPOP removes members Redis
+   (or kevy) picks at random, so the driver passes the members the server
+   answered as `execute(..., chosen=...)` and the model checks that they are a
+   valid pick (distinct members of the set, as many as the count allows) and
+   applies exactly them. Without `chosen`, an SPOP that has to pick raises
+   `NotModelled`; one with nothing to pick (absent key, count 0, errors) is
+   answered as Redis does.
 6. Only RESP2 reply shapes are modelled (what kevy's RESP server speaks).
 
 Unordered replies: Redis promises no order for HGETALL and SMEMBERS. The model
@@ -203,8 +210,10 @@ KNOWN_DIFFERENCES: tuple[KnownDifference, ...] = (
     ),
     KnownDifference(
         "SPOP",
-        "removes random members (not modelled: a specification cannot say which)",
-        "removes the first members in internal iteration order (docs/SPEC.md §5)",
+        "removes random members and propagates them as SREM k m... (the model takes "
+        "the pick as observed, rule 7)",
+        "removes the first members in its hash set's iteration order, which differs "
+        "per process, and logs SPOP k n: replay pops other members (F24)",
     ),
     KnownDifference(
         "DBSIZE",
@@ -348,11 +357,19 @@ class ModelKeyspace:
         # every score keeps its sign, as kevy does; the live-Redis
         # differential turns it on to meet the server byte for byte.
         self.encodings = encodings
+        #: the observed pick of the command being executed (rule 7)
+        self.chosen: tuple[bytes, ...] | None = None
 
     # -- driving -----------------------------------------------------------
 
-    def execute(self, argv: Sequence[bytes], now_ms: int) -> Reply:
-        """Run one command at `now_ms` (Unix ms) and return its reply."""
+    def execute(
+        self, argv: Sequence[bytes], now_ms: int, *, chosen: Sequence[bytes] | None = None
+    ) -> Reply:
+        """Run one command at `now_ms` (Unix ms) and return its reply.
+
+        `chosen`: the members an SPOP removed, as the server answered (rule 7).
+        """
+        self.chosen = None if chosen is None else tuple(bytes(m) for m in chosen)
         self.now_ms = now_ms
         self._reap(now_ms)
         if not argv:

@@ -30,7 +30,7 @@ from model.values import (
 )
 
 # --------------------------------------------------------------------------
-# Sets (t_set.c). SPOP/SRANDMEMBER are not modelled: Redis chooses at random.
+# Sets (t_set.c). SPOP's pick is random: it is taken as observed (core rule 7).
 # --------------------------------------------------------------------------
 
 
@@ -81,7 +81,35 @@ def _sismember(db: ModelKeyspace, args: list[bytes]) -> Reply:
 
 
 def _spop(db: ModelKeyspace, args: list[bytes]) -> Reply:
-    raise NotModelled("SPOP removes random members; a specification cannot say which")
+    """spopCommand / spopWithCountCommand; the members removed are `db.chosen`."""
+    if len(args) > 3:
+        return SYNTAX
+    count: int | None = None
+    if len(args) == 3:
+        # getPositiveLongFromObjectOrReply: negative and non-integer alike.
+        count = parse_ll(args[2])
+        if count is None or count < 0:
+            return ErrorReply("ERR value is out of range, must be positive")
+    entry = db.lookup(args[1], "set")
+    if isinstance(entry, ErrorReply):
+        return entry
+    if entry is None:
+        return None if count is None else []
+    members: set[bytes] = entry.value
+    wanted = 1 if count is None else min(count, len(members))
+    if wanted == 0:
+        return []
+    chosen = db.chosen
+    if chosen is None:
+        raise NotModelled("SPOP picks members at random: pass the observed pick as `chosen`")
+    if len(chosen) != wanted or len(set(chosen)) != wanted or not members.issuperset(chosen):
+        raise NotModelled(
+            f"SPOP {args[1]!r}: {list(chosen)!r} is not a pick of {wanted} distinct "
+            f"members of the set {sorted(members)!r}"
+        )
+    members.difference_update(chosen)
+    db.delete_if_empty(args[1])
+    return chosen[0] if count is None else list(chosen)
 
 
 # --------------------------------------------------------------------------

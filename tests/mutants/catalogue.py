@@ -631,4 +631,13 @@ MUTANTS: tuple[Mutant, ...] = (
         new="",
         tests=("tests/test_hunt.py",),
     ),
+    Mutant(
+        id="spop-logs-a-count-under-the-fix",
+        description="spop_logs_members is ignored: SPOP logs SPOP k n, so a recovering "
+        "process pops other members than the client was told (F24)",
+        file="impl/commands_collections.py",
+        old='frame = [b"SREM", a[1], *out] if c.spop_logs_members else',
+        new='frame = [b"SREM", a[1], *out] if False else',
+        tests=("tests/test_spop.py",),
+    ),
 )
