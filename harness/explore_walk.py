@@ -3,13 +3,15 @@
 What: `walk(...)` enumerates the crash runs of a scenario and their images,
 recovers each distinct recovery input once and judges it per crash point,
 and returns an `ExploreResult`. With `jobs > 1` the walk is split into
-`jobs` shards run by `harness.explore_pool.pool_map`; shard k handles the
-images whose recovery input (clock, and every file's path and bytes) hashes
-to k, so one huge crash run is split as evenly as a set of small ones, and
-every distinct recovery input is recovered by exactly one shard. The shards'
-partial results merge into the result one job gives: the same counts (images,
-distinct recoveries, violations) and the same findings with the same first
-occurrence, occurrences and case, in the same order.
+`jobs` shards run by `harness.explore_pool.pool_map`; shard k enumerates only
+the images whose set of file paths hashes to k (`CrashFS.images(model,
+part=(k, jobs))`, which skips the other parts' data products unbuilt), so one
+huge crash run is split as evenly as a set of small ones; byte-identical
+images have the same paths, so every distinct recovery input is recovered by
+exactly one shard. The shards' partial results merge into the result one job
+gives: the same counts (images, distinct recoveries, violations) and the same
+findings with the same first occurrence, occurrences and case, in the same
+order.
 
 Modes:
 - "exhaustive" (default): every image of every crash run.
@@ -28,7 +30,7 @@ per crash point (a per-run verdict cache). The recovery cache keeps the
 recoveries of the current and the previous crash run (`_WindowCache`): the
 recoveries counted are those performed, the same for any number of jobs.
 
-Rules: deterministic - the shard of an image is a function of its bytes
+Rules: deterministic - the shard of an image is a function of its paths
 (CRC-32, not Python's per-process salted `hash` of str/bytes), and the merge
 orders by (crash run, image index), never by which worker finished first.
 """
@@ -37,7 +39,6 @@ from __future__ import annotations
 
 import re
 import time
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -91,31 +92,10 @@ class _Partial:
     recoveries: int = 0
     violations: int = 0
     space: int = 0
+    enumerated: int = 0
+    """Representative mode: images this shard enumerated (its part of the space)."""
     whole_runs: int = 0
     hits: dict[tuple[Any, ...], _Hit] = field(default_factory=dict)
-
-
-class _Sharder:
-    """Which shard an image's recovery input belongs to: a CRC of its bytes."""
-
-    def __init__(self) -> None:
-        self._crc: dict[int, tuple[object, int]] = {}
-
-    def _of(self, value: bytes | str) -> int:
-        # Memoised by identity: the images of a run share their bytes objects
-        # (`CrashImage.files` hands out cached contents); the value is kept
-        # alive in the memo so its id cannot be reused.
-        got = self._crc.get(id(value))
-        if got is None:
-            raw = value.encode() if isinstance(value, str) else value
-            got = self._crc[id(value)] = (value, zlib.crc32(raw))
-        return got[1]
-
-    def shard(self, now: int, files: dict[str, bytes], jobs: int) -> int:
-        h = zlib.crc32(str(now).encode())
-        for path, data in files.items():
-            h = (h * 1000003 + self._of(path) * 31 + self._of(data)) & 0xFFFFFFFFFFFF
-        return h % jobs
 
 
 class _WindowCache(dict[Any, Recovery]):
@@ -166,7 +146,6 @@ def _walk_shard(
         part.points += 1
         if isinstance(cache, _WindowCache):
             cache.advance()
-        sharder = _Sharder()
         now = cr.run.clock.now_ms()
         states = cr.run.history.states(now)
         verdicts: dict[Any, Any] = {}
@@ -176,21 +155,26 @@ def _walk_shard(
             total = cr.fs.count_images(model)
             part.space += total
             drawn = total > sample
+        # Whole runs are enumerated by part (`CrashFS.images(part=...)`): each shard
+        # builds only its own images. A drawn sample is the same in every shard and
+        # is split by the same rule, image by image.
+        split = jobs > 1 and drawn
         if drawn:
             assert sample is not None
             images = _sampled_images(cr, model, sample, seed)
         else:
             part.whole_runs += 1
-            images = ((None, image) for image in cr.fs.images(model))
+            own = None if jobs == 1 else (shard, jobs)
+            images = ((None, image) for image in cr.fs.images(model, part=own))
         classes: set[tuple[str, ...]] = set()
         for k, image in images:
             if mode == "representative":
-                part.space += 1
+                part.enumerated += 1
                 cls = representative_class(image.trace)
                 if cls in classes:
                     continue
                 classes.add(cls)
-            if jobs > 1 and sharder.shard(now, image.files(), jobs) != shard:
+            if split and not image.in_part((shard, jobs)):
                 continue
             part.images += 1
             key, rec = judge.recovery(cr, image)
@@ -259,7 +243,7 @@ def _merge(parts: list[_Partial], result: ExploreResult) -> None:
     # Counts that every shard computes alike (runs, space) come from shard 0.
     result.points = parts[0].points
     result.whole_runs = parts[0].whole_runs
-    result.space = parts[0].space
+    result.space = parts[0].space + sum(p.enumerated for p in parts)
     for p in parts:
         result.images += p.images
         result.recoveries += p.recoveries

@@ -185,19 +185,25 @@ class HuntResult:
         return sum(f.new for f in self.findings)
 
 
-def known_signatures(corpus: str | None) -> dict[str, str]:
-    """signature -> case path of every committed hunt case under `corpus`."""
-    out: dict[str, str] = {}
+def known_signatures(corpus: str | None) -> dict[tuple[str, str | None], str]:
+    """(signature, fix switch) -> case path of every committed hunt case under `corpus`.
+
+    A class is a signature *and* the switch that fixes it: two defects can
+    share a signature (the same rule, verb, point kind and configuration).
+    """
+    out: dict[tuple[str, str | None], str] = {}
     if corpus and os.path.isdir(corpus):
         for name in sorted(os.listdir(corpus)):
             if name.endswith(".json"):
                 path = os.path.join(corpus, name)
-                out[load_case(path)["signature"]] = path
+                doc = load_case(path)
+                out[(doc["signature"], doc["switch"])] = path
     return out
 
 
-def _case_id(profile: str, sig: str) -> str:
-    return f"{profile}--" + sig.replace("/", "--").replace(":", "-")
+def _case_id(profile: str, sig: str, switch: str | None) -> str:
+    fixed = (switch or "unfixed").replace(",", "+")
+    return f"{profile}--" + sig.replace("/", "--").replace(":", "-") + f"--{fixed}"
 
 
 def _profile_name(base: Profile, under: Profile) -> str:
@@ -210,7 +216,7 @@ def write_case(corpus: str, base: Profile, under: Profile, f: Finding) -> str:
     """Write `f` as a case; `under` is the profile it failed under (base + the fixes
     of the classes found before it, so the case shows this class alone)."""
     os.makedirs(corpus, exist_ok=True)
-    path = os.path.join(corpus, _case_id(base.name, f.signature) + ".json")
+    path = os.path.join(corpus, _case_id(base.name, f.signature, f.switch) + ".json")
     doc = {
         "format": CASE_FORMAT,
         "profile": _profile_name(base, under),
@@ -288,13 +294,13 @@ def hunt(
             ",".join(sorted({SWITCHES[n].finding for n in switch.split(",")})) if switch else None,
             minimal,
             mfail.message,
-            new=sig not in known,
+            new=(sig, switch) not in known,
             example=n,
         )
         if finding.new and write and corpus:
             finding.case_path = write_case(corpus, profile, under, finding)
         else:
-            finding.case_path = known.get(sig)
+            finding.case_path = known.get((sig, switch))
         result.findings.append(finding)
         if progress:
             progress(f"hunt: example {n}: {sig} -> {switch or 'no switch (new class)'}")

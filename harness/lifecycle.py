@@ -29,10 +29,19 @@ Rules (the contract per configuration, each from its source):
 4. A crash image is recovered with the configuration the crashed step was
    opening (a reopen with another shard count crashes mid re-shard and is
    recovered as the new layout, as an operator would restart it).
+5. A failed call (an injected EIO, ENOSPC, short or half-written write on
+   any file-system call of a step) is a reported failure, not a crash: the
+   write it hit was never acknowledged, so it may be in what the client sees
+   or not - but from then on the store must show one admissible state, and
+   keep every promise made before. A store that refuses every call after the
+   failure (`ShardFailed`) is reopened, as an operator would. Redis's stance
+   is stricter still: under `always` it exits on an AOF write error
+   (aof.c `flushAppendOnlyFile`), and it truncates a partial write back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import random
 from collections.abc import Sequence
@@ -41,8 +50,9 @@ from typing import Any
 
 from harness.scenarios import DATA_DIR, RECOVERY_SEED, Run, Scenario, recover
 from impl.profile import Profile
+from impl.store import StoreError
 from model.contract import Judgement
-from model.crashfs import CrashFS, SimulatedCrash
+from model.crashfs import CrashFS, FaultPlan, NthCallFails, SimulatedCrash
 
 __all__ = [
     "MODELS",
@@ -57,8 +67,11 @@ MODELS = ("process-crash", "ordered", "posix")
 POLICIES = ("always", "everysec", "no")
 #: images a lenient replay judges when a recorded image no longer fits the log
 LENIENT_IMAGES = 64
+#: kinds of injected failure (model.crashfs.NthCallFails)
+FAULT_KINDS = ("eio", "enospc", "short", "partial")
 #: a Step is a JSON-able list: [verb, *args]; a crash is
-#: ["crash", inner_step, k, when, model, choices]
+#: ["crash", inner_step, k, when, model, choices]; a fault is
+#: ["fault", inner_step, n, kind]: the inner step's n-th fallible file-system call fails
 Step = list[Any]
 
 
@@ -178,6 +191,9 @@ class _Machine:
         if step[0] == "crash":
             self.crash(step)
             return
+        if step[0] == "fault":
+            self.fault(step)
+            return
         try:
             self.do(step)
         except SimulatedCrash:  # pragma: no cover - only armed in `crash`
@@ -202,6 +218,51 @@ class _Machine:
         j = h.judge(store.snapshot(), now_ms=now, crash=label, model="process-crash")
         if j.verdict.is_violation:
             self._fail(j.verdict.value, "reopen", "none", j.explain(), j)
+
+    def fault(self, step: Step) -> None:
+        """Rule 5: run the inner step with its n-th fallible call failing, then settle
+        what the client saw: a store that goes on must show an admissible state (the
+        failed write in it or not, and from then on as the client sees it); a store
+        that refuses (`ShardFailed`) is reopened as a new process and judged so."""
+        _, inner, n, kind = step
+        plan = NthCallFails(n=int(n), kind=str(kind))
+        self.fs.faults = plan
+        try:
+            self.do(inner)
+        except SimulatedCrash:  # pragma: no cover - no crash is armed here
+            raise
+        except (OSError, StoreError):
+            pass  # a reported failure: the verb recorded no promise
+        except Exception as e:
+            self._fail(
+                f"exception:{type(e).__name__}",
+                inner[0],
+                "fault",
+                f"step {self.index} {inner!r} with a failing call raised {type(e).__name__}: {e}",
+            )
+        finally:
+            self.fs.faults = FaultPlan()
+        label = (
+            f"no crash: {inner[0]} whose fallible call {n} failed ({kind}: "
+            f"{'; '.join(plan.fired) or 'no fault fired'})"
+        )
+        store = self.run.store
+        assert store is not None
+        history = self.run.history
+        now = self.run.clock.now_ms()
+        if store.failed_shards():
+            with contextlib.suppress(OSError, StoreError):
+                store.close()
+            self._open(self.run.config.shards)
+            store = self.run.store
+            assert store is not None
+            label += ", then the store refused every call and was reopened"
+        j = history.judge(store.snapshot(), now_ms=now, crash=label, model="process-crash")
+        if j.verdict.is_violation or j.prefix is None:
+            self._fail(j.verdict.value, inner[0], "fault", j.explain(), j)
+        # The failed write is in or out, as the client now sees it; after a reopen,
+        # unpromised writes the failure rolled back are out too.
+        history.rebase(j.prefix)
 
     def crash(self, step: Step) -> None:
         _, inner, k, when, model, choices = step
@@ -373,6 +434,7 @@ def generate(
     max_steps: int = 24,
     shards: tuple[int, ...] = (1, 2, 3, 4),
     crash_rate: float = 0.15,
+    fault_rate: float = 0.08,
 ) -> Program:
     """A program drawn from `rng`. Crash steps get their image choices at run time
     (`fill_choices`), since the image space depends on the log so far.
@@ -392,7 +454,12 @@ def generate(
     g = {"xid": 0}
     for _ in range(rng.randint(2, max_steps)):
         step = _plain(rng, g, shards)
-        if rng.random() < crash_rate:
+        if rng.random() < fault_rate and step[0] != "reopen":
+            # A failure half way through a cross-shard FLUSHALL/DEL is the same open
+            # class as a crash there (see the docstring): not drawn.
+            inner = _atomic(step) if multi else step
+            step = ["fault", inner, rng.randint(1, 6), rng.choice(FAULT_KINDS)]
+        elif rng.random() < crash_rate:
             step = [
                 "crash",
                 _atomic(step) if multi else step,

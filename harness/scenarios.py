@@ -46,7 +46,7 @@ from impl.fs import FileSystem, write_all
 from impl.keyspace import SetValue
 from impl.profile import Profile
 from impl.resp import Outcome, scan_aof
-from impl.store import Store, StoreConfig, iter_shard_paths
+from impl.store import ShardFailed, Store, StoreConfig, iter_shard_paths
 from model.contract import History, Policy
 from model.crashfs import CrashFS
 
@@ -185,12 +185,17 @@ class Run:
         before = _members(store, argv[1]) if picks else []
         try:
             reply = store.execute(list(argv))
+        except ShardFailed:
+            # Refused before it ran (a failed shard refuses every call): the write
+            # never happened, so it leaves the history.
+            self.history.settle(applied=False)
+            raise
         finally:
             # Also when a crash cut the call short: the pick was made in memory
             # before the log was written, and the in-flight op may survive.
-            if picks:
-                after = set(_members(store, argv[1]))
-                self.history.chose([m for m in before if m not in after])
+            popped = [m for m in before if m not in set(_members(store, argv[1]))] if picks else []
+            if popped:
+                self.history.chose(popped)
         self.history.ack(f"{self._last_point()}, its ack under appendfsync always")
         return reply
 

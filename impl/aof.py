@@ -229,8 +229,11 @@ class Aof:
         self.deferred = False
         self.tee: bytearray | None = None
         self.closed = False
-        #: set when an install's directory sync failed after its rename (hardened only):
-        #: the handle still writes to the replaced file, so the log must not be used
+        #: file length covered by the last successful sync (F25's rollback target)
+        self.synced_len = length
+        #: set when an install's directory sync failed after its rename, or an append or
+        #: sync failed (`append_failure_fails_shard`) - hardened only: the log must not be
+        #: used again until the store is reopened
         self.failed: BaseException | None = None
 
     # -- open / close ---------------------------------------------------------
@@ -272,16 +275,39 @@ class Aof:
     # -- appending ------------------------------------------------------------
     def append(self, argv: list[bytes]) -> None:
         """docs/SPEC.md §2.3: encode into the buffer (and tee), count, apply the policy."""
+        if self.failed is not None:
+            raise OSError(5, f"the log failed earlier ({self.failed}); reopen", self.path)
         frame = resp.encode_frame(argv)
-        self._writer.write_all(frame)
-        if self.tee is not None:
-            self.tee += frame
-        self.size_bytes = _sat_add(self.size_bytes, resp.estimate(argv))
-        if self.policy is FsyncPolicy.ALWAYS and not self.deferred:
-            self._writer.flush()
+        try:
+            self._writer.write_all(frame)
+            if self.tee is not None:
+                self.tee += frame
+            self.size_bytes = _sat_add(self.size_bytes, resp.estimate(argv))
+            if self.policy is FsyncPolicy.ALWAYS and not self.deferred:
+                self._writer.flush()
+                self._writer.handle.fdatasync()
+                self.synced_len = self._writer.handle.size()
+            else:
+                self.dirty = True
+        except OSError as err:
+            self._failed(err)
+            raise
+
+    def _failed(self, err: OSError) -> None:
+        """F25's fix (`append_failure_fails_shard`); kevy 1.17 just reports the error
+        and goes on appending, the failed frame still buffered or its pages dropped.
+
+        Put the file back at its last synced length (as Redis truncates a partial
+        AOF write back) and sync that, drop what is still buffered, and refuse
+        every later append: what the disk holds is then exactly what was synced.
+        """
+        if not self.profile.fixes("append_failure_fails_shard"):
+            return
+        self.failed = err
+        self._writer.buf.clear()
+        with contextlib.suppress(OSError):
+            self._writer.handle.truncate(self.synced_len)
             self._writer.handle.fdatasync()
-        else:
-            self.dirty = True
 
     def flush(self) -> None:
         """Hand buffered bytes to the OS (no sync)."""
@@ -292,8 +318,15 @@ class Aof:
         return bytes(self._writer.buf)
 
     def _sync_now(self) -> None:
-        self._writer.flush()
-        self._writer.handle.fdatasync()
+        if self.failed is not None:
+            raise OSError(5, f"the log failed earlier ({self.failed}); reopen", self.path)
+        try:
+            self._writer.flush()
+            self._writer.handle.fdatasync()
+        except OSError as err:
+            self._failed(err)
+            raise
+        self.synced_len = self._writer.handle.size()
         self.dirty = False
         self.last_sync_ms = self.clock.now_ms()
 
@@ -338,7 +371,7 @@ class Aof:
         write_all(handle, resp.MAGIC)  # O_APPEND: lands at the new end, offset 0
         handle.fsync()
         self.dirty = False
-        self.size_bytes = self.size_at_last_rewrite = len(resp.MAGIC)
+        self.size_bytes = self.size_at_last_rewrite = self.synced_len = len(resp.MAGIC)
 
     # -- rewrite ---------------------------------------------------------------
     @property
@@ -382,7 +415,7 @@ class Aof:
         # Rust drops the old BufWriter on assignment: its leftover bytes go to
         # the old, now unlinked, inode; they are already in the new file.
         old.drop()
-        self.size_bytes = self.size_at_last_rewrite = length
+        self.size_bytes = self.size_at_last_rewrite = self.synced_len = length
         self.dirty = False
         self.rewrites_total += 1
         return RewriteResult(keys, length)

@@ -253,6 +253,13 @@ _register(
     "flags as scores",
 )
 _register(
+    "append_failure_fails_shard",
+    "F25",
+    "a failed append (write or fsync error) fails the shard: every later call is "
+    "refused until a reopen, instead of serving the write from memory while its "
+    "frame is not durable and later acks are promised over it",
+)
+_register(
     "spop_logs_members",
     "F24",
     "SPOP logs the members it removed (SREM k m1 m2 ..., as Redis propagates it) "

@@ -170,8 +170,8 @@ class DataDirLocked(StoreError):
 
 
 class ShardFailed(StoreError):
-    """A hardened save or rewrite failed after its rename; the shard refuses writes
-    until reopened."""
+    """A hardened save or rewrite failed after its rename, or an append failed
+    (`append_failure_fails_shard`, F25); the shard refuses every call until reopened."""
 
 
 # --------------------------------------------------------------------------
@@ -346,6 +346,10 @@ class Store:
         """Shard i's open log, or None (no data dir, AOF disabled, closed)."""
         return self._shards[i].aof
 
+    def failed_shards(self) -> list[int]:
+        """Shards that refuse every call until the store is reopened (`ShardFailed`)."""
+        return [s.index for s in self._shards if _failure(s) is not None]
+
     def shard_for(self, key: bytes) -> int:
         """The shard index that owns `key` (KevyHash, §7.3)."""
         return shard_of(key, self.n)
@@ -392,9 +396,10 @@ class Store:
     def _check_usable(self, shard: _Shard) -> None:
         if self.closed:
             raise StoreError("the store is closed")
-        if shard.failed is not None:
-            raise ShardFailed(f"shard {shard.index}: a save or rewrite failed after its "
-                              f"rename ({shard.failed}); reopen the store") from shard.failed
+        failed = _failure(shard)
+        if failed is not None:
+            raise ShardFailed(f"shard {shard.index}: refusing calls since a failure "
+                              f"({failed}); reopen the store") from failed
 
     def _run(self, shard: _Shard, args: Argv) -> Any:
         with shard.lock:
@@ -404,8 +409,18 @@ class Store:
                 # Frames are appended one by one, each with the policy's fsync:
                 # kevy's embedded API opens no group-commit window (§2.3 is
                 # "server use"), so SET + PEXPIREAT under Always are two syncs.
-                for frame in result.log:
-                    shard.aof.append(list(frame))
+                try:
+                    for frame in result.log:
+                        shard.aof.append(list(frame))
+                except OSError as err:
+                    # F25: the command is applied in memory, its frame is not
+                    # durable (still buffered, or its pages dropped), and later
+                    # acks on other shards would be promised over it. Redis
+                    # exits here under `always`; hardened refuses every call
+                    # until a reopen replays what the disk really holds.
+                    if self.profile.fixes("append_failure_fails_shard"):
+                        self._fail_shard(shard, err)
+                    raise
             self._evict(shard)
             return result.reply
 
@@ -782,7 +797,7 @@ class Store:
         for shard in self._shards:
             with shard.lock:
                 if shard.aof is not None:
-                    shard.aof.sync()
+                    shard.aof.sync()  # a failure marks the log failed (F25's fix)
 
     def tick(self) -> int:
         """Manual reaper (§9.5): `tick_expire` per shard, then the auto-rewrite check.
@@ -857,9 +872,13 @@ class Store:
         self._stop.set()
         if self._reaper is not None and self._reaper is not threading.current_thread():
             self._reaper.join()
-        self._close_logs(sync=True)
-        self._release_dir_lock()
-        self.closed = True
+        try:
+            self._close_logs(sync=True)
+        finally:
+            # A log that fails to sync must not keep the directory locked (F19's
+            # lock) nor leave the store half open.
+            self._release_dir_lock()
+            self.closed = True
 
     def _release_dir_lock(self) -> None:
         lock, self.dir_lock = self.dir_lock, None
@@ -867,19 +886,29 @@ class Store:
             lock.release()
 
     def _close_logs(self, *, sync: bool) -> None:
+        first: BaseException | None = None
         for shard in self._shards:
             with shard.lock:
                 aof, shard.aof = shard.aof, None
                 if aof is None:
                     continue
-                if sync and self.profile.fixes("close_fsyncs_log"):
-                    # F22: a clean close is a durability point (Redis fsyncs the AOF on
-                    # SHUTDOWN); maybe_sync under everysec/no leaves acked writes unsynced.
-                    aof.sync()
-                elif sync:
-                    with contextlib.suppress(OSError):
-                        aof.maybe_sync()
-                aof.close()
+                try:
+                    if aof.failed is not None:
+                        pass  # F25: nothing more may reach a failed log
+                    elif sync and self.profile.fixes("close_fsyncs_log"):
+                        # F22: a clean close is a durability point (Redis fsyncs the AOF
+                        # on SHUTDOWN); maybe_sync under everysec/no leaves acked writes
+                        # unsynced.
+                        aof.sync()
+                    elif sync:
+                        with contextlib.suppress(OSError):
+                            aof.maybe_sync()
+                except BaseException as err:
+                    first = first or err
+                finally:
+                    aof.close()
+        if first is not None:
+            raise first
 
     def __enter__(self) -> Store:
         return self
@@ -927,6 +956,13 @@ def _write_meta(fs: FileSystem, directory: str, layout: Layout) -> None:
         write_all(f, format_shards_meta(layout))
     finally:
         f.close()
+
+
+def _failure(shard: _Shard) -> BaseException | None:
+    """Why `shard` refuses calls: its own failure, or its log's (F17, F18, F25)."""
+    if shard.failed is not None:
+        return shard.failed
+    return shard.aof.failed if shard.aof is not None else None
 
 
 def _recover_journal(fs: FileSystem, directory: str, names: FileNames,

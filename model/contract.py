@@ -347,6 +347,19 @@ class History:
         if self.policy == "always":
             self._promise(op.index, where or "its ack under appendfsync always")
 
+    def settle(self, applied: bool) -> None:
+        """The write in flight failed (its reply was an error) and the store goes on:
+        the client sees it `applied` (it stays, acknowledged by what the client can
+        read, and is promised durable only by a later ack or barrier) or not (it
+        is dropped from the history)."""
+        op = self.in_flight
+        if op is None:
+            raise ValueError("no write in flight to settle")
+        if applied:
+            self.ops[-1] = replace(op, acked=True)
+        else:
+            self.ops.pop()
+
     def chose(self, members: Sequence[bytes]) -> None:
         """The write in flight (or just acknowledged) removed these members, picked by
         the store (an SPOP; model/keyspace rule 7)."""

@@ -31,7 +31,6 @@ protocol has a kevy-1.17 finding are checked through the corpus instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import settings
@@ -43,7 +42,7 @@ from harness.sites import record_site, site_of_crash
 from impl.profile import HARDENED
 from impl.store import ShardFailed
 from model.contract import assert_admissible
-from model.crashfs import CrashFS, Fault, FaultPlan, SimulatedCrash
+from model.crashfs import CrashFS, FaultPlan, NthCallFails, SimulatedCrash
 
 #: the profile under test (tests break it on purpose by setting KEVY_1_17 here)
 PROFILE = HARDENED
@@ -61,28 +60,6 @@ def _arm(fs: CrashFS, k: int, when: str) -> None:
 
 fault_calls = st.integers(1, 16)
 fault_kinds = st.sampled_from(["eio", "enospc", "short"])
-
-
-@dataclass
-class _NthCallFails(FaultPlan):
-    """A FaultPlan that fails the n-th fallible call it is asked about, whatever it is.
-
-    `fail_next` names an op and a path, but a hardened save syncs the same
-    directory four times; counting calls reaches each step of a protocol.
-    A short write keeps one byte (write_all must finish the rest); an op
-    that cannot be short fails with EIO instead.
-    """
-
-    n: int = 1
-    kind: str = "eio"
-    calls: int = 0
-
-    def _take(self, op: str, path: str) -> Fault | None:
-        self.calls += 1
-        if self.calls != self.n:
-            return None
-        kind = "eio" if self.kind == "short" and op != "write" else self.kind
-        return Fault(op, path, kind, nbytes=1)  # type: ignore[arg-type]
 
 
 def _no_nap(seconds: float) -> None:
@@ -202,7 +179,7 @@ class CrashMachine(RuleBasedStateMachine):
         the disk holds now; then a save and a rewrite must succeed (no reopen
         unless the store asked for one) and a reopen gives back what was acked."""
         verb = data.draw(st.sampled_from(self.fault_verbs), label="verb")
-        plan = _NthCallFails(n=n, kind=kind)
+        plan = NthCallFails(n=n, kind=kind)
         self.fs.faults = plan
         try:
             self._do(verb)

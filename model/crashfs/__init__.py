@@ -122,7 +122,16 @@ from __future__ import annotations
 
 from model.crashfs.fs import CrashFS
 from model.crashfs.images import CrashImage
-from model.crashfs.points import MODELS, Fault, FaultPlan, Model, Point, SimulatedCrash, tear_cuts
+from model.crashfs.points import (
+    MODELS,
+    Fault,
+    FaultPlan,
+    Model,
+    NthCallFails,
+    Point,
+    SimulatedCrash,
+    tear_cuts,
+)
 
 __all__ = [
     "MODELS",
@@ -131,6 +140,7 @@ __all__ = [
     "Fault",
     "FaultPlan",
     "Model",
+    "NthCallFails",
     "Point",
     "SimulatedCrash",
     "tear_cuts",

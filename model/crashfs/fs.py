@@ -137,9 +137,17 @@ class CrashFS:
 
     # ---- crash images ----------------------------------------------------
 
-    def images(self, model: Model) -> Iterator[CrashImage]:
-        """Every crash image of the current log under `model`, most-kept first."""
-        return _Analysis(self).images(_check_model(model))
+    def images(self, model: Model, part: tuple[int, int] | None = None) -> Iterator[CrashImage]:
+        """Every crash image of the current log under `model`, most-kept first.
+
+        `part=(k, n)`: only the images whose file names (which path holds which
+        inode) fall in part k of n - byte-identical images always share their
+        names, so each distinct recovery input lands in one part - each with its
+        index in the whole enumeration. The parts of 0..n-1 together are `images`.
+        """
+        if part is not None and not 0 <= part[0] < part[1]:
+            raise ValueError(f"part {part} is not (k, n) with 0 <= k < n")
+        return _Analysis(self).images(_check_model(model), part)
 
     def count_images(self, model: Model) -> int:
         """`len(list(self.images(model)))`, computed without building them."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -84,6 +85,10 @@ class CrashImage:
     def dirs(self) -> frozenset[str]:
         return self._an.dirs
 
+    def in_part(self, part: tuple[int, int]) -> bool:
+        """Whether this image is in part k of n of `CrashFS.images(model, part=...)`."""
+        return _in_part(self._names, part)
+
     def to_fs(self) -> CrashFS:
         """A fresh CrashFS whose durable and current state is this image."""
         from model.crashfs.fs import CrashFS  # fs imports this module: resolved at call time
@@ -98,6 +103,17 @@ class CrashImage:
     def __repr__(self) -> str:
         where = "drawn" if self.index is None else f"#{self.index}"
         return f"<CrashImage {self.model} {where}: {len(self._names)} files, {self.losses} losses>"
+
+
+def _in_part(names: Mapping[str, int], part: tuple[int, int]) -> bool:
+    """Whether an image whose files are at these paths belongs to part k of n.
+
+    By the set of paths alone (not which inode holds each): two images with
+    byte-identical files have the same paths, so each distinct recovery input
+    is in exactly one part. CRC-32, the same in every process (not Python's
+    salted `hash`).
+    """
+    return zlib.crc32("\0".join(sorted(names)).encode()) % part[1] == part[0]
 
 
 # What one file's data may become: (events applied whole, bytes of the next one).
@@ -210,13 +226,18 @@ class _Analysis:
 
     # ---- dispatch ----------------------------------------------------------
 
-    def images(self, model: Model) -> Iterator[CrashImage]:
+    def images(self, model: Model, part: tuple[int, int] | None = None) -> Iterator[CrashImage]:
         if model == "process-crash":
-            yield self._process_image()
+            if part is None or _in_part(self.cur_names, part):
+                yield self._process_image()
         elif model == "ordered":
-            yield from self._ordered_images()
+            yield from self._ordered_images(part)
         else:
-            yield from self._posix_images()
+            yield from self._posix_images(part)
+
+    def _product_size(self, names: Mapping[str, int], span: Callable[[int], _Span]) -> int:
+        """`len(list(self._data_product(names, span)))`, without building it."""
+        return math.prod(self.count_choices(i, span(i)) for i in names.values())
 
     def count(self, model: Model) -> int:
         if model == "process-crash":
@@ -318,9 +339,13 @@ class _Analysis:
         cuts.reverse()
         return cuts
 
-    def _ordered_images(self) -> Iterator[CrashImage]:
+    def _ordered_images(self, part: tuple[int, int] | None = None) -> Iterator[CrashImage]:
         index = 0
         for cut in self._ordered_cuts():
+            if part is not None and not _in_part(cut.names, part):
+                span = functools.partial(self.span_ordered, frontier=cut.frontier)
+                index += self._product_size(cut.names, span)
+                continue
             for data, lines in self._data_product(
                 cut.names, lambda i, f=cut.frontier: self.span_ordered(i, f)
             ):
@@ -355,14 +380,18 @@ class _Analysis:
                 pending.append(e)
         return _PosixPlan(durable, pending)
 
-    def _posix_images(self) -> Iterator[CrashImage]:
+    def _posix_images(self, part: tuple[int, int] | None = None) -> Iterator[CrashImage]:
         plan = self._posix_plan()
         index = 0
         for combo in _lazy_product([functools.partial(plan.outcomes, ops) for ops in plan.groups]):
             names = dict(plan.untouched)
-            trace: list[tuple[int, str]] = []
             for outcome in combo:
                 names.update(outcome.names)
+            if part is not None and not _in_part(names, part):
+                index += self._product_size(names, self.span_posix)
+                continue
+            trace: list[tuple[int, str]] = []
+            for outcome in combo:
                 trace.extend(outcome.trace)
             lines = [line for _, line in sorted(trace)]
             for data, data_lines in self._data_product(names, self.span_posix):

@@ -158,3 +158,36 @@ def _apply_trunc(buf: bytearray, length: int) -> None:
         del buf[length:]
     else:
         buf.extend(bytes(length - len(buf)))
+
+
+@dataclass
+class NthCallFails(FaultPlan):
+    """A FaultPlan that fails the n-th fallible call it is asked about, whatever it is.
+
+    `fail_next` names an op and a path, but a hardened save syncs the same
+    directory four times; counting calls reaches each step of a protocol.
+    Kinds: "eio" and "enospc" fail the call; "short" makes a write keep one
+    byte (`write_all` finishes the rest); "partial" makes a write keep one byte
+    and the next write fail ENOSPC, so a frame is left half written. A kind
+    that needs a write fails any other op with EIO.
+    """
+
+    n: int = 1
+    kind: str = "eio"
+    drop_dirty: bool = True
+    """A failing fsync/fdatasync loses the file's unsynced pages (Rule 6)."""
+    calls: int = 0
+    _then_full: bool = False
+
+    def _take(self, op: str, path: str) -> Fault | None:
+        self.calls += 1
+        if self._then_full and op == "write":
+            self._then_full = False
+            return Fault("write", path, "enospc")
+        if self.calls != self.n:
+            return None
+        if self.kind in ("short", "partial") and op == "write":
+            self._then_full = self.kind == "partial"
+            return Fault("write", path, "short", nbytes=1)
+        kind = self.kind if self.kind in ("eio", "enospc") else "eio"
+        return Fault(op, path, kind, drop_dirty=self.drop_dirty)  # type: ignore[arg-type]

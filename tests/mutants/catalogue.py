@@ -97,15 +97,16 @@ MUTANTS: tuple[Mutant, ...] = (
         description="appendfsync=always flushes but never fdatasyncs, so an acked write is lost",
         file="impl/aof.py",
         old=_lines(
-            "            self._writer.flush()",
-            "            self._writer.handle.fdatasync()",
-            "        else:",
-            "            self.dirty = True",
+            "                self._writer.flush()",
+            "                self._writer.handle.fdatasync()",
+            "                self.synced_len = self._writer.handle.size()",
+            "            else:",
+            "                self.dirty = True",
         ),
         new=_lines(
-            "            self._writer.flush()",
-            "        else:",
-            "            self.dirty = True",
+            "                self._writer.flush()",
+            "            else:",
+            "                self.dirty = True",
         ),
         tests=("tests/test_aof.py", "tests/test_store.py"),
     ),
@@ -615,10 +616,10 @@ MUTANTS: tuple[Mutant, ...] = (
         "acknowledged under everysec/no before it are lost to a later power cut (F22)",
         file="impl/store.py",
         old=_lines(
-            "                if sync and self.profile.fixes(\"close_fsyncs_log\"):",
+            "                    elif sync and self.profile.fixes(\"close_fsyncs_log\"):",
         ),
         new=_lines(
-            "                if False:",
+            "                    elif False:",
         ),
         tests=("tests/test_hunt.py",),
     ),
@@ -639,5 +640,15 @@ MUTANTS: tuple[Mutant, ...] = (
         old='frame = [b"SREM", a[1], *out] if c.spop_logs_members else',
         new='frame = [b"SREM", a[1], *out] if False else',
         tests=("tests/test_spop.py",),
+    ),
+    Mutant(
+        id="failed-append-goes-on",
+        description="append_failure_fails_shard is ignored: after a failed write or "
+        "fdatasync the log keeps its half-written or page-dropped frame and the store "
+        "goes on serving the write from memory (F25)",
+        file="impl/aof.py",
+        old='        if not self.profile.fixes("append_failure_fails_shard"):\n            return',
+        new="        return",
+        tests=("tests/test_append_failure.py",),
     ),
 )
