@@ -264,7 +264,7 @@ def hunt(
     result = HuntResult(profile.name, seed)
     master = random.Random(seed)
     known = known_signatures(corpus)
-    seen: set[str] = set()
+    unfixed: set[str] = set()
     under = profile
     while True:
         if examples is not None and result.examples >= examples:
@@ -278,15 +278,18 @@ def hunt(
         failure = execute(program, under)
         if progress and n % 50 == 0:
             progress(f"hunt: {n} examples, {len(result.findings)} findings")
-        if failure is None or signature(program, failure) in seen:
+        # A class with a fix switch is suppressed by that switch (on in `under`
+        # from then on), so a failure with its signature is another defect; only
+        # classes no switch fixes are suppressed by signature.
+        if failure is None or signature(program, failure) in unfixed:
             continue
-        seen.add(signature(program, failure))
         minimal, mfail = shrink(program, failure, under)
         sig = signature(minimal, mfail)
-        if sig in seen and sig != signature(program, failure):
+        if sig in unfixed:
             continue
-        seen.add(sig)
         switch = triage(minimal, under)
+        if switch is None:
+            unfixed.add(sig)
         finding = Finding(
             sig,
             mfail.rule,

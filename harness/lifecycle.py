@@ -37,6 +37,12 @@ Rules (the contract per configuration, each from its source):
    failure (`ShardFailed`) is reopened, as an operator would. Redis's stance
    is stricter still: under `always` it exits on an AOF write error
    (aof.c `flushAppendOnlyFile`), and it truncates a partial write back.
+6. Outside damage (`["damage", kind]`): the store is closed (a barrier), bytes
+   that are no frame are appended to the first log, and the store reopened.
+   Every frame before them is intact, so every acknowledged write must come
+   back - or the open must refuse, naming the log and the damage's offset
+   (model.contract rule 6); a refusal ends the program, as the next move is
+   the operator's. kevy 1.17 opens and appends behind the damage (F8, F14).
 """
 
 from __future__ import annotations
@@ -49,8 +55,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.scenarios import DATA_DIR, RECOVERY_SEED, Run, Scenario, recover
+from impl.fs import write_all
 from impl.profile import Profile
-from impl.store import StoreError
+from impl.store import StoreError, iter_shard_paths
 from model.contract import Judgement
 from model.crashfs import CrashFS, FaultPlan, NthCallFails, SimulatedCrash
 
@@ -69,6 +76,14 @@ POLICIES = ("always", "everysec", "no")
 LENIENT_IMAGES = 64
 #: kinds of injected failure (model.crashfs.NthCallFails)
 FAULT_KINDS = ("eio", "enospc", "short", "partial")
+#: outside damage appended to a closed log's tail (rule 6): bytes after its last frame
+DAMAGE: dict[str, bytes] = {
+    "zeros": bytes(16),  # a zero-padded tail (a file system that extended, then crashed)
+    "torn": b"*3\r\n$3\r\nSET\r\n$1\r\nk",  # a frame cut short
+    "huge": b"*9223372036854775807\r\n",  # an absurd element count
+    "garbage": b"\xff\xfe garbage \x00\r\n",  # no `*`: read as an inline command
+    "corrupt": b"*1\r\n!3\r\nabc\r\n",  # a frame with a bad bulk header: corrupt
+}
 #: a Step is a JSON-able list: [verb, *args]; a crash is
 #: ["crash", inner_step, k, when, model, choices]; a fault is
 #: ["fault", inner_step, n, kind]: the inner step's n-th fallible file-system call fails
@@ -149,6 +164,8 @@ class _Machine:
         self.run = Run(self.scenario, profile, self.fs)
         self._open(program.shards)
         self.index = 0
+        #: the store refused a damaged log (rule 6): the program stops there
+        self.ended = False
 
     def _open(self, shards: int, hash_seed: int | None = None) -> None:
         self.run.open(shards, hash_seed=hash_seed)
@@ -194,6 +211,9 @@ class _Machine:
         if step[0] == "fault":
             self.fault(step)
             return
+        if step[0] == "damage":
+            self.damage(step)
+            return
         try:
             self.do(step)
         except SimulatedCrash:  # pragma: no cover - only armed in `crash`
@@ -218,6 +238,36 @@ class _Machine:
         j = h.judge(store.snapshot(), now_ms=now, crash=label, model="process-crash")
         if j.verdict.is_violation:
             self._fail(j.verdict.value, "reopen", "none", j.explain(), j)
+
+    def damage(self, step: Step) -> None:
+        """Rule 6: close, append `DAMAGE[kind]` to the first log, reopen and judge."""
+        r = self.run
+        r.close()
+        r.history.barrier("clean close returned (rule 2)")
+        _, path = next(iter_shard_paths(r.config))
+        if not self.fs.exists(path):
+            self._open(r.config.shards)
+            return
+        offset = self.fs.file_size(path)
+        r.history.damage(len(r.history.ops), path, offset)
+        f = self.fs.open_append(path, create=False)
+        try:
+            write_all(f, DAMAGE[str(step[1])])
+            f.fsync()
+        finally:
+            f.close()
+        label = f"a reopen after outside damage ({step[1]}) at {path} offset {offset} (rule 6)"
+        try:
+            self._open(r.config.shards)
+        except Exception as e:
+            now = r.clock.now_ms()
+            j = r.history.judge(None, error=f"{type(e).__name__}: {e}", now_ms=now, crash=label,
+                                model="process-crash")
+            if j.verdict.is_violation:
+                self._fail(j.verdict.value, "damage", "none", j.explain(), j)
+            self.ended = True  # refused, as allowed: the operator's move (rule 6)
+            return
+        self._judge_live(label)
 
     def fault(self, step: Step) -> None:
         """Rule 5: run the inner step with its n-th fallible call failing, then settle
@@ -335,6 +385,8 @@ def execute(program: Program, profile: Profile, *, lenient: bool = False) -> Fai
     m = _Machine(program, profile, lenient)
     try:
         for i, step in enumerate(program.steps):
+            if m.ended:
+                break
             m.index = i
             m.step(step)
     except _Stop as stop:
@@ -416,6 +468,8 @@ def _plain(rng: random.Random, g: dict[str, int], shards: tuple[int, ...]) -> St
         return ["save"]
     if r < 0.93:
         return ["rewrite"]
+    if r < 0.95:
+        return ["damage", rng.choice(sorted(DAMAGE))]
     return ["reopen", rng.choice(shards)]
 
 
@@ -454,7 +508,9 @@ def generate(
     g = {"xid": 0}
     for _ in range(rng.randint(2, max_steps)):
         step = _plain(rng, g, shards)
-        if rng.random() < fault_rate and step[0] != "reopen":
+        if step[0] == "damage":
+            pass  # an outside event between runs: neither failed nor cut short
+        elif rng.random() < fault_rate and step[0] != "reopen":
             # A failure half way through a cross-shard FLUSHALL/DEL is the same open
             # class as a crash there (see the docstring): not drawn.
             inner = _atomic(step) if multi else step
@@ -472,6 +528,8 @@ def generate(
     if not any(s[0] == "crash" for s in program.steps):
         # Every program ends in a power cut somewhere, or it judges only reopens.
         step = _plain(rng, g, shards)
+        while step[0] == "damage":
+            step = _plain(rng, g, shards)
         program.steps.append(
             [
                 "crash",
@@ -491,6 +549,8 @@ def fill_choices(program: Program, profile: Profile, rng: random.Random) -> Prog
     out = Program(program.policy, program.shards, [])
     m = _Machine(program, profile)
     for i, step in enumerate(program.steps):
+        if m.ended:
+            break
         m.index = i
         if step[0] == "crash" and step[5] is None:
             taken: list[tuple[int, ...]] = []
