@@ -38,12 +38,21 @@ import json
 import os
 import random
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from harness.scenarios import Recovery, Run, Scenario, drive, get_scenario, probe_history, recover
+from harness.scenarios import (
+    Recovery,
+    Run,
+    Scenario,
+    drive,
+    get_scenario,
+    probe_history,
+    recover,
+    recover_reading,
+)
 from impl.profile import Profile, get_profile
 from model.contract import Judgement, Verdict, worst
 from model.crashfs import CrashFS, CrashImage, Model, SimulatedCrash
@@ -231,18 +240,69 @@ class ExploreResult:
                 f"finding(s), {self.elapsed_s:.2f} s, {self.images_per_s:.0f} images/s")
 
 
-class _Judge:
-    """Judges images of one crash run, caching recoveries across runs by bytes."""
+class ReadCache:
+    """Recoveries keyed by what they read (`harness.scenarios.recover_reading`).
 
-    def __init__(self, sc: Scenario, profile: Profile, cache: dict[Any, Recovery]) -> None:
+    Recovery is a deterministic function of the clock, the configuration, the
+    directories, the set of file paths and the bytes of the files it uses, so
+    an image that agrees with a recovered one on all of those recovers the
+    same - whatever its other files hold (a temp file recovery deletes unread,
+    a backup it never opens). Entries: (now, config, dirs, paths) -> the paths
+    a recovery read -> their bytes -> the Recovery. Sound by construction;
+    byte-identical images are the special case where every path agrees.
+    It keeps the entries of this crash run and the one before (`advance`):
+    equal disks recur at neighbouring crash points.
+    """
+
+    def __init__(self) -> None:
+        self.current: dict[Any, dict[tuple[str, ...], dict[tuple[bytes, ...], Recovery]]] = {}
+        self.previous: dict[Any, dict[tuple[str, ...], dict[tuple[bytes, ...], Recovery]]] = {}
+
+    def advance(self) -> None:
+        self.previous, self.current = self.current, {}
+
+    def get(self, base: Any, image: CrashImage) -> tuple[Any, Recovery] | None:
+        for table in (self.current, self.previous):
+            for read, by_bytes in table.get(base, {}).items():
+                key = tuple(image.file_bytes(p) for p in read)
+                rec = by_bytes.get(key)
+                if rec is not None:
+                    if table is self.previous:
+                        self.put(base, read, key, rec)
+                    return (base, read, key), rec
+        return None
+
+    def put(self, base: Any, read: tuple[str, ...], key: tuple[bytes, ...],
+            rec: Recovery) -> None:
+        self.current.setdefault(base, {}).setdefault(read, {})[key] = rec
+
+
+class _Judge:
+    """Judges images of one crash run, caching recoveries across runs by what they
+    read (`ReadCache`), or by whole bytes with a plain dict."""
+
+    def __init__(self, sc: Scenario, profile: Profile,
+                 cache: dict[Any, Recovery] | ReadCache) -> None:
         self.sc = sc
         self.profile = profile
         self.cache = cache
         self.recoveries = 0
 
     def recovery(self, cr: CrashRun, image: CrashImage) -> tuple[Any, Recovery]:
-        files = image.files()
         now = cr.run.clock.now_ms()
+        if isinstance(self.cache, ReadCache):
+            base = (now, cr.run.config, image.dirs, image.paths)
+            hit = self.cache.get(base, image)
+            if hit is not None:
+                return hit
+            rec, touched = recover_reading(self.sc, self.profile, cr.run.config,
+                                           image.makers(), image.dirs, now)
+            read = tuple(sorted(touched))
+            key = tuple(image.file_bytes(p) for p in read)
+            self.cache.put(base, read, key, rec)
+            self.recoveries += 1
+            return (base, read, key), rec
+        files = image.files()
         key = (now, cr.run.config, tuple(files.items()))
         rec = self.cache.get(key)
         if rec is None:
@@ -267,7 +327,9 @@ class _Judge:
         return j
 
 
-def _finding_key(cr: CrashRun, j: Judgement) -> tuple[Any, ...]:
+def _finding_key(
+    cr: CrashRun, j: Judgement, trace: Sequence[str] | None = None
+) -> tuple[Any, ...]:
     # Distinct = a different verdict reached through a different kind of loss.
     # If the image lost a name (an unsynced create/rename/unlink), that set of
     # names is the cause; else the files whose unsynced data was cut; else (no
@@ -275,8 +337,10 @@ def _finding_key(cr: CrashRun, j: Judgement) -> tuple[Any, ...]:
     # Numbers are blanked, so one missing directory sync is one finding, not
     # one per later write; the first occurrence (earliest point, most-kept
     # image) is kept as the minimal history.
+    # `trace`: the image's own decisions - a verdict is shared by every image that
+    # recovers alike, the cause is not.
     names, data = set(), set()
-    for line in j.trace:
+    for line in j.trace if trace is None else trace:
         if line.endswith(("kept", "moot")) or " all " in line:
             continue
         if "unprotected data" in line:

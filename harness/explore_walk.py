@@ -46,6 +46,7 @@ from typing import Any, Literal
 from harness.explore import (
     ExploreResult,
     Finding,
+    ReadCache,
     _finding_key,
     _Judge,
     _losses,
@@ -136,7 +137,7 @@ def _walk_shard(
     mode: Mode,
     shard: int,
     jobs: int,
-    cache: dict[Any, Recovery],
+    cache: dict[Any, Recovery] | ReadCache,
     progress: Callable[[str], None] | None,
 ) -> _Partial:
     part = _Partial()
@@ -144,7 +145,7 @@ def _walk_shard(
     runs = list(crash_runs(sc, profile))
     for n, cr in enumerate(runs):
         part.points += 1
-        if isinstance(cache, _WindowCache):
+        if isinstance(cache, _WindowCache | ReadCache):
             cache.advance()
         now = cr.run.clock.now_ms()
         states = cr.run.history.states(now)
@@ -187,7 +188,7 @@ def _walk_shard(
             order = image.index if k is None else k
             assert order is not None
             rank = (_losses(image.trace) if drawn else 0, order)
-            fkey = _finding_key(cr, j)
+            fkey = _finding_key(cr, j, image.trace)
             old = part.hits.get(fkey)
             if old is not None:
                 old.count += 1
@@ -234,7 +235,7 @@ def _shard_task(task: tuple[str, str, Model, int | None, int, Mode, int, int]) -
         mode=mode,
         shard=shard,
         jobs=jobs,
-        cache=_WindowCache(),
+        cache=ReadCache(),
         progress=None,
     )
 
@@ -273,7 +274,7 @@ def walk(
     model: Model,
     *,
     progress: Callable[[str], None] | None = None,
-    cache: dict[Any, Recovery] | None = None,
+    cache: dict[Any, Recovery] | ReadCache | None = None,
     sample: int | None = None,
     seed: int = 0,
     mode: Mode = "exhaustive",
@@ -306,7 +307,7 @@ def walk(
                 mode=mode,
                 shard=0,
                 jobs=1,
-                cache=_WindowCache() if cache is None else cache,
+                cache=ReadCache() if cache is None else cache,
                 progress=progress,
             )
         ]

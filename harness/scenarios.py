@@ -62,6 +62,7 @@ __all__ = [
     "Scenario",
     "get_scenario",
     "recover",
+    "recover_reading",
     "scenario",
 ]
 
@@ -367,7 +368,23 @@ def recover(sc: Scenario, profile: Profile, config: StoreConfig, files: Mapping[
     `always`, `fsync_aof` otherwise), close, reopen (the next seed) and record
     that document too.
     """
-    fs = CrashFS.from_files(files, dirs=dirs)
+    return _recover_on(CrashFS.from_files(files, dirs=dirs), sc, profile, config, now_ms,
+                       hash_seed)
+
+
+def recover_reading(sc: Scenario, profile: Profile, config: StoreConfig,
+                    files: Mapping[str, Callable[[], bytes]], dirs: frozenset[str] | set[str],
+                    now_ms: int) -> tuple[Recovery, frozenset[str]]:
+    """`recover` on files whose bytes are made when first used; also the paths whose
+    bytes recovery (and the probe) used. Recovery is deterministic, so any image
+    with the same paths and the same bytes at those paths recovers the same."""
+    fs, touched = CrashFS.from_lazy_files(files, dirs=dirs)
+    rec = _recover_on(fs, sc, profile, config, now_ms, RECOVERY_SEED)
+    return rec, frozenset(touched)
+
+
+def _recover_on(fs: CrashFS, sc: Scenario, profile: Profile, config: StoreConfig, now_ms: int,
+                hash_seed: int) -> Recovery:
     clock = ManualClock(now_ms)
     try:
         store = Store.open(config, fs=fs, clock=clock, profile=profile, log=_discard,

@@ -49,13 +49,13 @@ def test_kevy_loses_always_acked_writes_with_the_unsynced_aof_create() -> None:
 def test_a_broken_contract_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     # Break the store on purpose: drop every write at recovery. The explorer
     # must report losses even under process-crash, where kevy is otherwise clean.
-    real = scenarios.recover
+    real = scenarios.recover_reading
 
     def amnesiac(*args, **kwargs):
-        real(*args, **kwargs)
-        return scenarios.Recovery({"format": "kevy-keyspace/1", "keys": []})
+        _, read = real(*args, **kwargs)
+        return scenarios.Recovery({"format": "kevy-keyspace/1", "keys": []}), read
 
-    monkeypatch.setattr("harness.explore.recover", amnesiac)
+    monkeypatch.setattr("harness.explore.recover_reading", amnesiac)
     result = explore("aof-append", "hardened", "process-crash")
     assert result.findings and result.findings[0].judgement.verdict.value == "lost_durable"
 

@@ -30,7 +30,16 @@ from model.crashfs.points import (
     _describe_op,
     _fault_error,
 )
-from model.crashfs.state import _CrashDirLock, _CrashFile, _enoent, _Entry, _Event, _Inode, _norm
+from model.crashfs.state import (
+    _CrashDirLock,
+    _CrashFile,
+    _enoent,
+    _Entry,
+    _Event,
+    _Inode,
+    _LazyInode,
+    _norm,
+)
 
 
 class CrashFS:
@@ -106,6 +115,26 @@ class CrashFS:
             fs._names[path] = node.ino
             fs._init_names[path] = node.ino
         return fs
+
+    @classmethod
+    def from_lazy_files(
+        cls, files: Mapping[str, Callable[[], bytes]], *, dirs: Iterable[str] = ()
+    ) -> tuple[CrashFS, set[str]]:
+        """Like `from_files`, but each file's bytes are made by its callable on first
+        use; returns the file system and the set of paths whose bytes were used so
+        far (it grows as they are: reads, sizes, appends, truncates)."""
+        fs = cls()
+        touched: set[str] = set()
+        for d in dirs:
+            fs._add_dirs(_norm(d))
+        for path, make in sorted(files.items()):
+            path = _norm(path)
+            fs._add_dirs(dirname(path))
+            node = _LazyInode(len(fs._inodes), path, make, touched)
+            fs._inodes[node.ino] = node
+            fs._names[path] = node.ino
+            fs._init_names[path] = node.ino
+        return fs, touched
 
     # ---- inspection ------------------------------------------------------
 

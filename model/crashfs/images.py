@@ -81,6 +81,22 @@ class CrashImage:
                 }
         return dict(self._files)
 
+    def file_bytes(self, path: str) -> bytes:
+        """The bytes of one file of the image (made once per content, shared)."""
+        ino = self._names[path]
+        if self._data is None:
+            return self._an.current[ino]
+        return self._an.content(ino, *self._data[ino])
+
+    def makers(self) -> dict[str, Callable[[], bytes]]:
+        """Per path, a callable that makes its bytes: `CrashFS.from_lazy_files` input."""
+        return {p: functools.partial(self.file_bytes, p) for p in sorted(self._names)}
+
+    @property
+    def paths(self) -> frozenset[str]:
+        """The paths of the image's files."""
+        return frozenset(self._names)
+
     @property
     def dirs(self) -> frozenset[str]:
         return self._an.dirs

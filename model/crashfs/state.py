@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -71,6 +72,52 @@ class _Inode:
         self.data = bytearray(base)
         self.events: list[_Event] = []
         self.synced = 0  # leading events covered by the last successful file sync
+
+
+class _LazyInode(_Inode):
+    """An inode whose bytes are made on first use, which is recorded (`touched`).
+
+    Every access to `base` or `data` - a read, a size, an append, a truncate -
+    counts, so a path never touched is one whose bytes could not have changed
+    anything the file system's user saw.
+    """
+
+    __slots__ = ("_make", "_path", "_touched")
+
+    def __init__(self, ino: int, path: str, make: Callable[[], bytes], touched: set[str]) -> None:
+        # Not _Inode.__init__: its `data` assignment would make the bytes now.
+        self.ino = ino
+        self.events: list[_Event] = []
+        self.synced = 0
+        self._make: Callable[[], bytes] | None = make
+        self._path = path
+        self._touched = touched
+
+    def _load(self) -> None:
+        if self._make is not None:
+            raw, self._make = self._make(), None
+            _Inode.base.__set__(self, raw)  # type: ignore[attr-defined]
+            _Inode.data.__set__(self, bytearray(raw))  # type: ignore[attr-defined]
+            self._touched.add(self._path)
+
+    @property  # type: ignore[override]
+    def base(self) -> bytes:
+        self._load()
+        return _Inode.base.__get__(self)  # type: ignore[attr-defined,no-any-return]
+
+    @base.setter
+    def base(self, value: bytes) -> None:
+        _Inode.base.__set__(self, value)  # type: ignore[attr-defined]
+
+    @property  # type: ignore[override]
+    def data(self) -> bytearray:
+        self._load()
+        return _Inode.data.__get__(self)  # type: ignore[attr-defined,no-any-return]
+
+    @data.setter
+    def data(self, value: bytearray) -> None:
+        self._load()
+        _Inode.data.__set__(self, value)  # type: ignore[attr-defined]
 
 
 def _norm(path: str) -> str:
