@@ -28,11 +28,12 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from harness.explore_pool import pool_map
 from harness.lifecycle import Failure, Program, execute, fill_choices, generate
-from impl.profile import SWITCHES, Profile
+from impl.profile import SWITCHES, Profile, get_profile
 
 __all__ = [
     "CASE_FORMAT",
@@ -52,7 +53,8 @@ CASE_FORMAT = "kevy-verify-hunt-case/1"
 def signature(program: Program, failure: Failure) -> str:
     """rule x operation x persistence point kind x configuration (policy, one shard or many)."""
     shards = "1shard" if program.shards == 1 else "nshards"
-    return f"{failure.rule}/{failure.crash_verb}/{failure.point}/{program.policy}/{shards}"
+    evict = "/evict" if program.maxmemory else ""
+    return f"{failure.rule}/{failure.crash_verb}/{failure.point}/{program.policy}/{shards}{evict}"
 
 
 def _fails_alike(program: Program, profile: Profile, sig: str) -> Failure | None:
@@ -69,25 +71,25 @@ def _candidates(p: Program) -> Iterator[Program]:
     steps = p.steps
     # Cut everything after the failing step first: nothing later can matter.
     for i in range(len(steps) - 1, -1, -1):
-        yield Program(p.policy, p.shards, steps[:i] + steps[i + 1 :])
+        yield replace(p, steps=steps[:i] + steps[i + 1 :])
     for i, s in enumerate(steps):
-        if s[0] == "crash":
-            yield Program(p.policy, p.shards, [*steps[:i], s[1], *steps[i + 1 :]])
+        if s[0] in ("crash", "fault"):
+            yield replace(p, steps=[*steps[:i], s[1], *steps[i + 1 :]])
     for i, s in enumerate(steps):
         if s[0] == "reopen" and s[1] != p.shards:
-            yield Program(p.policy, p.shards, [*steps[:i], ["reopen", p.shards], *steps[i + 1 :]])
+            yield replace(p, steps=[*steps[:i], ["reopen", p.shards], *steps[i + 1 :]])
     if p.shards != 1:
-        yield Program(p.policy, 1, steps)
+        yield replace(p, shards=1)
     # Only toward the strictest policy (no -> everysec -> always), so shrinking ends.
     order = ("always", "everysec", "no")
     for policy in order[: order.index(p.policy)]:
-        yield Program(policy, p.shards, steps)
+        yield replace(p, policy=policy)
 
 
 def shrink(program: Program, failure: Failure, profile: Profile) -> tuple[Program, Failure]:
     """A minimal program failing with the same signature (greedy, to a fixpoint)."""
     sig = signature(program, failure)
-    program = Program(program.policy, program.shards, program.steps[: failure.step + 1])
+    program = replace(program, steps=program.steps[: failure.step + 1])
     progress = True
     while progress:
         progress = False
@@ -246,6 +248,20 @@ def replay_case(doc: dict[str, Any], profile: Profile) -> Failure | None:
     return execute(Program.from_json(doc["program"]), profile)
 
 
+def _run_example(task: tuple[int, str]) -> tuple[Program, Failure | None]:
+    """One example: the program drawn from `seed` under the named profile, and how it
+    failed (a module-level function of picklable data, for `pool_map`)."""
+    seed, profile_name = task
+    under = get_profile(profile_name)
+    rng = random.Random(seed)
+    program = fill_choices(generate(rng), under, rng)
+    return program, execute(program, under)
+
+
+#: examples each worker runs per batch with `jobs > 1` (a batch is cut at a new switch)
+BATCH_PER_JOB = 40
+
+
 def hunt(
     profile: Profile,
     seed: int,
@@ -256,58 +272,96 @@ def hunt(
     write: bool = False,
     progress: Callable[[str], None] | None = None,
     now: Callable[[], float] = time.monotonic,
+    jobs: int = 1,
 ) -> HuntResult:
-    """Hunt until `seconds` pass or `examples` programs ran (at least one bound)."""
+    """Hunt until `seconds` pass or `examples` programs ran (at least one bound).
+
+    `jobs > 1` runs the examples in batches over that many processes; results are
+    taken in draw order, and when one adds a fix switch to the profile under
+    test, the examples drawn after it run again under the new profile - so the
+    findings are those of one job (rule 1), examples for examples.
+    """
     if seconds is None and examples is None:
         raise ValueError("hunt needs seconds or examples")
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
     start = now()
     result = HuntResult(profile.name, seed)
     master = random.Random(seed)
     known = known_signatures(corpus)
     unfixed: set[str] = set()
     under = profile
+    pending: list[int] = []
     while True:
         if examples is not None and result.examples >= examples:
             break
         if seconds is not None and now() - start >= seconds:
             break
-        rng = random.Random(master.getrandbits(64))
-        n = result.examples
-        result.examples += 1
-        program = fill_choices(generate(rng), under, rng)
-        failure = execute(program, under)
-        if progress and n % 50 == 0:
-            progress(f"hunt: {n} examples, {len(result.findings)} findings")
-        # A class with a fix switch is suppressed by that switch (on in `under`
-        # from then on), so a failure with its signature is another defect; only
-        # classes no switch fixes are suppressed by signature.
-        if failure is None or signature(program, failure) in unfixed:
-            continue
-        minimal, mfail = shrink(program, failure, under)
-        sig = signature(minimal, mfail)
-        if sig in unfixed:
-            continue
-        switch = triage(minimal, under)
-        if switch is None:
-            unfixed.add(sig)
-        finding = Finding(
-            sig,
-            mfail.rule,
-            switch,
-            ",".join(sorted({SWITCHES[n].finding for n in switch.split(",")})) if switch else None,
-            minimal,
-            mfail.message,
-            new=(sig, switch) not in known,
-            example=n,
-        )
-        if finding.new and write and corpus:
-            finding.case_path = write_case(corpus, profile, under, finding)
-        else:
-            finding.case_path = known.get((sig, switch))
-        result.findings.append(finding)
-        if progress:
-            progress(f"hunt: example {n}: {sig} -> {switch or 'no switch (new class)'}")
-        if switch is not None:
-            under = under.with_switches(*switch.split(","))
+        size = 1 if jobs == 1 else jobs * BATCH_PER_JOB
+        if examples is not None:
+            size = min(size, examples - result.examples)
+        seeds = pending[:size]
+        pending = pending[size:]
+        seeds += [master.getrandbits(64) for _ in range(size - len(seeds))]
+        name = _profile_name(profile, under)
+        outcomes = pool_map(_run_example, [(s, name) for s in seeds], jobs)
+        for i, (program, failure) in enumerate(outcomes):
+            n = result.examples
+            result.examples += 1
+            if progress and n % 50 == 0:
+                progress(f"hunt: {n} examples, {len(result.findings)} findings")
+            found = _classify(program, failure, under, unfixed, known, n)
+            if found is None:
+                continue
+            finding, switch = found
+            if finding.new and write and corpus:
+                finding.case_path = write_case(corpus, profile, under, finding)
+            else:
+                finding.case_path = known.get((finding.signature, switch))
+            result.findings.append(finding)
+            if progress:
+                progress(
+                    f"hunt: example {n}: {finding.signature} -> "
+                    f"{switch or 'no switch (new class)'}"
+                )
+            if switch is not None:
+                under = under.with_switches(*switch.split(","))
+                # Drawn after a new switch: run again under the profile with it.
+                pending = seeds[i + 1 :] + pending
+                break
     result.seconds = now() - start
     return result
+
+
+def _classify(
+    program: Program,
+    failure: Failure | None,
+    under: Profile,
+    unfixed: set[str],
+    known: dict[tuple[str, str | None], str],
+    n: int,
+) -> tuple[Finding, str | None] | None:
+    """A failure's class (shrunk, triaged), or None if it is none or suppressed."""
+    # A class with a fix switch is suppressed by that switch (on in `under`
+    # from then on), so a failure with its signature is another defect; only
+    # classes no switch fixes are suppressed by signature.
+    if failure is None or signature(program, failure) in unfixed:
+        return None
+    minimal, mfail = shrink(program, failure, under)
+    sig = signature(minimal, mfail)
+    if sig in unfixed:
+        return None
+    switch = triage(minimal, under)
+    if switch is None:
+        unfixed.add(sig)
+    finding = Finding(
+        sig,
+        mfail.rule,
+        switch,
+        ",".join(sorted({SWITCHES[n].finding for n in switch.split(",")})) if switch else None,
+        minimal,
+        mfail.message,
+        new=(sig, switch) not in known,
+        example=n,
+    )
+    return finding, switch

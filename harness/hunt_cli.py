@@ -69,6 +69,13 @@ def register(sub: Any) -> None:
         metavar="N",
         help="run exactly N programs (no clock: replays exactly)",
     )
+    p.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="run the examples on N processes (same findings as one job)",
+    )
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument(
         "--corpus",
@@ -103,6 +110,7 @@ def cmd_hunt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             corpus=args.corpus,
             write=not args.no_corpus,
             progress=progress,
+            jobs=args.jobs,
         )
     summary = (
         f"hunt: {len(result.findings)} distinct findings ({result.new} new) in "

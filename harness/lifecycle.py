@@ -74,6 +74,8 @@ MODELS = ("process-crash", "ordered", "posix")
 POLICIES = ("always", "everysec", "no")
 #: images a lenient replay judges when a recorded image no longer fits the log
 LENIENT_IMAGES = 64
+#: maxmemory policies a program may run under (impl/store.py EVICTION_POLICIES)
+EVICTIONS = ("allkeys-lru", "allkeys-random", "volatile-ttl")
 #: kinds of injected failure (model.crashfs.NthCallFails)
 FAULT_KINDS = ("eio", "enospc", "short", "partial")
 #: outside damage appended to a closed log's tail (rule 6): bytes after its last frame
@@ -95,13 +97,20 @@ class Program:
     policy: str
     shards: int
     steps: list[Step] = field(default_factory=list)
+    maxmemory: int = 0
+    """Bytes the store may hold (0: no limit); above it, `eviction` picks victims."""
+    eviction: str = "noeviction"
 
     def to_json(self) -> dict[str, Any]:
-        return {"policy": self.policy, "shards": self.shards, "steps": self.steps}
+        doc: dict[str, Any] = {"policy": self.policy, "shards": self.shards, "steps": self.steps}
+        if self.maxmemory:
+            doc.update(maxmemory=self.maxmemory, eviction=self.eviction)
+        return doc
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> Program:
-        return cls(doc["policy"], int(doc["shards"]), list(doc["steps"]))
+        return cls(doc["policy"], int(doc["shards"]), list(doc["steps"]),
+                   int(doc.get("maxmemory", 0)), str(doc.get("eviction", "noeviction")))
 
 
 @dataclass
@@ -159,6 +168,8 @@ class _Machine:
             program.policy,  # type: ignore[arg-type]
             lambda run: None,
             shards=program.shards,
+            maxmemory=program.maxmemory,
+            maxmemory_policy=program.eviction,
         )
         self.fs = CrashFS()
         self.run = Run(self.scenario, profile, self.fs)
@@ -312,7 +323,7 @@ class _Machine:
             self._fail(j.verdict.value, inner[0], "fault", j.explain(), j)
         # The failed write is in or out, as the client now sees it; after a reopen,
         # unpromised writes the failure rolled back are out too.
-        history.rebase(j.prefix)
+        history.rebase(j.prefix, j.evictions_kept)
 
     def crash(self, step: Step) -> None:
         _, inner, k, when, model, choices = step
@@ -362,7 +373,7 @@ class _Machine:
         assert first is not None
         image, j = first
         assert j.prefix is not None
-        history.rebase(j.prefix)
+        history.rebase(j.prefix, j.evictions_kept)
         shards = self.run.config.shards
         self.fs = image.to_fs()
         clock = self.run.clock
@@ -489,6 +500,7 @@ def generate(
     shards: tuple[int, ...] = (1, 2, 3, 4),
     crash_rate: float = 0.15,
     fault_rate: float = 0.08,
+    evict_rate: float = 0.2,
 ) -> Program:
     """A program drawn from `rng`. Crash steps get their image choices at run time
     (`fill_choices`), since the image space depends on the log so far.
@@ -504,6 +516,10 @@ def generate(
     if policy != "always":
         shards = (1,)
     program = Program(policy, rng.choice(shards))
+    if rng.random() < evict_rate:
+        # Small enough that a handful of keys overflow it (impl/store.py `_approx_size`).
+        program.maxmemory = rng.choice((300, 800))
+        program.eviction = rng.choice(EVICTIONS)
     multi = max(shards) > 1
     g = {"xid": 0}
     for _ in range(rng.randint(2, max_steps)):
@@ -546,7 +562,7 @@ def generate(
 def fill_choices(program: Program, profile: Profile, rng: random.Random) -> Program:
     """Fix every crash step's image by sampling it with `rng` on the actual log, so the
     program replays exactly. Steps after the first failure keep None (dropped)."""
-    out = Program(program.policy, program.shards, [])
+    out = Program(program.policy, program.shards, [], program.maxmemory, program.eviction)
     m = _Machine(program, profile)
     for i, step in enumerate(program.steps):
         if m.ended:

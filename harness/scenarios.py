@@ -28,6 +28,9 @@ Rules:
    rule 6): a run's live processes are seeds 1, 2, ...; `recover` opens as
    `RECOVERY_SEED` unless told otherwise. An SPOP's pick is read off the store
    (the members that left the set) and recorded as the op's `chosen`.
+6. With `maxmemory`, the keys a write evicted (`Store.take_evicted`) are
+   recorded with it (`History.evicted`): to every client they are deleted by
+   that write, as Redis propagates an eviction as a DEL.
 """
 
 from __future__ import annotations
@@ -92,10 +95,13 @@ class Scenario:
     probe: bool = False
     """After each recovery, also write `PROBE` (acknowledged and promised), reopen,
     and check it is there: catches logs that accept appends they cannot replay."""
+    maxmemory: int = 0
+    maxmemory_policy: str = "noeviction"
 
     def config(self, shards: int | None = None) -> StoreConfig:
         return StoreConfig(data_dir=DATA_DIR, shards=shards or self.shards,
-                           appendfsync=_POLICY[self.policy], reaper="manual")
+                           appendfsync=_POLICY[self.policy], reaper="manual",
+                           maxmemory=self.maxmemory, maxmemory_policy=self.maxmemory_policy)
 
 
 SCENARIOS: dict[str, Scenario] = {}
@@ -184,6 +190,7 @@ class Run:
         store = self._store()
         picks = len(argv) > 1 and bytes(argv[0]).upper() == b"SPOP"
         before = _members(store, argv[1]) if picks else []
+        reply: Any = _NO_REPLY
         try:
             reply = store.execute(list(argv))
         except ShardFailed:
@@ -192,11 +199,16 @@ class Run:
             self.history.settle(applied=False)
             raise
         finally:
+            # Keys the store evicted to stay under maxmemory: part of the write's
+            # effect as every client sees it (rule 6).
+            evicted = store.take_evicted()
             # Also when a crash cut the call short: the pick was made in memory
             # before the log was written, and the in-flight op may survive.
-            popped = [m for m in before if m not in set(_members(store, argv[1]))] if picks else []
+            popped = _popped(store, argv, before, reply, evicted) if picks else []
             if popped:
                 self.history.chose(popped)
+            if evicted:
+                self.history.evicted(evicted)
         self.history.ack(f"{self._last_point()}, its ack under appendfsync always")
         return reply
 
@@ -344,6 +356,28 @@ class Recovery:
     probed: dict[str, Any] | None = None
     """With a probe: the document after writing `PROBE` and reopening."""
     probe_error: str | None = None
+
+
+_NO_REPLY = object()
+
+
+def _popped(store: Store, argv: tuple[bytes, ...], before: list[bytes], reply: Any,
+            evicted: list[bytes]) -> list[bytes]:
+    """The members an SPOP removed: its reply, else what left the set - unless the
+    set itself was then evicted, where the store's own order says (rule 5)."""
+    if isinstance(reply, bytes):
+        return [reply]
+    if isinstance(reply, list):
+        return list(reply)
+    if reply is not _NO_REPLY:
+        return []  # nil: nothing popped
+    key = bytes(argv[1])
+    if key not in evicted:
+        after = set(_members(store, key))
+        return [m for m in before if m not in after]
+    count = int(argv[2]) if len(argv) > 2 and bytes(argv[2]).lstrip(b"-").isdigit() else 1
+    ks = store.keyspace(store.shard_for(key))
+    return ks.first_members(SetValue(dict.fromkeys(before)), max(0, count))
 
 
 def _members(store: Store, key: bytes) -> list[bytes]:

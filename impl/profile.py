@@ -260,6 +260,12 @@ _register(
     "frame is not durable and later acks are promised over it",
 )
 _register(
+    "evictions_logged",
+    "F26",
+    "an eviction (maxmemory) is logged as DEL of the evicted key, as Redis propagates "
+    "it, instead of not at all, so a restart does not bring evicted keys back",
+)
+_register(
     "spop_logs_members",
     "F24",
     "SPOP logs the members it removed (SREM k m1 m2 ..., as Redis propagates it) "

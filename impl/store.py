@@ -273,6 +273,7 @@ class Store:
         self.sleeper = sleeper
         self._shards = shards
         self._rng = random.Random(0)
+        self._evicted: list[bytes] = []
         self._stop = threading.Event()
         self._reaper: threading.Thread | None = None
         #: switch `data_dir_lock`: held from before recovery until close()
@@ -448,7 +449,8 @@ class Store:
 
     # -- eviction -----------------------------------------------------------------
     def _evict(self, shard: _Shard) -> int:
-        """Evict from `shard` while over its share of maxmemory. Not logged (§9.2)."""
+        """Evict from `shard` while over its share of maxmemory. Not logged (§9.2);
+        logged as DEL with `evictions_logged` (F26)."""
         cfg = self.config
         if cfg.maxmemory <= 0 or cfg.maxmemory_policy == "noeviction":
             return 0
@@ -463,7 +465,18 @@ class Store:
             used -= _approx_size(victim, data[victim].value)
             del data[victim]
             evicted += 1
+            self._evicted.append(victim)
+            if shard.aof is not None and self.profile.fixes("evictions_logged"):
+                # F26: Redis propagates an eviction as a DEL (evict.c
+                # `propagateDeletion`); kevy logs nothing, so a restart brings
+                # every evicted key back.
+                shard.aof.append([b"DEL", victim])
         return evicted
+
+    def take_evicted(self) -> list[bytes]:
+        """Keys evicted (to stay under maxmemory) since the last call, in order."""
+        out, self._evicted = self._evicted, []
+        return out
 
     def _victim(self, ks: Keyspace) -> bytes | None:
         data = ks.raw()

@@ -45,6 +45,12 @@ Rules:
    offset. Writes acknowledged after the damage are promised as usual, so a
    store that accepts the damaged log must keep them, and a refusal after
    them, or naming anything else, stays a `RECOVERY_ERROR`.
+7. Evictions (maxmemory) are part of the write that caused them (`evicted`):
+   clients see the evicted keys gone from then on, and Redis propagates each
+   as a DEL, so after a restart they stay gone. The store evicts after the
+   write's own log entry, key by key, so only the last write of the recovered
+   prefix may come back with part of its evictions (`unevicted`); an earlier write's
+   evictions are followed by later entries in the log and must hold.
 """
 
 from __future__ import annotations
@@ -136,12 +142,17 @@ class Op:
     appendfsync always"), or None if never."""
     chosen: tuple[bytes, ...] | None = None
     """The members an SPOP removed, as the store picked them (model/keyspace rule 7)."""
+    evicted: tuple[bytes, ...] = ()
+    """Keys the store evicted right after this write (maxmemory): deleted by it."""
 
     def describe(self) -> str:
-        """E.g. "SET k v (op 3)", "SPOP s (op 4, popped a)"."""
-        if self.chosen is None:
-            return f"{_argv_text(self.argv)} (op {self.index})"
-        return f"{_argv_text(self.argv)} (op {self.index}, popped {_argv_text(self.chosen)})"
+        """E.g. "SET k v (op 3)", "SPOP s (op 4, popped a)", "SET k v (op 5, evicted a)"."""
+        notes = [f"op {self.index}"]
+        if self.chosen is not None:
+            notes.append(f"popped {_argv_text(self.chosen)}")
+        if self.evicted:
+            notes.append(f"evicted {_argv_text(self.evicted)}")
+        return f"{_argv_text(self.argv)} ({', '.join(notes)})"
 
 
 def _argv_text(argv: Sequence[bytes]) -> str:
@@ -360,6 +371,14 @@ class History:
         else:
             self.ops.pop()
 
+    def evicted(self, keys: Sequence[bytes]) -> None:
+        """The last write made the store evict `keys` (maxmemory): they are deleted as
+        part of its effect, as every client sees it."""
+        if not self.ops:
+            raise ValueError("no write to attach an eviction to")
+        op = self.ops[-1]
+        self.ops[-1] = replace(op, evicted=op.evicted + tuple(bytes(k) for k in keys))
+
     def chose(self, members: Sequence[bytes]) -> None:
         """The write in flight (or just acknowledged) removed these members, picked by
         the store (an SPOP; model/keyspace rule 7)."""
@@ -403,11 +422,15 @@ class History:
             self.ops[i] = replace(op, durable_at=why)
         self.promised = max(self.promised, upto)
 
-    def rebase(self, prefix: int) -> None:
-        """Recovery brought back the first `prefix` ops; carry on from there (rule 4)."""
+    def rebase(self, prefix: int, evictions_kept: int | None = None) -> None:
+        """Recovery brought back the first `prefix` ops; carry on from there (rule 4).
+        `evictions_kept`: the last of them came back with only its first k evictions
+        (rule 7, `Judgement.evictions_kept`), which is what clients see from now on."""
         if not 0 <= prefix <= len(self.ops):
             raise ValueError(f"prefix {prefix} outside 0..{len(self.ops)}")
         kept = self.ops[:prefix]
+        if evictions_kept is not None and kept:
+            kept[-1] = replace(kept[-1], evicted=kept[-1].evicted[:evictions_kept])
         self.ops = [replace(o, acked=True) for o in kept]
         self.promised = min(self.promised, prefix)
 
@@ -423,12 +446,38 @@ class History:
         model = ModelKeyspace()
         out = [model.to_keyspace_json(now_ms)]
         for op in self.ops:
-            try:
-                model.execute(list(op.argv), op.now_ms, chosen=op.chosen)
-            except NotModelled as e:
-                raise ValueError(f"{op.describe()} is outside the model: {e}") from e
+            self._apply(model, op, evictions=True)
             out.append(model.to_keyspace_json(now_ms))
         return out
+
+    def unevicted(self, now_ms: int) -> dict[int, list[Doc]]:
+        """Rule 7: for each prefix whose last write evicted keys, the documents with
+        only the first k of those evictions done (k < all) - a store evicts after
+        the write, key by key, so a crash or a failed append in between leaves the
+        write with part of them. Only the last write's: a later write's log entry
+        comes after them."""
+        out: dict[int, list[Doc]] = {}
+        for i, op in enumerate(self.ops, start=1):
+            if op.evicted:
+                model = ModelKeyspace()
+                for earlier in self.ops[: i - 1]:
+                    self._apply(model, earlier, evictions=True)
+                self._apply(model, op, evictions=False)
+                docs = [model.to_keyspace_json(now_ms)]
+                for key in op.evicted[:-1]:
+                    model.execute([b"DEL", key], op.now_ms)
+                    docs.append(model.to_keyspace_json(now_ms))
+                out[i] = docs
+        return out
+
+    @staticmethod
+    def _apply(model: ModelKeyspace, op: Op, *, evictions: bool) -> None:
+        try:
+            model.execute(list(op.argv), op.now_ms, chosen=op.chosen)
+            for key in op.evicted if evictions else ():
+                model.execute([b"DEL", key], op.now_ms)
+        except NotModelled as e:
+            raise ValueError(f"{op.describe()} is outside the model: {e}") from e
 
     def judge(
         self,
@@ -458,18 +507,27 @@ class History:
             return Judgement(Verdict.RECOVERY_ERROR, prefix=None, recovered=None,
                              expected=states[hi], error=error or "recovery failed", **common)
         body, deadlines, seen = _split(recovered)
-        matches = []
-        for i, doc in enumerate(states):
+
+        def fits(doc: Doc) -> bool:
             b, d, s = _split(doc)
-            if b == body and _deadlines_close(d, deadlines) and _all_seen_admissible(
-                    s, seen, now_ms):
-                matches.append(i)
+            return b == body and _deadlines_close(d, deadlines) and _all_seen_admissible(
+                s, seen, now_ms)
+
+        matches = [i for i, doc in enumerate(states) if fits(doc)]
+        kept: dict[int, int] = {}
+        if not any(lo <= i <= hi for i in matches) and any(op.evicted for op in self.ops):
+            for i, docs in self.unevicted(now_ms).items():
+                k = next((k for k, d in enumerate(docs) if fits(d)), None)
+                if k is not None and i not in matches:
+                    kept[i] = k
+            matches = sorted({*matches, *kept})
         admissible = [i for i in matches if lo <= i <= hi]
         if admissible:
             # Report the longest admissible match: it is what a reader would call
             # "came back" when several prefixes print the same (e.g. a no-op write).
-            return Judgement(Verdict.OK, prefix=admissible[-1], recovered=recovered,
-                             expected=states[admissible[-1]], **common)
+            best = admissible[-1]
+            return Judgement(Verdict.OK, prefix=best, recovered=recovered,
+                             expected=states[best], evictions_kept=kept.get(best), **common)
         if matches and max(matches) < lo:
             return Judgement(Verdict.LOST_DURABLE, prefix=max(matches), recovered=recovered,
                              expected=states[lo], **common)
@@ -517,6 +575,8 @@ class Judgement:
     now_ms: int
     error: str | None = None
     case: str | None = None
+    evictions_kept: int | None = None
+    """Rule 7: when the match is write `prefix` with only its first k evictions, k."""
     """The corpus case that replays this, if known."""
 
     @property

@@ -651,4 +651,13 @@ MUTANTS: tuple[Mutant, ...] = (
         new="        return",
         tests=("tests/test_append_failure.py",),
     ),
+    Mutant(
+        id="evictions-unlogged-under-the-fix",
+        description="evictions_logged is ignored: an eviction writes no DEL, so the next "
+        "open replays every evicted key back (F26)",
+        file="impl/store.py",
+        old='if shard.aof is not None and self.profile.fixes("evictions_logged"):',
+        new="if False:",
+        tests=("tests/test_eviction.py",),
+    ),
 )

@@ -1,0 +1,76 @@
+"""Evictions across a restart (FINDINGS.md F26) and how the contract sees them.
+
+What: with `maxmemory`, kevy evicts keys after a write (docs/SPEC.md §9.2) and
+logs nothing for it, so replaying the log at the next open brings every evicted
+key back. Redis propagates an eviction as a DEL (evict.c `propagateDeletion`),
+and so does hardened (`evictions_logged`). The harness observes evictions
+through `Store.take_evicted` and records them with the write that caused them
+(`History.evicted`), so the model deletes them too.
+
+Why: a resurrected key is data a client saw deleted (and, for a cache, stale
+data served as fresh); the hunt found it once its programs ran with maxmemory.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.scenarios import DATA_DIR
+from impl.aof import FsyncPolicy
+from impl.clock import ManualClock
+from impl.profile import HARDENED, KEVY_1_17, Profile
+from impl.store import Store, StoreConfig
+from model.contract import History
+from model.crashfs import CrashFS
+
+
+def _config(policy: str) -> StoreConfig:
+    return StoreConfig(data_dir=DATA_DIR, shards=1, appendfsync=FsyncPolicy.ALWAYS,
+                       reaper="manual", maxmemory=300, maxmemory_policy=policy)
+
+
+def _fill_then_reopen(profile: Profile, policy: str) -> tuple[list[bytes], set[bytes], set[bytes]]:
+    """Write keys until some are evicted; returns (evicted, keys live before the
+    close, keys after a reopen)."""
+    fs = CrashFS()
+    clock = ManualClock(1_700_000_000_000)
+    store = Store.open(_config(policy), fs=fs, clock=clock, profile=profile)
+    evicted: list[bytes] = []
+    for i in range(12):
+        store.execute([b"SET", b"k%d" % i, b"v" * 40, b"PX", b"%d" % (100_000 + i)])
+        evicted += store.take_evicted()
+    live = {k["key"].encode() for k in store.snapshot()["keys"]}
+    store.close()
+    again = Store.open(_config(policy), fs=fs, clock=clock, profile=profile)
+    back = {k["key"].encode() for k in again.snapshot()["keys"]}
+    again.close()
+    return evicted, live, back
+
+
+@pytest.mark.parametrize("policy", ["allkeys-lru", "allkeys-random", "volatile-ttl"])
+def test_kevy_brings_evicted_keys_back_at_the_next_open(policy: str) -> None:
+    evicted, live, back = _fill_then_reopen(KEVY_1_17, policy)
+    assert evicted and not live & set(evicted)
+    assert set(evicted) <= back, "kevy logs no eviction: replay restores them"
+
+
+@pytest.mark.parametrize("policy", ["allkeys-lru", "allkeys-random", "volatile-ttl"])
+def test_evictions_logged_keeps_them_gone(policy: str) -> None:
+    evicted, live, back = _fill_then_reopen(HARDENED, policy)
+    assert evicted and back == live
+    only = KEVY_1_17.with_switches("evictions_logged")
+    evicted, live, back = _fill_then_reopen(only, policy)
+    assert back == live
+
+
+def test_the_history_deletes_what_a_write_evicted() -> None:
+    h = History("always")
+    h.begin([b"SET", b"a", b"1"], 0)
+    h.ack()
+    h.begin([b"SET", b"b", b"2"], 0)
+    h.evicted([b"a"])
+    h.ack()
+    assert "evicted a" in h.ops[-1].describe()
+    assert [k["key"] for k in h.states(0)[-1]["keys"]] == ["b"]
+    h.rebase(2)
+    assert h.ops[-1].evicted == (b"a",)
