@@ -53,8 +53,16 @@ CASE_FORMAT = "kevy-verify-hunt-case/1"
 def signature(program: Program, failure: Failure) -> str:
     """rule x operation x persistence point kind x configuration (policy, one shard or many)."""
     shards = "1shard" if program.shards == 1 else "nshards"
-    evict = "/evict" if program.maxmemory else ""
-    return f"{failure.rule}/{failure.crash_verb}/{failure.point}/{program.policy}/{shards}{evict}"
+    dims = "".join(
+        f"/{d}"
+        for d, on in (
+            ("evict", program.maxmemory),
+            ("names", "aof_name" in program.config),
+            ("autorewrite", "auto_rewrite_min_size" in program.config),
+        )
+        if on
+    )
+    return f"{failure.rule}/{failure.crash_verb}/{failure.point}/{program.policy}/{shards}{dims}"
 
 
 def _fails_alike(program: Program, profile: Profile, sig: str) -> Failure | None:

@@ -2,6 +2,7 @@
 
 What: a `Program` is a configuration (fsync policy, shard count) and a list of
 `Step`s - client writes (strings, TTL verbs, lists, sets with SPOP, hashes, zsets,
+streams with a consumer group, XCLAIM and XACK,
 streams, multi-key DEL, FLUSHALL), time passing (ms to days, with the
 everysec `maybe_sync`), the manual reaper, `fsync_aof`, a save, a rewrite,
 a clean close and reopen (with another shard count: a re-shard), and
@@ -76,6 +77,13 @@ POLICIES = ("always", "everysec", "no")
 LENIENT_IMAGES = 64
 #: maxmemory policies a program may run under (impl/store.py EVICTION_POLICIES)
 EVICTIONS = ("allkeys-lru", "allkeys-random", "volatile-ttl")
+#: further configurations a program may run under: Redis's file names for one
+#: shard (n > 1 always uses dump-N.rdb / aof-N.aof), and an auto-rewrite the
+#: reaper's tick triggers after a few hundred bytes of log
+CONFIGS: tuple[dict[str, Any], ...] = (
+    {"snapshot_name": "dump.rdb", "aof_name": "appendonly.aof"},
+    {"auto_rewrite_min_size": 200, "auto_rewrite_percentage": 50},
+)
 #: kinds of injected failure (model.crashfs.NthCallFails)
 FAULT_KINDS = ("eio", "enospc", "short", "partial")
 #: outside damage appended to a closed log's tail (rule 6): bytes after its last frame
@@ -100,17 +108,22 @@ class Program:
     maxmemory: int = 0
     """Bytes the store may hold (0: no limit); above it, `eviction` picks victims."""
     eviction: str = "noeviction"
+    config: dict[str, Any] = field(default_factory=dict)
+    """Further StoreConfig fields: one shard's file names, auto-rewrite thresholds."""
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"policy": self.policy, "shards": self.shards, "steps": self.steps}
         if self.maxmemory:
             doc.update(maxmemory=self.maxmemory, eviction=self.eviction)
+        if self.config:
+            doc["config"] = dict(self.config)
         return doc
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> Program:
         return cls(doc["policy"], int(doc["shards"]), list(doc["steps"]),
-                   int(doc.get("maxmemory", 0)), str(doc.get("eviction", "noeviction")))
+                   int(doc.get("maxmemory", 0)), str(doc.get("eviction", "noeviction")),
+                   dict(doc.get("config", {})))
 
 
 @dataclass
@@ -170,6 +183,7 @@ class _Machine:
             shards=program.shards,
             maxmemory=program.maxmemory,
             maxmemory_policy=program.eviction,
+            extra=tuple(sorted(program.config.items())),
         )
         self.fs = CrashFS()
         self.run = Run(self.scenario, profile, self.fs)
@@ -431,6 +445,9 @@ def _write(rng: random.Random, g: dict[str, int]) -> Step:
             "expire",
             "zadd",
             "xadd",
+            "xgroup",
+            "xclaim",
+            "xack",
             "flushall",
         )
     )
@@ -462,6 +479,14 @@ def _write(rng: random.Random, g: dict[str, int]) -> Step:
     if kind == "xadd":
         g["xid"] += 1
         return ["w", "XADD", "x", f"{g['xid']}-1", "f", v]
+    if kind == "xgroup":
+        return ["w", "XGROUP", "CREATE", "x", "g", "0", "MKSTREAM"]
+    last = f"{max(1, g['xid'])}-1"
+    if kind == "xclaim":
+        # A pending entry with a delivery time and count: durable stream state.
+        return ["w", "XCLAIM", "x", "g", "c", "0", last, *rng.choice(([], ["RETRYCOUNT", "3"]))]
+    if kind == "xack":
+        return ["w", "XACK", "x", "g", last]
     return ["w", "FLUSHALL"]
 
 
@@ -501,6 +526,7 @@ def generate(
     crash_rate: float = 0.15,
     fault_rate: float = 0.08,
     evict_rate: float = 0.2,
+    config_rate: float = 0.2,
 ) -> Program:
     """A program drawn from `rng`. Crash steps get their image choices at run time
     (`fill_choices`), since the image space depends on the log so far.
@@ -520,6 +546,8 @@ def generate(
         # Small enough that a handful of keys overflow it (impl/store.py `_approx_size`).
         program.maxmemory = rng.choice((300, 800))
         program.eviction = rng.choice(EVICTIONS)
+    if rng.random() < config_rate:
+        program.config.update(rng.choice(CONFIGS))
     multi = max(shards) > 1
     g = {"xid": 0}
     for _ in range(rng.randint(2, max_steps)):
@@ -562,7 +590,8 @@ def generate(
 def fill_choices(program: Program, profile: Profile, rng: random.Random) -> Program:
     """Fix every crash step's image by sampling it with `rng` on the actual log, so the
     program replays exactly. Steps after the first failure keep None (dropped)."""
-    out = Program(program.policy, program.shards, [], program.maxmemory, program.eviction)
+    out = Program(program.policy, program.shards, [], program.maxmemory, program.eviction,
+                  dict(program.config))
     m = _Machine(program, profile)
     for i, step in enumerate(program.steps):
         if m.ended:

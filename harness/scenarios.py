@@ -97,11 +97,14 @@ class Scenario:
     and check it is there: catches logs that accept appends they cannot replay."""
     maxmemory: int = 0
     maxmemory_policy: str = "noeviction"
+    extra: tuple[tuple[str, Any], ...] = ()
+    """Further `StoreConfig` fields (file names, auto-rewrite thresholds)."""
 
     def config(self, shards: int | None = None) -> StoreConfig:
         return StoreConfig(data_dir=DATA_DIR, shards=shards or self.shards,
                            appendfsync=_POLICY[self.policy], reaper="manual",
-                           maxmemory=self.maxmemory, maxmemory_policy=self.maxmemory_policy)
+                           maxmemory=self.maxmemory, maxmemory_policy=self.maxmemory_policy,
+                           **dict(self.extra))
 
 
 SCENARIOS: dict[str, Scenario] = {}

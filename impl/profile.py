@@ -266,6 +266,13 @@ _register(
     "it, instead of not at all, so a restart does not bring evicted keys back",
 )
 _register(
+    "open_syncs_dir",
+    "F28",
+    "open syncs the data directory before accepting writes, so a rename a previous "
+    "process made but never synced (it crashed, or its directory sync failed) is "
+    "durable before new acknowledged writes land in the renamed file",
+)
+_register(
     "spop_logs_members",
     "F24",
     "SPOP logs the members it removed (SREM k m1 m2 ..., as Redis propagates it) "

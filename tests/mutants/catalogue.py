@@ -660,4 +660,13 @@ MUTANTS: tuple[Mutant, ...] = (
         new="if False:",
         tests=("tests/test_eviction.py",),
     ),
+    Mutant(
+        id="open-skips-dir-sync",
+        description="open_syncs_dir is ignored: a reopened store appends to a renamed log "
+        "whose name no process synced, and a power cut takes the writes back (F28)",
+        file="impl/store.py",
+        old='if profile.fixes("open_syncs_dir"):',
+        new="if False:",
+        tests=("tests/test_hunt.py",),
+    ),
 )
