@@ -813,3 +813,23 @@ def test_a_failed_log_reset_after_the_snapshot_rename(clock, profile, fails, bac
     step(store, "t1")
     store.close()
     assert crash_reopened(fs, clock, prof) == {"l": back, "n": str(len(back))}
+
+
+def test_xgroup_is_routed_by_its_key_not_its_subcommand() -> None:
+    # F27 (ours): routed by argv[1], the group and MKSTREAM's stream went to the
+    # shard of "CREATE", beside (not in) the stream's own shard.
+    from impl.aof import FsyncPolicy
+    from impl.clock import ManualClock
+    from impl.store import Store, StoreConfig
+    from model.crashfs import CrashFS
+
+    config = StoreConfig(data_dir="/data", shards=4, appendfsync=FsyncPolicy.ALWAYS,
+                         reaper="manual")
+    store = Store.open(config, fs=CrashFS(), clock=ManualClock(1_700_000_000_000))
+    assert store.shard_for(b"x") != store.shard_for(b"CREATE")
+    store.execute([b"XADD", b"x", b"1-1", b"f", b"v"])
+    assert store.execute([b"XGROUP", b"CREATE", b"x", b"g", b"0", b"MKSTREAM"]) == "OK"
+    holders = [i for i in range(store.n) if b"x" in store.keyspace(i).raw()]
+    assert holders == [store.shard_for(b"x")]
+    assert b"g" in store.keyspace(holders[0]).raw()[b"x"].value.groups
+    store.close()
