@@ -44,6 +44,11 @@ Rules (the contract per configuration, each from its source):
    back - or the open must refuse, naming the log and the damage's offset
    (model.contract rule 6); a refusal ends the program, as the next move is
    the operator's. kevy 1.17 opens and appends behind the damage (F8, F14).
+7. everysec with the Manual reaper (`["cron", ms]`: time passes, then a tick):
+   Redis promises that under everysec at most about a second of writes is
+   lost (redis.io "Persistence": "fsync every second ... you can lose 1 second
+   of data"); in Manual mode the tick is the store's only clock, so a write
+   acknowledged at least 1 s before a tick must survive a later power cut.
 """
 
 from __future__ import annotations
@@ -215,6 +220,17 @@ class _Machine:
             r.tick(int(step[1]))
         elif verb == "reap":
             store.tick()
+        elif verb == "cron":
+            # What a Manual-mode user does (~10x/s, like Redis's hz): time passes, then
+            # a tick. Under everysec that tick is the store's "every second": a
+            # write acknowledged at least 1 s before it is owed durability (rule 7).
+            r.clock.advance(int(step[1]))
+            store.tick()
+            # A tick whose sync failed (the log is then failed, F25) promises nothing.
+            if self.program.policy == "everysec" and not store.failed_shards():
+                now = r.clock.now_ms()
+                upto = sum(1 for op in r.history.ops if op.acked and op.now_ms <= now - 1000)
+                r.history.barrier("a Manual-mode tick at least 1 s after it (rule 7)", upto)
         elif verb == "fsync":
             r.fsync_aof()
         elif verb == "save":
@@ -496,8 +512,10 @@ def _plain(rng: random.Random, g: dict[str, int], shards: tuple[int, ...]) -> St
         return _write(rng, g)
     if r < 0.70:
         return ["tick", rng.choice(_TICKS)]
-    if r < 0.74:
+    if r < 0.72:
         return ["reap"]
+    if r < 0.74:
+        return ["cron", rng.choice((1000, 1700, 5000))]  # never onto a 1500 ms TTL
     if r < 0.79:
         return ["fsync"]
     if r < 0.86:

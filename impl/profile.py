@@ -273,6 +273,12 @@ _register(
     "durable before new acknowledged writes land in the renamed file",
 )
 _register(
+    "manual_tick_syncs",
+    "F29",
+    "the Manual-mode tick also runs each log's everysec maybe_sync, as the background "
+    "reaper's loop does, instead of never fsyncing an everysec log until close",
+)
+_register(
     "spop_logs_members",
     "F24",
     "SPOP logs the members it removed (SREM k m1 m2 ..., as Redis propagates it) "

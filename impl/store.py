@@ -821,12 +821,19 @@ class Store:
     def tick(self) -> int:
         """Manual reaper (§9.5): `tick_expire` per shard, then the auto-rewrite check.
 
-        Not `maybe_sync` (kevy's Manual mode never syncs on tick). Returns keys expired.
+        Not `maybe_sync` (kevy's Manual mode never syncs on tick: F29), unless
+        `manual_tick_syncs`. Returns keys expired.
         """
         expired = 0
         for shard in self._shards:
             with shard.lock:
                 expired += self._tick_expire(shard.ks)
+                if shard.aof is not None and self.profile.fixes("manual_tick_syncs"):
+                    # F29: Manual mode's tick is the store's only clock; without this,
+                    # an everysec log is never fsynced until close (the background
+                    # reaper's loop does it on every pass).
+                    with contextlib.suppress(OSError):
+                        shard.aof.maybe_sync()
         self._auto_rewrite()
         return expired
 

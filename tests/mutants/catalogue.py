@@ -669,4 +669,13 @@ MUTANTS: tuple[Mutant, ...] = (
         new="if False:",
         tests=("tests/test_hunt.py",),
     ),
+    Mutant(
+        id="manual-tick-never-syncs",
+        description="manual_tick_syncs is ignored: a Manual-mode tick never fsyncs an "
+        "everysec log, so a power cut loses every write since the open (F29)",
+        file="impl/store.py",
+        old='if shard.aof is not None and self.profile.fixes("manual_tick_syncs"):',
+        new="if False:",
+        tests=("tests/test_hunt.py",),
+    ),
 )
