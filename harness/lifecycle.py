@@ -49,6 +49,10 @@ Rules (the contract per configuration, each from its source):
    lost (redis.io "Persistence": "fsync every second ... you can lose 1 second
    of data"); in Manual mode the tick is the store's only clock, so a write
    acknowledged at least 1 s before a tick must survive a later power cut.
+8. Two processes (`["twin", [[who, step], ...]]`): a second store opens the
+   same directory while the first is open; both serve one client, whose
+   acknowledged writes all count. Refusing the second open is correct (Redis
+   and hardened lock the directory); kevy 1.17 takes no lock (F19).
 """
 
 from __future__ import annotations
@@ -63,7 +67,7 @@ from typing import Any
 from harness.scenarios import DATA_DIR, RECOVERY_SEED, Run, Scenario, recover
 from impl.fs import write_all
 from impl.profile import Profile
-from impl.store import StoreError, iter_shard_paths
+from impl.store import DataDirLocked, StoreError, iter_shard_paths
 from model.contract import Judgement
 from model.crashfs import CrashFS, FaultPlan, NthCallFails, SimulatedCrash
 
@@ -209,12 +213,14 @@ class _Machine:
 
     # ---- steps -------------------------------------------------------------
 
-    def do(self, step: Step) -> None:
+    def do(self, step: Step, run: Run | None = None) -> None:
         verb = step[0]
-        r = self.run
+        r = self.run if run is None else run
         store = r.store
         assert store is not None
-        if verb == "w":
+        if verb == "twin":
+            self.twin(step)
+        elif verb == "w":
             r.write(*(_b(a) for a in step[1:]))
         elif verb == "tick":
             r.tick(int(step[1]))
@@ -309,6 +315,26 @@ class _Machine:
             self.ended = True  # refused, as allowed: the operator's move (rule 6)
             return
         self._judge_live(label)
+
+    def twin(self, step: Step) -> None:
+        """Rule 8: a second process opens the same directory, and the inner steps run
+        on it ("b") or on the first ("a"), sharing one history (one client's view);
+        then it closes. A refused open (`DataDirLocked`, hardened's F19 fix) is the
+        right answer: the inner steps then do not run."""
+        a = self.run
+        b = Run(self.scenario, self.profile, self.fs, a.clock)
+        b.history = a.history
+        b.process = a.process + 1_000
+        try:
+            b.open(a.config.shards)
+        except DataDirLocked:
+            return
+        assert b.store is not None
+        b.store.sleeper = _no_wait
+        for who, inner in step[1]:
+            self.do(inner, b if who == "b" else a)
+        b.close()
+        a.history.barrier("the second process's clean close returned (rule 2)")
 
     def fault(self, step: Step) -> None:
         """Rule 5: run the inner step with its n-th fallible call failing, then settle
@@ -524,6 +550,12 @@ def _plain(rng: random.Random, g: dict[str, int], shards: tuple[int, ...]) -> St
         return ["rewrite"]
     if r < 0.95:
         return ["damage", rng.choice(sorted(DAMAGE))]
+    if r < 0.965:
+        inner: list[Step] = []
+        for _ in range(rng.randint(1, 3)):
+            what = _write(rng, g) if rng.random() < 0.6 else [rng.choice(("save", "rewrite"))]
+            inner.append([rng.choice(("a", "b")), what])
+        return ["twin", inner]
     return ["reopen", rng.choice(shards)]
 
 
@@ -570,8 +602,8 @@ def generate(
     g = {"xid": 0}
     for _ in range(rng.randint(2, max_steps)):
         step = _plain(rng, g, shards)
-        if step[0] == "damage":
-            pass  # an outside event between runs: neither failed nor cut short
+        if step[0] in ("damage", "twin"):
+            pass  # an outside event / a second process: neither failed nor cut short
         elif rng.random() < fault_rate and step[0] != "reopen":
             # A failure half way through a cross-shard FLUSHALL/DEL is the same open
             # class as a crash there (see the docstring): not drawn.
@@ -590,7 +622,7 @@ def generate(
     if not any(s[0] == "crash" for s in program.steps):
         # Every program ends in a power cut somewhere, or it judges only reopens.
         step = _plain(rng, g, shards)
-        while step[0] == "damage":
+        while step[0] in ("damage", "twin"):
             step = _plain(rng, g, shards)
         program.steps.append(
             [

@@ -18,11 +18,14 @@ Rules:
    bad --jobs/--timeout, a baseline that cannot run).
 2. Progress lines go to stderr as mutants finish; the table goes to stdout.
 3. `--list` prints the catalogue (id and description) and runs nothing.
+4. `--format json` prints one `kevy-verify-mutants/1` document on stdout instead of
+   the table (docs/mutants-json.md); progress stays on stderr, exit codes as above.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -49,6 +52,12 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--only", nargs="+", metavar="ID", default=None, help="run only these mutant ids"
+    )
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="json: one kevy-verify-mutants/1 document (docs/mutants-json.md)",
     )
     p.add_argument(
         "--jobs", type=int, default=2, metavar="N", help="mutants run in parallel (default 2)"
@@ -143,11 +152,28 @@ def cmd_mutmut(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         root, modules, tests=args.tests, max_children=args.max_children, progress=progress
     )
     tallies = mutmut.tally(results, mutmut.load_equivalents(root))
-    out.write(mutmut.format_table(tallies.values()) + "\n")
     survivors = [n for t in tallies.values() for n in t.survivors]
+    code = EXIT_OK if results and not survivors else EXIT_PROBLEMS
+    if args.format == "json":
+        modules_doc = [
+            {"module": t.module, **{k.replace(" ", "_"): n for k, n in t.counts.items()},
+             "equivalent": t.equivalent, "score": t.score, "survivors": list(t.survivors)}
+            for t in tallies.values()
+        ]
+        _json(out, {"format": FORMAT, "tool": "mutmut", "exit": code, "modules": modules_doc})
+        return code
+    out.write(mutmut.format_table(tallies.values()) + "\n")
     for name in survivors:
         out.write(f"survived (untriaged): {name}\n")
-    return EXIT_OK if results and not survivors else EXIT_PROBLEMS
+    return code
+
+
+#: the `--format json` document's version (docs/mutants-json.md)
+FORMAT = "kevy-verify-mutants/1"
+
+
+def _json(out: TextIO, doc: dict[str, Any]) -> None:
+    out.write(json.dumps(doc, sort_keys=True) + "\n")
 
 
 def cmd_mutants(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -158,6 +184,11 @@ def cmd_mutants(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_USAGE
     root: Path = args.root.resolve()
     catalogue = mutants.load_catalogue(root)
+    if args.list and args.format == "json":
+        _json(out, {"format": FORMAT, "tool": "catalogue", "exit": EXIT_OK,
+                    "catalogue": [{"id": m.id, "description": m.description, "file": m.file}
+                                  for m in catalogue]})
+        return EXIT_OK
     if args.list:
         width = max(len(m.id) for m in catalogue)
         for m in catalogue:
@@ -197,6 +228,18 @@ def cmd_mutants(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     results = mutants.run_catalogue(
         selected, root, jobs=args.jobs, timeout=args.timeout, deselect=deselect, progress=progress
     )
+    code = EXIT_OK if all(r.killed for r in results) else EXIT_PROBLEMS
+    if args.format == "json":
+        _json(out, {
+            "format": FORMAT, "tool": "catalogue", "exit": code, "deselected": deselect,
+            "killed": sum(1 for r in results if r.killed), "total": len(results),
+            "mutants": [
+                {"id": r.id, "status": r.status, "first_failure": r.first_failure,
+                 "seconds": round(r.seconds, 3), "detail": r.detail}
+                for r in results
+            ],
+        })
+        return code
     out.write(mutants.format_table(results) + "\n")
     if deselect:
         out.write(

@@ -40,3 +40,18 @@ def test_mutant_applies_to_the_current_source(mutant: Mutant) -> None:
     # A mutant that does not even compile would be "killed" by an import
     # error in every test, which measures nothing.
     compile(patched, f"{mutant.file} [{mutant.id}]", "exec")
+
+
+def test_the_catalogue_lists_itself_as_json() -> None:
+    import io
+    import json
+
+    from harness.cli import register
+    from impl import cli as file_tools
+
+    out, err = io.StringIO(), io.StringIO()
+    code = file_tools.main(["mutants", "--list", "--format", "json"], out=out, err=err,
+                           extend=register)
+    doc = json.loads(out.getvalue())
+    assert code == 0 and doc["format"] == "kevy-verify-mutants/1"
+    assert [m["id"] for m in doc["catalogue"]] == [m.id for m in MUTANTS]
