@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from harness.progress import Ticker, wait
+
 __all__ = ["FUZZ_DIR", "TARGETS", "TARGET_FLAGS", "FuzzResult", "register", "run_target"]
 
 #: fuzz/ at the repository root (harness/ is its sibling)
@@ -104,6 +106,7 @@ def run_target(
     extra: Sequence[str] = (),
     log: Path | None = None,
     nice: int = 10,
+    progress: TextIO | None = None,
 ) -> FuzzResult:
     """Fuzz `target` for `seconds` (per worker) and report; see the module rules."""
     if target not in TARGETS:
@@ -130,11 +133,25 @@ def run_target(
     for stale in workers.glob("fuzz-*.log"):
         stale.unlink()
     started = time.monotonic()
+    ticker = Ticker(progress, f"fuzz {target}", float(seconds)) if progress else None
+
+    def inputs_so_far() -> str:
+        return f"{_parse_executions(log.read_bytes())} inputs"
+
     # libFuzzer's own timeout ends a run; this one only guards a wedged child.
     with log.open("wb") as sink:
-        proc = subprocess.run(cmd, stdout=sink, stderr=subprocess.STDOUT, cwd=workers,
-                              timeout=seconds + 300, check=False)
+        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, cwd=workers)
+        try:
+            if ticker is None:
+                proc.wait(timeout=seconds + 300)
+            else:
+                wait(proc, seconds + 300, ticker, inputs_so_far)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
     elapsed = time.monotonic() - started
+    if ticker is not None:
+        ticker.close(min(elapsed, seconds), inputs_so_far())
     output = log.read_bytes()
     if jobs > 1:
         output += b"".join(p.read_bytes() for p in sorted(workers.glob("fuzz-*.log")))
@@ -163,7 +180,8 @@ def _cmd_fuzz(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except SystemExit as exit_:
         return int(exit_.code or 0) or 2
     extra = unknown + extra
-    result = run_target(args.target, seconds=args.time, jobs=args.jobs, extra=extra)
+    result = run_target(args.target, seconds=args.time, jobs=args.jobs, extra=extra,
+                        progress=err)
     out.write(
         f"fuzz {result.target}: {result.executions} inputs in {result.seconds:.0f} s "
         f"({result.exec_per_second:.0f} exec/s), libFuzzer exit {result.returncode}; "

@@ -55,6 +55,9 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
+
+from harness.progress import Ticker, wait
 
 __all__ = [
     "CATALOGUE",
@@ -260,8 +263,10 @@ def _probe_impl(tree: Path, python: str) -> str | None:
 
 
 def _run_pytest(tree: Path, args: Sequence[str], timeout: float, python: str,
-                report: Path | None) -> tuple[int | None, float, str]:
-    """(exit code or None on timeout, seconds, output) of pytest in `tree`."""
+                report: Path | None, ticker: Ticker | None = None
+                ) -> tuple[int | None, float, str]:
+    """(exit code or None on timeout, seconds, output) of pytest in `tree`; with a
+    `ticker`, progress while it runs (tests passed so far, from pytest's dots)."""
     cmd = [python, "-m", "pytest", "-p", "no:cacheprovider", *args]
     start = time.monotonic()
     with tempfile.TemporaryFile() as log:
@@ -269,8 +274,14 @@ def _run_pytest(tree: Path, args: Sequence[str], timeout: float, python: str,
         # exactly the processes this run started (rule 7).
         proc = subprocess.Popen(cmd, cwd=tree, env=_env(tree, report), stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
+
+        def dots() -> str:
+            log.seek(0)
+            return f"{log.read().count(b'.')} tests passed so far"
+
         try:
-            code: int | None = proc.wait(timeout=timeout)
+            code: int | None = (proc.wait(timeout=timeout) if ticker is None
+                                else wait(proc, timeout, ticker, dots))
         except subprocess.TimeoutExpired:
             code = None
             try:
@@ -293,7 +304,8 @@ def _deselect_args(deselect: Iterable[str]) -> list[str]:
 
 
 def run_baseline(root: Path = REPO_ROOT, *, timeout: float = 900.0,
-                 python: str = sys.executable) -> tuple[list[str], str]:
+                 python: str = sys.executable,
+                 progress: TextIO | None = None) -> tuple[list[str], str]:
     """Rule 5: (failing node ids, problem) of the whole suite on an unmutated copy.
 
     `problem` is non-empty when the baseline itself could not run properly
@@ -305,7 +317,10 @@ def run_baseline(root: Path = REPO_ROOT, *, timeout: float = 900.0,
         problem = _probe_impl(tree, python)
         if problem:
             return [], problem
-        code, _, output = _run_pytest(tree, ["-q", "-rfE"], timeout, python, None)
+        ticker = Ticker(progress, "baseline suite") if progress is not None else None
+        code, seconds, output = _run_pytest(tree, ["-q", "-rfE"], timeout, python, None, ticker)
+        if ticker is not None:
+            ticker.close(seconds, "done")
     if code is None:
         return [], f"the baseline suite timed out after {timeout:g} s"
     if code not in (0, 1):

@@ -213,7 +213,8 @@ def cmd_mutants(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not args.no_baseline:
         err.write("baseline: running the unmutated suite to find tests that already fail...\n")
         err.flush()
-        failing, problem = mutants.run_baseline(root, timeout=max(args.timeout, 900.0))
+        failing, problem = mutants.run_baseline(root, timeout=max(args.timeout, 900.0),
+                                                progress=err)
         if problem:
             err.write(f"kevy-verify: error: baseline: {problem}\n")
             return EXIT_USAGE
