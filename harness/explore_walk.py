@@ -23,12 +23,15 @@ Modes:
   it finds every distinct finding of the exhaustive walk.
 
 Why sound for the exhaustive mode: recovery is a deterministic function of
-(now, config, files, dirs) (`harness.scenarios.recover`), so images with
-byte-identical inputs share one recovery (the cache spans all crash points);
-the verdict also depends on the crash point's history, so it is judged again
-per crash point (a per-run verdict cache). The recovery cache keeps the
-recoveries of the current and the previous crash run (`_WindowCache`): the
-recoveries counted are those performed, the same for any number of jobs.
+(now, config, dirs, the set of paths, the bytes of the files it reads)
+(`harness.scenarios.recover_reading`), so images that agree on those share one
+recovery (`harness.explore.ReadCache`, which spans crash points); the verdict
+also depends on the crash point's history, so it is judged again per crash
+point (a per-run verdict cache), and the finding key reads each image's own
+trace. The cache keeps the recoveries of the current and the previous crash
+run: the recoveries counted are those performed, the same for any number of
+jobs (an input and everything it can be reused for share their paths, hence
+their part).
 
 Rules: deterministic - the shard of an image is a function of its paths
 (CRC-32, not Python's per-process salted `hash` of str/bytes), and the merge
@@ -99,34 +102,6 @@ class _Partial:
     hits: dict[tuple[Any, ...], _Hit] = field(default_factory=dict)
 
 
-class _WindowCache(dict[Any, Recovery]):
-    """The recovery cache of a walk: the recoveries of this crash run and the one before.
-
-    Why a window: identical recovery inputs recur mostly at neighbouring crash
-    points (after point k and before point k+1 the disk is often the same);
-    keeping every recovery of a 2.7 M-image walk costs gigabytes. Each shard
-    sees its keys in the same run order as one job, so the window is the same
-    and so is the count of recoveries.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.previous: dict[Any, Recovery] = {}
-
-    def get(self, key: Any, default: Any = None) -> Any:  # type: ignore[override]
-        rec = super().get(key)
-        if rec is None:
-            rec = self.previous.get(key)
-            if rec is not None:
-                self[key] = rec
-        return default if rec is None else rec
-
-    def advance(self) -> None:
-        """A new crash run: forget what the run before the last one recovered."""
-        self.previous = dict(self)
-        self.clear()
-
-
 def _walk_shard(
     sc: Scenario,
     profile: Profile,
@@ -145,7 +120,7 @@ def _walk_shard(
     runs = list(crash_runs(sc, profile))
     for n, cr in enumerate(runs):
         part.points += 1
-        if isinstance(cache, _WindowCache | ReadCache):
+        if isinstance(cache, ReadCache):
             cache.advance()
         now = cr.run.clock.now_ms()
         states = cr.run.history.states(now)

@@ -127,18 +127,26 @@ def _rpush(db: ModelKeyspace, args: list[bytes]) -> Reply:
     return _push(db, args, head=False)
 
 
+def _pop_count(args: list[bytes]) -> int | ErrorReply | None:
+    """The optional count of LPOP/RPOP/SPOP (argv[2]); None when absent."""
+    if len(args) < 3:
+        return None
+    # getPositiveLongFromObjectOrReply passes its "must be positive" text down
+    # to getLongLongFromObjectOrReply (object.c), so a count that is not an
+    # integer gets that text too, not "not an integer".
+    count = parse_ll(args[2])
+    if count is None or count < 0:
+        return ErrorReply("ERR value is out of range, must be positive")
+    return count
+
+
 def _pop(db: ModelKeyspace, args: list[bytes], head: bool) -> Reply:
     """popGenericCommand: without count a bulk reply, with count an array reply."""
     if len(args) > 3:
         return _arity_error(_text(args[0]).lower())
-    count: int | None = None
-    if len(args) == 3:
-        # getPositiveLongFromObjectOrReply passes its "must be positive" text down
-        # to getLongLongFromObjectOrReply (object.c), so a count that is not an
-        # integer gets that text too, not "not an integer".
-        count = parse_ll(args[2])
-        if count is None or count < 0:
-            return ErrorReply("ERR value is out of range, must be positive")
+    count = _pop_count(args)
+    if isinstance(count, ErrorReply):
+        return count
     entry = db.lookup(args[1], "list")
     if isinstance(entry, ErrorReply):
         return entry

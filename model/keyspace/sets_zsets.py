@@ -22,7 +22,7 @@ from model.keyspace.core import (
     _ZSet,
     _zset_order,
 )
-from model.keyspace.hashes_lists import _resolve_range
+from model.keyspace.hashes_lists import _pop_count, _resolve_range
 from model.values import (
     format_double,
     parse_double,
@@ -84,12 +84,9 @@ def _spop(db: ModelKeyspace, args: list[bytes]) -> Reply:
     """spopCommand / spopWithCountCommand; the members removed are `db.chosen`."""
     if len(args) > 3:
         return SYNTAX
-    count: int | None = None
-    if len(args) == 3:
-        # getPositiveLongFromObjectOrReply: negative and non-integer alike.
-        count = parse_ll(args[2])
-        if count is None or count < 0:
-            return ErrorReply("ERR value is out of range, must be positive")
+    count = _pop_count(args)
+    if isinstance(count, ErrorReply):
+        return count
     entry = db.lookup(args[1], "set")
     if isinstance(entry, ErrorReply):
         return entry
