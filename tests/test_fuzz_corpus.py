@@ -149,8 +149,9 @@ def test_fuzz_command_runs_the_target(
     calls = []
 
     def fake_run(target: str, *, seconds: int, jobs: int = 1,
-                 extra: tuple[str, ...] = ()) -> fuzz_cli.FuzzResult:
+                 extra: tuple[str, ...] = (), progress: object = None) -> fuzz_cli.FuzzResult:
         calls.append((target, seconds, jobs, list(extra)))
+        assert progress is not None  # the command shows progress on stderr
         return fuzz_cli.FuzzResult(target, 2.0, 1, 800, [tmp_path / "crash-1"], tmp_path / "l")
 
     monkeypatch.setattr(fuzz_cli, "run_target", fake_run)
@@ -165,11 +166,16 @@ def test_target_flags_come_before_the_callers(monkeypatch: pytest.MonkeyPatch) -
     # -max_len must be in the command, and a caller's own -max_len after it.
     seen: list[list[str]] = []
 
-    def fake_run(cmd: list[str], **kwargs: object) -> object:
-        seen.append(cmd)
-        return type("Done", (), {"returncode": 0})()
+    class FakePopen:
+        returncode = 0
 
-    monkeypatch.setattr(fuzz_cli.subprocess, "run", fake_run)
+        def __init__(self, cmd: list[str], **kwargs: object) -> None:
+            seen.append(cmd)
+
+        def wait(self, timeout: float | None = None) -> int:
+            return 0
+
+    monkeypatch.setattr(fuzz_cli.subprocess, "Popen", FakePopen)
     fuzz_cli.run_target("resp", seconds=1, extra=["-max_len=64"], nice=0)
     fuzz_cli.run_target("journal", seconds=1, nice=0)
     resp_cmd, journal_cmd = seen
