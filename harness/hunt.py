@@ -59,6 +59,7 @@ def signature(program: Program, failure: Failure) -> str:
             ("evict", program.maxmemory),
             ("names", "aof_name" in program.config),
             ("autorewrite", "auto_rewrite_min_size" in program.config),
+            ("noaof", program.config.get("aof_enabled") is False),
         )
         if on
     )

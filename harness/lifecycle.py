@@ -53,6 +53,11 @@ Rules (the contract per configuration, each from its source):
    same directory while the first is open; both serve one client, whose
    acknowledged writes all count. Refusing the second open is correct (Redis
    and hardened lock the directory); kevy 1.17 takes no lock (F19).
+9. AOF disabled (`config: {"aof_enabled": false}`): writes are durable only at
+   a completed save (the policy is `no`: an ack or `fsync_aof` promises
+   nothing), and a clean close still is a durability point (rule 2: Redis's
+   SHUTDOWN saves when persistence is on; kevy 1.17 drops everything since
+   the last save, F30).
 """
 
 from __future__ import annotations
@@ -92,6 +97,7 @@ EVICTIONS = ("allkeys-lru", "allkeys-random", "volatile-ttl")
 CONFIGS: tuple[dict[str, Any], ...] = (
     {"snapshot_name": "dump.rdb", "aof_name": "appendonly.aof"},
     {"auto_rewrite_min_size": 200, "auto_rewrite_percentage": 50},
+    {"aof_enabled": False},
 )
 #: kinds of injected failure (model.crashfs.NthCallFails)
 FAULT_KINDS = ("eio", "enospc", "short", "partial")
@@ -598,6 +604,10 @@ def generate(
         program.eviction = rng.choice(EVICTIONS)
     if rng.random() < config_rate:
         program.config.update(rng.choice(CONFIGS))
+        if program.config.get("aof_enabled") is False:
+            # No log: nothing is durable at an ack (rule 9), whatever the policy says.
+            program.policy = "no"
+            program.shards = 1
     multi = max(shards) > 1
     g = {"xid": 0}
     for _ in range(rng.randint(2, max_steps)):

@@ -279,6 +279,12 @@ _register(
     "reaper's loop does, instead of never fsyncing an everysec log until close",
 )
 _register(
+    "close_saves_without_aof",
+    "F30",
+    "with the AOF disabled, a clean close saves a snapshot (as Redis's SHUTDOWN does "
+    "when persistence is on) instead of dropping every write since the last save",
+)
+_register(
     "spop_logs_members",
     "F24",
     "SPOP logs the members it removed (SREM k m1 m2 ..., as Redis propagates it) "

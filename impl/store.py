@@ -898,6 +898,12 @@ class Store:
         self._stop.set()
         if self._reaper is not None and self._reaper is not threading.current_thread():
             self._reaper.join()
+        if (not self.config.aof_enabled and self.config.data_dir is not None
+                and self.profile.fixes("close_saves_without_aof")
+                and not self.failed_shards()):
+            # F30: with no log, nothing since the last save survives a restart;
+            # Redis saves on SHUTDOWN when persistence is on. Save first.
+            self.save()
         try:
             self._close_logs(sync=True)
         finally:

@@ -678,4 +678,13 @@ MUTANTS: tuple[Mutant, ...] = (
         new="if False:",
         tests=("tests/test_hunt.py",),
     ),
+    Mutant(
+        id="close-without-aof-skips-save",
+        description="close_saves_without_aof is ignored: with the AOF disabled a clean close "
+        "saves nothing, so every write since the last save is lost at the next open (F30)",
+        file="impl/store.py",
+        old='and self.profile.fixes("close_saves_without_aof")',
+        new="and False",
+        tests=("tests/test_hunt.py",),
+    ),
 )
