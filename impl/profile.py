@@ -285,6 +285,12 @@ _register(
     "when persistence is on) instead of dropping every write since the last save",
 )
 _register(
+    "meta_atomic_write",
+    "F31",
+    "shards.meta is written to a temp file, fsynced and renamed into place (then the "
+    "directory synced), so a torn write can never turn a count of 16 into 1",
+)
+_register(
     "spop_logs_members",
     "F24",
     "SPOP logs the members it removed (SREM k m1 m2 ..., as Redis propagates it) "

@@ -193,21 +193,34 @@ def write_journal(fs: FileSystem, directory: str, journal: Journal) -> None:
 
 
 def write_shards_meta(fs: FileSystem, directory: str, layout: Layout, *,
-                      profile: Profile = KEVY_1_17) -> None:
+                      profile: Profile = KEVY_1_17, reshard: bool = True) -> None:
     """docs/SPEC.md §7.2: a plain truncating overwrite of `shards.meta` — no temp file, no fsync.
 
-    Under `reshard_meta_fsync` the file is fsynced before it is closed. No
-    temp file is needed for the re-shard's write: until the journal is gone a
-    torn meta is rewritten by the roll-forward, and the journal goes only
-    after this fsync (F12).
+    Under `reshard_meta_fsync` the re-shard's write (`reshard=True`) is fsynced
+    before it is closed: until the journal is gone a torn meta is rewritten by
+    the roll-forward, and the journal goes only after this fsync (F12). An
+    open's write (`reshard=False`) has no journal behind it, so a torn meta
+    stays torn: `meta_atomic_write` (F31) writes a temp file, fsyncs it and
+    renames it into place.
     """
-    f = fs.create_truncate(join(directory, SHARDS_META))
+    meta = join(directory, SHARDS_META)
+    atomic = not reshard and profile.fixes("meta_atomic_write")
+    # F31: overwritten in place, a torn "16\n..." reads as a count of 1 (a first
+    # open with n > 1 writes it with no journal to roll forward), and the shards
+    # past the torn count are never read again. Temp + fsync + rename + dir sync.
+    f = fs.create_truncate(meta + ".tmp" if atomic else meta)
     try:
         write_all(f, format_shards_meta(layout))
-        if profile.fixes(META_FSYNC_SWITCH):
+        if atomic:
+            f.fsync()
+        # F12's fsync belongs to the re-shard's finish; an open's write has none.
+        elif reshard and profile.fixes(META_FSYNC_SWITCH):
             f.fsync()
     finally:
         f.close()
+    if atomic:
+        fs.rename(meta + ".tmp", meta)
+        fs.fsync_dir(directory)
 
 
 # --------------------------------------------------------------------------

@@ -69,7 +69,7 @@ from impl.aof import (
 from impl.clock import Clock
 from impl.counts import check_recorded_counts
 from impl.errors import CorruptLogRefused, KevyVerifyError, UsageError
-from impl.fs import DirLock, FileSystem, LockingFileSystem, dirname, join, write_all
+from impl.fs import DirLock, FileSystem, LockingFileSystem, dirname, join
 from impl.keyspace import Keyspace, ListValue, SetValue, Stream, ZSet
 from impl.keyspace_json import document
 from impl.layout import (
@@ -77,7 +77,6 @@ from impl.layout import (
     FileNames,
     Layout,
     Routing,
-    format_shards_meta,
     infer_files_n,
     parse_shards_meta,
     shard_of,
@@ -981,15 +980,6 @@ def _read_meta(fs: FileSystem, directory: str) -> Layout | None:
     return parse_shards_meta(data)
 
 
-def _write_meta(fs: FileSystem, directory: str, layout: Layout) -> None:
-    """§7.2: a plain truncating overwrite — no temp file, no fsync."""
-    f = fs.create_truncate(join(directory, SHARDS_META))
-    try:
-        write_all(f, format_shards_meta(layout))
-    finally:
-        f.close()
-
-
 def _routing_key(args: Argv) -> bytes | None:
     """The key a command is routed by: the first argument, except for the verbs whose
     first argument is a subcommand (`XGROUP CREATE key ...`). Routing XGROUP by its
@@ -1091,7 +1081,10 @@ def _recover(fs: FileSystem, directory: str, n: int, config: StoreConfig,
             if profile.fixes("aof_refuse_corrupt"):
                 _refuse_corrupt(reports[-1])
         if n > 1 or names.default_names:
-            _write_meta(fs, directory, Layout(n, Routing.KEVYHASH))
+            from impl import reshard  # the seam, as in `_recover_journal`
+
+            reshard.write_shards_meta(fs, directory, Layout(n, Routing.KEVYHASH), profile=profile,
+                                      reshard=False)
         return shards
     if prev is not None:
         src_n = prev.n

@@ -519,11 +519,11 @@ MUTANTS: tuple[Mutant, ...] = (
         "is deleted (F12)",
         file="impl/reshard.py",
         old=_lines(
-            "        if profile.fixes(META_FSYNC_SWITCH):",
+            "        elif reshard and profile.fixes(META_FSYNC_SWITCH):",
             "            f.fsync()",
         ),
         new=_lines(
-            "        if profile.fixes(META_FSYNC_SWITCH):",
+            "        elif reshard and profile.fixes(META_FSYNC_SWITCH):",
             "            pass",
         ),
         tests=("tests/test_reshard.py", "tests/test_corpus.py"),
@@ -667,7 +667,7 @@ MUTANTS: tuple[Mutant, ...] = (
         file="impl/store.py",
         old='if profile.fixes("open_syncs_dir"):',
         new="if False:",
-        tests=("tests/test_hunt.py",),
+        tests=("tests/test_append_failure.py",),
     ),
     Mutant(
         id="manual-tick-never-syncs",
@@ -685,6 +685,15 @@ MUTANTS: tuple[Mutant, ...] = (
         file="impl/store.py",
         old='and self.profile.fixes("close_saves_without_aof")',
         new="and False",
+        tests=("tests/test_hunt.py",),
+    ),
+    Mutant(
+        id="meta-overwritten-in-place",
+        description="meta_atomic_write is ignored: shards.meta is truncated and rewritten in "
+        "place, so a torn write reads as a smaller shard count (F31)",
+        file="impl/reshard.py",
+        old='    atomic = not reshard and profile.fixes("meta_atomic_write")',
+        new="    atomic = False",
         tests=("tests/test_hunt.py",),
     ),
 )
