@@ -135,6 +135,12 @@ def _finding_detail(r: int, k: int, f: dict[str, Any], written: bool) -> str:
             f"<p>Replay: <code>{_text(replay)}</code></p></details>")  # fmt: skip
 
 
+_LEGEND = (
+    '<p class="legend">One cell per crash run, before and after each persistence point, '
+    'then the end of the run: <span class="swatch ok"></span>no violation '
+    '<span class="swatch bad"></span>violating (darker: a larger share of its images) '
+    '<span class="swatch none"></span>no image judged. Click a cell for its counts.</p>'
+)
 _COUNTS = ("crash_runs", "images", "space", "recoveries", "violations")
 
 
@@ -170,10 +176,7 @@ def _run(r: int, run: dict[str, Any]) -> str:
             f'data-model="{_text(run["model"])}">'
             f"<h2>{_text(run['scenario'])} / {_text(run['model'])}</h2>"
             f"<p>{_text(run['mode'])} walk, {sample}.</p><table class=\"counts\">{counts}</table>"
-            f"<h3>Persistence points</h3><p class=\"legend\">One cell per crash run, before and "
-            f"after each persistence point, then the end of the run:<span class=\"cell ok\"></span>"
-            f"no violation<span style=\"background:hsl(0,75%,50%)\"></span>violating (darker: a "
-            f"larger share of its images)<span class=\"cell none\"></span>no image judged</p>"
+            f"<h3>Persistence points</h3>{_LEGEND}"
             f'<div class="strip" role="list">{cells}</div><p class="point-status"></p>'
             f"<h3>Findings ({len(run['findings'])})</h3>{table}{details}</section>")  # fmt: skip
 

@@ -30,7 +30,7 @@ code, pre { font-family: ui-monospace, monospace; font-size: 12px; }
 pre { white-space: pre-wrap; word-break: break-all; margin: 0; }
 .strip { display: flex; flex-wrap: wrap; gap: 2px; margin: .5em 0; }
 .cell { display: block; width: 14px; height: 22px; border: 1px solid #888; cursor: pointer; }
-.cell.ok { background: #5cb85c; } .cell.none { background: #ddd; }
+.ok { background: #5cb85c; } .none { background: #ddd; } .swatch.bad { background: #c22; }
 .cell.selected { outline: 3px solid #06c; }
 tr.selected td { background: #dbeaff; }
 .verdict { font-weight: bold; color: #a00; }
@@ -60,7 +60,7 @@ SCRIPT = """
   document.querySelectorAll("section.run").forEach((section, r) => {
     const run = doc.runs[r];
     const status = section.querySelector(".point-status");
-    section.querySelectorAll(".cell").forEach((cell, c) => {
+    section.querySelectorAll(".strip .cell").forEach((cell, c) => {
       cell.addEventListener("click", (event) => {
         event.preventDefault();
         const cp = run.crash_points[c];
