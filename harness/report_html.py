@@ -168,7 +168,8 @@ def _run(r: int, run: dict[str, Any]) -> str:
     table = ("<p>No violation: every judged image recovered an admissible state.</p>"
              if not rows else
              '<table class="findings"><tr><th>finding</th><th>first crash</th><th>image</th>'
-             "<th>verdict</th><th>images</th><th>losses</th></tr>" + rows + "</table>")  # fmt: skip
+             "<th>verdict</th><th>images (occurrences)</th><th>losses</th></tr>"
+             + rows + "</table>")  # fmt: skip
     details = "".join(
         _finding_detail(r, k, f, f["id"] in written) for k, f in enumerate(run["findings"])
     )
