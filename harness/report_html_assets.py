@@ -4,7 +4,8 @@ What: two constants, `CSS` and `SCRIPT`, written into every page verbatim.
 The script reads the page's `kevy-verify-explore/1` document from its
 `<script type="application/json" id="kevy-report-data">` block, fills the
 totals line from it, lets a click on a persistence-point cell mark the
-findings first seen there, and finally sets `data-rendered="ok"` on `<html>`.
+findings first seen there and a click on a finding open its details, and
+finally sets `data-rendered="ok"` on `<html>`.
 
 Why inline and static: the page is one self-contained file (no network; the
 Content-Security-Policy forbids every fetch), and the script is part of the
@@ -77,6 +78,12 @@ SCRIPT = """
         status.textContent = cp.description + ": " + cp.images + " image(s), " +
           cp.violations + " violating; " + first + " finding(s) first seen here";
       });
+    });
+  });
+  // A link from the findings table opens the (closed) details it points at.
+  document.querySelectorAll('tr.finding a[href^="#f-"]').forEach((link) => {
+    link.addEventListener("click", () => {
+      document.getElementById(link.getAttribute("href").slice(1)).open = true;
     });
   });
   document.documentElement.dataset.rendered = "ok";

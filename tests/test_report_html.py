@@ -8,6 +8,7 @@ tests load its page, a hostile page and a page with a broken script.
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -251,3 +252,29 @@ def test_html_with_the_text_report(tmp_path: Path) -> None:
     assert main([*RUN, "--html", str(path)], out=out, err=err) == 0
     assert out.getvalue().startswith("save / kevy-1.17 / posix: 31 crash points")
     assert _parse(path.read_text(encoding="utf-8")).sections[0]["fields"]["violations"] == 593
+
+
+# A driver appended to a copy of the page: it clicks the first violating cell of
+# the strip and the first finding's link, as a reader would (CSP allows inline script).
+_CLICKS = """<script>
+document.querySelector('.strip .cell.bad').click();
+document.querySelector('tr.finding a').click();
+</script></body>"""
+
+
+def test_clicks_in_chromium_mark_the_point_and_open_the_finding(
+    written: tuple[dict[str, Any], Path], tmp_path: Path
+) -> None:
+    doc, path = written
+    clicked = tmp_path / "clicked.html"
+    clicked.write_text(path.read_text(encoding="utf-8").replace("</body>", _CLICKS), "utf-8")
+    load = load_page(clicked)
+    _assert_rendered(load, doc)
+    (run,) = doc["runs"]
+    cp = next(cp for cp in run["crash_points"] if cp["violations"])
+    first = [f for f in run["findings"] if (f["point"], f["when"]) == (cp["point"], cp["when"])]
+    status = (f"{cp['description']}: {cp['images']} image(s), {cp['violations']} violating; "
+              f"{len(first)} finding(s) first seen here")  # fmt: skip
+    assert f'<p class="point-status">{html.escape(status, quote=False)}</p>' in load.dom
+    assert load.dom.count('<tr class="finding selected"') == len(first) > 0
+    assert '<details id="f-0-0" class="finding-detail" open="">' in load.dom
