@@ -137,10 +137,14 @@ def cmd_explore(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.sample is not None and args.mode == "representative":
         err.write("kevy-verify explore: --sample and --mode representative do not combine\n")
         return 2
-    if args.html is not None and not os.path.isdir(os.path.dirname(args.html) or "."):
+    if args.html is not None:
         # Refused before the walk, which can take minutes.
-        err.write(f"kevy-verify explore: --html {shown(args.html)}: no such directory\n")
-        return 2
+        if os.path.isdir(args.html):
+            err.write(f"kevy-verify explore: --html {shown(args.html)}: is a directory\n")
+            return 2
+        if not os.path.isdir(os.path.dirname(args.html) or "."):
+            err.write(f"kevy-verify explore: --html {shown(args.html)}: no such directory\n")
+            return 2
     seed = 0 if args.seed is None else args.seed
     names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
     models = list(MODELS) if args.model == "all" else [args.model]

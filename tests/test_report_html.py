@@ -239,11 +239,16 @@ def test_a_script_error_fails_the_browser_check(
 # The command line.
 
 
-def test_html_into_a_missing_directory_is_refused_before_the_walk(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("target", "why"), [("no/such/r.html", "no such directory"), (".", "is a directory")]
+)
+def test_an_unwritable_html_path_is_refused_before_the_walk(
+    tmp_path: Path, target: str, why: str
+) -> None:
     out, err = io.StringIO(), io.StringIO()
-    target = tmp_path / "no" / "such" / "r.html"
-    assert main([*RUN, "--html", str(target)], out=out, err=err) == 2
-    assert "no such directory" in err.getvalue() and out.getvalue() == ""
+    assert main([*RUN, "--html", str(tmp_path / target)], out=out, err=err) == 2
+    assert err.getvalue() == f"kevy-verify explore: --html {tmp_path / target}: {why}\n"
+    assert out.getvalue() == ""
 
 
 def test_html_with_the_text_report(tmp_path: Path) -> None:
