@@ -70,6 +70,7 @@ def load_page(path: Path) -> PageLoad:
         argv = [
             binary, "--headless=new", "--disable-gpu", "--no-sandbox", "--no-first-run",
             "--disable-extensions", "--disable-background-networking", "--disable-sync",
+            "--disable-component-update", "--no-default-browser-check",
             "--enable-logging=stderr", "--v=0", f"--user-data-dir={profile}",
             "--dump-dom", path.resolve().as_uri(),
         ]  # fmt: skip
