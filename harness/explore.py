@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from harness.explore_points import CrashPointTally
 from harness.scenarios import (
     Recovery,
     Run,
@@ -208,6 +209,8 @@ class ExploreResult:
     """Crash runs walked whole (all of them when not sampled)."""
     mode: str = "exhaustive"
     """"representative": one image per class judged, of `space` (harness/explore_walk.py)."""
+    crash_points: list[CrashPointTally] = field(default_factory=list)
+    """Per crash run, in walk order: images judged and violating (harness/explore_points.py)."""
 
     @property
     def images_per_s(self) -> float:

@@ -1,5 +1,5 @@
 """`kevy-verify explore SCENARIO --model M [--profile P] [--corpus DIR] [--sample N [--seed S]]
-[--mode exhaustive|representative] [--jobs N]`.
+[--mode exhaustive|representative] [--jobs N] [--format text|json] [--html FILE]`.
 
 What: runs `harness.explore.explore` and prints, per scenario × model, the
 crash points, images, violations, time and images/s, then one paragraph per
@@ -9,7 +9,9 @@ distinct finding; every finding is written as a JSON case under
 images per crash run, drawn deterministically from `--seed` (default 0).
 `--mode representative` judges one image per class of decisions
 (`harness/explore_walk.py`); `--jobs N` splits the walk over N processes with
-the same output as one.
+the same output as one. `--format json` prints one `kevy-verify-explore/1`
+document (docs/explore-json.md) and `--html FILE` writes the same document as
+one self-contained page (harness/report_html.py): both come from `run_json`.
 
 Why: the explorer's results are the project's findings; a case file makes
 each one a regression test (`tests/test_corpus.py`).
@@ -23,12 +25,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import Any, TextIO
 
 from harness.explore import DEFAULT_CORPUS, ExploreResult, explore, report, write_case
 from harness.explore_walk import MODES
+from harness.report_html import write_html
+from harness.report_model import crash_points_json, finding_detail_json
 from harness.scenarios import SCENARIOS
 from impl.cli import profile_name
+from impl.errors import shown
 from model.crashfs import MODELS
 
 __all__ = ["cmd_explore", "register"]
@@ -102,6 +108,14 @@ def register(sub: Any) -> None:
         help="text report (default) or one kevy-verify-explore/1 JSON document on stdout "
         "(docs/explore-json.md); progress stays on stderr",
     )
+    p.add_argument(
+        "--html",
+        metavar="FILE",
+        help="also write one self-contained HTML page of the run to FILE (no network; "
+        "per scenario x model a strip of the persistence points coloured by violations, "
+        "the findings, and per finding its minimal history and expected vs recovered "
+        "keyspace), drawn from the same document as --format json",
+    )
     p.set_defaults(func=cmd_explore, harness=True)
 
 
@@ -123,6 +137,14 @@ def cmd_explore(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.sample is not None and args.mode == "representative":
         err.write("kevy-verify explore: --sample and --mode representative do not combine\n")
         return 2
+    if args.html is not None:
+        # Refused before the walk, which can take minutes.
+        if os.path.isdir(args.html):
+            err.write(f"kevy-verify explore: --html {shown(args.html)}: is a directory\n")
+            return 2
+        if not os.path.isdir(os.path.dirname(args.html) or "."):
+            err.write(f"kevy-verify explore: --html {shown(args.html)}: no such directory\n")
+            return 2
     seed = 0 if args.seed is None else args.seed
     names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
     models = list(MODELS) if args.model == "all" else [args.model]
@@ -149,17 +171,25 @@ def cmd_explore(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             cases: list[str] = []
             if not args.no_corpus:
                 cases = [str(write_case(args.corpus, f.case())) for f in result.findings]
-            if args.format == "json":
+            if args.format == "json" or args.html is not None:
                 runs.append(run_json(result, cases))
-            else:
+            if args.format == "text":
                 report(result, out)
                 for path in cases:
                     out.write(f"  case written: {path}\n")
             if result.findings and args.profile == "hardened":
                 failed = True
+    doc = {"format": EXPLORE_FORMAT, "profile": args.profile, "runs": runs}
     if args.format == "json":
-        out.write(json.dumps({"format": EXPLORE_FORMAT, "profile": args.profile,
-                              "runs": runs}, indent=1) + "\n")
+        out.write(json.dumps(doc, indent=1) + "\n")
+    if args.html is not None:
+        try:
+            write_html(args.html, doc)
+        except OSError as e:
+            err.write(f"kevy-verify explore: cannot write --html {shown(args.html)}: "
+                      f"{shown(e.strerror or str(e))}\n")  # fmt: skip
+            return 2
+        err.write(f"report written: {shown(args.html)}\n")
     return 1 if failed else 0
 
 
@@ -178,8 +208,10 @@ def run_json(result: ExploreResult, cases: list[str]) -> dict[str, Any]:
             {"id": f.id, "point": f.point, "when": f.when,
              "point_description": f.point_description, "image": f.image,
              "occurrences": f.occurrences, "losses": f.losses,
-             "verdict": f.judgement.verdict.value, "message": f.judgement.explain()}
+             "verdict": f.judgement.verdict.value, "message": f.judgement.explain(),
+             **finding_detail_json(f)}
             for f in result.findings
         ],
         "cases_written": cases,
+        "crash_points": crash_points_json(result),
     }  # fmt: skip

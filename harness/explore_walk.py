@@ -43,7 +43,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from harness.explore import (
@@ -57,6 +57,7 @@ from harness.explore import (
     case_id,
     crash_runs,
 )
+from harness.explore_points import CrashPointTally
 from harness.explore_pool import pool_map
 from harness.scenarios import Recovery, Scenario, get_scenario
 from impl.profile import Profile, get_profile
@@ -100,6 +101,9 @@ class _Partial:
     """Representative mode: images this shard enumerated (its part of the space)."""
     whole_runs: int = 0
     hits: dict[tuple[Any, ...], _Hit] = field(default_factory=dict)
+    per_run: list[CrashPointTally] = field(default_factory=list)
+    """This shard's images and violations per crash run, in walk order (sent back
+    from a worker process: plain data, not the crash run)."""
 
 
 def _walk_shard(
@@ -143,6 +147,7 @@ def _walk_shard(
             own = None if jobs == 1 else (shard, jobs)
             images = ((None, image) for image in cr.fs.images(model, part=own))
         classes: set[tuple[str, ...]] = set()
+        run_images, run_violations = part.images, part.violations
         for k, image in images:
             if mode == "representative":
                 part.enumerated += 1
@@ -190,6 +195,8 @@ def _walk_shard(
                 part.hits[fkey] = _Hit(n, order, rank, finding)
             else:
                 old.rank, old.finding = rank, finding
+        run_tally = (part.images - run_images, part.violations - run_violations)
+        part.per_run.append(CrashPointTally(cr.point, cr.when, cr.label, *run_tally))
         if progress is not None:
             progress(
                 f"{sc.name} / {profile.name} / {model}: crash run {n + 1}/{len(runs)}, "
@@ -224,6 +231,12 @@ def _merge(parts: list[_Partial], result: ExploreResult) -> None:
         result.images += p.images
         result.recoveries += p.recoveries
         result.violations += p.violations
+    # Every shard walks the same crash runs in the same order; each judges its own images.
+    result.crash_points = [
+        replace(t, images=sum(p.per_run[n].images for p in parts),
+                violations=sum(p.per_run[n].violations for p in parts))
+        for n, t in enumerate(parts[0].per_run)
+    ]  # fmt: skip
     best: dict[tuple[Any, ...], _Hit] = {}
     total: dict[tuple[Any, ...], int] = {}
     for p in parts:
