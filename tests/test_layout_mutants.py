@@ -153,6 +153,8 @@ def test_largest_file_index_names_the_file_behind_the_count(tmp_path: Path) -> N
     assert largest_file_index(fs, str(tmp_path)) is None
     _touch(tmp_path, "shards.meta", "aof-1.aof")
     assert largest_file_index(fs, str(tmp_path)) == (2, "aof-1.aof")
+    _touch(tmp_path, "dump-2.rdb")  # one above the best so far
+    assert largest_file_index(fs, str(tmp_path)) == (3, "dump-2.rdb")
     _touch(tmp_path, "dump-07.rdb", "dump-3.rdb")
     assert largest_file_index(fs, str(tmp_path)) == (8, "dump-07.rdb")
 

@@ -27,3 +27,12 @@ def test_text_uint_is_the_byte_grammar() -> None:
     assert parse_uint_text("+007") == 7
     assert parse_uint_text("-0") is None
     assert parse_uint_text("0" * 5000 + "1", 128) == 1
+
+
+def test_sint_keeps_the_sign_and_magnitude_at_both_ends() -> None:
+    # The common case and both i64 bounds (docs/SPEC.md §0): unsigned and '+'
+    # text is the value itself, and I64_MAX is in range, one more is not.
+    assert parse_sint(b"42") == 42
+    assert parse_sint(b"+42") == 42
+    assert parse_sint(b"9223372036854775807") == 2**63 - 1
+    assert parse_sint(b"-9223372036854775809") is None
