@@ -74,3 +74,44 @@ def test_corrupt_frame_keeps_its_path() -> None:
     err = CorruptFrame("expected bulk string", offset=4, at=4, path="aof-0.aof")
     assert err.path == "aof-0.aof"
     assert str(err) == "aof-0.aof: corrupt frame at offset 4: expected bulk string"
+
+
+RESPINT = "a RESP integer ([+-] then digits, magnitude <= 2**63-1)"
+
+# input -> the line check prints for its corrupt frame. `got` runs to the end of
+# the offending header (its CRLF included) or the two bytes that should be CRLF,
+# never into the bytes after them.
+CORRUPT: list[tuple[bytes, str]] = [
+    (
+        b"*1\r\n$x\r\nab\r\n",
+        f"corrupt frame at offset 0 (byte 5): bad bulk length: expected {RESPINT}, got b'x\\r\\n'",
+    ),
+    (
+        b"*1\r\n$-1\r\nab\r\n",
+        "corrupt frame at offset 0 (byte 5): negative bulk length in request: "
+        "expected a length >= 0, got b'-1\\r\\n'",
+    ),
+    (
+        b"*1\r\n$1\r\naXYZ",
+        "corrupt frame at offset 0 (byte 9): bulk string not CRLF-terminated: "
+        "expected b'\\r\\n', got b'XY'",
+    ),
+    (
+        # 19 digits: the shape of a plain length, but above 2**63-1 (§0 RESPINT)
+        b"*1\r\n$9999999999999999999\r\n",
+        "corrupt frame at offset 0 (byte 5): bad bulk length: "
+        f"expected {RESPINT}, got b'9999999999999999999\\r\\n'",
+    ),
+    (
+        # an empty length right after '$' of a later element: its CRLF is at p + 1
+        b"*2\r\n$1\r\na\r\n$\r\n",
+        f"corrupt frame at offset 0 (byte 12): bad bulk length: expected {RESPINT}, got b'\\r\\n'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "text"), CORRUPT)
+def test_corrupt_frame_diagnostic_is_exact(data: bytes, text: str) -> None:
+    scan = scan_aof(data)
+    assert scan.outcome is Outcome.CORRUPT_FRAME
+    assert str(scan.error) == text
