@@ -83,6 +83,11 @@ RESPINT = "a RESP integer ([+-] then digits, magnitude <= 2**63-1)"
 # never into the bytes after them.
 CORRUPT: list[tuple[bytes, str]] = [
     (
+        b"*x\r\n$1",
+        "corrupt frame at offset 0 (byte 1): bad multibulk count: "
+        f"expected {RESPINT}, got b'x\\r\\n'",
+    ),
+    (
         b"*1\r\n$x\r\nab\r\n",
         f"corrupt frame at offset 0 (byte 5): bad bulk length: expected {RESPINT}, got b'x\\r\\n'",
     ),
