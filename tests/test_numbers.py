@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from impl.layout import parse_uint as parse_uint_text
-from impl.numbers import parse_sint, parse_uint
+from impl.numbers import displayf, parse_float, parse_sint, parse_uint
 
 
 def test_uint_accepts_any_number_of_leading_zeros() -> None:
@@ -36,3 +36,10 @@ def test_sint_keeps_the_sign_and_magnitude_at_both_ends() -> None:
     assert parse_sint(b"+42") == 42
     assert parse_sint(b"9223372036854775807") == 2**63 - 1
     assert parse_sint(b"-9223372036854775809") is None
+
+
+def test_displayf_spells_infinities_in_lower_case() -> None:
+    # DISPLAYF (docs/SPEC.md §0): kevy prints inf / -inf, which FLOAT reads back.
+    assert displayf(float("inf")) == "inf"
+    assert displayf(float("-inf")) == "-inf"
+    assert parse_float(displayf(float("inf")).encode()) == float("inf")
