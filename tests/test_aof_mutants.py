@@ -14,9 +14,9 @@ import pytest
 from impl.aof import BUFFER_SIZE, Aof, FsyncPolicy, rewrite_tmp_path
 from impl.clock import ManualClock
 from impl.fs import OsFileSystem
-from impl.keyspace import Keyspace
+from impl.keyspace import Keyspace, ZSet
 from impl.profile import HARDENED, KEVY_1_17
-from impl.resp import MAGIC, encode_frame
+from impl.resp import MAGIC, encode_frame, scan_aof
 from impl.snapshot import freeze
 from tests.recording_fs import RecordingFS
 
@@ -167,3 +167,40 @@ def test_repr_names_the_log_state(tmp_path, clock) -> None:
     name = str(tmp_path / A)
     assert repr(aof) == f"<Aof {name!r} no size={9 + len(SET)} buffered={len(SET)} tee=False>"
     aof.close()
+
+
+def _ks_with_ttl_and_zset(clock: ManualClock) -> Keyspace:
+    ks = Keyspace(clock)
+    ks.put(b"t", b"v", deadline_ms=clock.now_ms() + 5000)
+    ks.put(b"z", ZSet({b"m": 0.1}))
+    return ks
+
+
+def _rewritten(data: bytes) -> list[tuple[bytes, ...]]:
+    scan = scan_aof(data)
+    return sorted(f.argv for f in scan.frames)
+
+
+# The rewrite is taken at now_ms (deadlines are written absolute from it) and
+# under the log's profile (hardened writes scores that replay exactly, F2).
+WANT = [
+    (b"PEXPIREAT", b"t", b"%d" % (1_800_000_000_000 + 5000)),
+    (b"SET", b"t", b"v"),
+    (b"ZADD", b"z", b"0.1", b"m"),
+]
+
+
+def test_rewrite_from_uses_now_and_the_profile(rec, tmp_path, clock) -> None:
+    aof = _open(rec, tmp_path, clock, profile=HARDENED)
+    ks = _ks_with_ttl_and_zset(clock)
+    aof.rewrite_from(freeze(ks, clock.now_ms()), clock.now_ms())
+    aof.close()
+    assert _rewritten((tmp_path / A).read_bytes()) == WANT
+
+
+def test_concurrent_rewrite_image_uses_now_and_the_profile(rec, tmp_path, clock) -> None:
+    aof = _open(rec, tmp_path, clock, profile=HARDENED)
+    plan = aof.begin_concurrent_rewrite(_ks_with_ttl_and_zset(clock), clock.now_ms())
+    aof.abort_concurrent_rewrite()
+    aof.close()
+    assert _rewritten(plan.body) == WANT
