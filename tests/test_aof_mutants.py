@@ -18,6 +18,7 @@ from impl.keyspace import Keyspace, ZSet
 from impl.profile import HARDENED, KEVY_1_17
 from impl.resp import MAGIC, encode_frame, scan_aof
 from impl.snapshot import freeze
+from model.crashfs import CrashFS
 from tests.recording_fs import RecordingFS
 
 A = "aof-0.aof"
@@ -204,3 +205,43 @@ def test_concurrent_rewrite_image_uses_now_and_the_profile(rec, tmp_path, clock)
     aof.abort_concurrent_rewrite()
     aof.close()
     assert _rewritten(plan.body) == WANT
+
+
+# -- the write loop under short and failed writes (CrashFS faults) -------------------
+
+D = "/data"
+
+
+def _crash_aof(clock: ManualClock) -> tuple[CrashFS, Aof]:
+    fs = CrashFS.from_files({}, dirs=[D])
+    return fs, Aof.open(fs, f"{D}/{A}", FsyncPolicy.NO, clock=clock)
+
+
+def test_a_write_of_zero_bytes_is_an_eio_naming_the_file(clock) -> None:
+    fs, aof = _crash_aof(clock)
+    aof.append([b"SET", b"k", b"v"])
+    fs.fail_next("write", kind="short", nbytes=0)
+    with pytest.raises(OSError) as info:
+        aof.flush()
+    assert (info.value.errno, info.value.strerror) == (5, "write returned 0 bytes")
+    assert info.value.filename == f"{D}/{A}"
+    assert aof.pending() == SET  # nothing was written, nothing is lost from the buffer
+
+
+def test_a_short_write_is_continued_without_duplicating_bytes(clock) -> None:
+    fs, aof = _crash_aof(clock)
+    aof.append([b"SET", b"k", b"v"])
+    fs.fail_next("write", kind="short", nbytes=1)
+    aof.flush()
+    assert aof.pending() == b""
+    assert fs.read_bytes(f"{D}/{A}") == MAGIC + SET
+
+
+def test_close_ignores_a_failed_final_flush(clock) -> None:
+    # Rust's Drop of a BufWriter: flush best effort, errors ignored, then close.
+    fs, aof = _crash_aof(clock)
+    aof.append([b"SET", b"k", b"v"])
+    fs.fail_next("write", kind="eio")
+    aof.close()
+    assert aof.closed is True
+    assert fs.read_bytes(f"{D}/{A}") == MAGIC
