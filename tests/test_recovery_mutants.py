@@ -17,7 +17,7 @@ from impl.fs import OsFileSystem
 from impl.journal import Journal, JournalUnreadable, format_journal
 from impl.keyspace import Keyspace
 from impl.layout import Routing, ShardCountError
-from impl.profile import KEVY_1_17
+from impl.profile import HARDENED, KEVY_1_17, Profile
 from impl.recovery import recorded_shard_count, recover_directory_readonly
 from impl.resp import MAGIC, encode_frame
 
@@ -25,14 +25,14 @@ SET = encode_frame([b"SET", b"k", b"v"])
 
 
 def _recover(
-    directory: str, shards: int | None = None
+    directory: str, shards: int | None = None, profile: Profile = KEVY_1_17
 ) -> tuple[list[Keyspace], list[str], list[str]]:
     notes: list[str] = []
     info: list[str] = []
     ks = recover_directory_readonly(
         OsFileSystem(),
         directory,
-        profile=KEVY_1_17,
+        profile=profile,
         clock=ManualClock(1_800_000_000_000),
         notes=notes,
         info=info,
@@ -122,3 +122,13 @@ def test_a_failed_command_is_info_not_a_loss(tmp_path: Path) -> None:
         "a key holding the wrong kind of value",
         _change(tmp_path / "shards.meta", "+"),
     ]
+
+
+def test_recovery_runs_under_the_given_profile(tmp_path: Path) -> None:
+    # F1: kevy 1.17 skips stream verbs on replay; hardened replays them.
+    (tmp_path / "aof-0.aof").write_bytes(MAGIC + encode_frame([b"XADD", b"s", b"1-1", b"f", b"v"]))
+    ks, notes, _ = _recover(str(tmp_path))
+    assert ks[0].lookup(b"s") is None
+    assert notes == [f"{tmp_path / 'aof-0.aof'}: offset 9: skipped-verb: XADD"]
+    ks, notes, _ = _recover(str(tmp_path), profile=HARDENED)
+    assert ks[0].lookup(b"s") is not None and notes == []
