@@ -3,6 +3,7 @@ is a nightly step, far too slow for the suite."""
 
 from __future__ import annotations
 
+import importlib
 import io
 from argparse import Namespace
 from pathlib import Path
@@ -68,3 +69,17 @@ def test_modules_without_mutmut_and_unknown_modules_are_usage_errors() -> None:
         Namespace(tool="mutmut", modules=["impl/nope.py"], **base), io.StringIO(), err
     )
     assert rc == mutants_cli.EXIT_USAGE and "no such module" in err.getvalue()
+
+
+def test_every_equivalent_names_a_function_that_exists() -> None:
+    # mutmut numbers mutants per function, so an entry outlives neither a rename
+    # nor a removal; a stale entry would hide a survivor of another name.
+    root = Path(__file__).resolve().parent.parent
+    for name in mm.load_equivalents(root):
+        head = name.split("__mutmut_")[0]
+        module, _, mangled = head.rpartition(".")
+        owner: object = importlib.import_module(module)
+        parts = mangled[2:].split("ǁ") if mangled.startswith("xǁ") else [mangled[2:]]
+        for part in parts:
+            assert hasattr(owner, part), name
+            owner = getattr(owner, part)
