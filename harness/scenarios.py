@@ -186,6 +186,7 @@ class Run:
         self.process = self.process + 1 if hash_seed is None else hash_seed
         self.store = Store.open(self.config, fs=self.fs, clock=self.clock, profile=self.profile,
                                 hash_seed=self.process)
+        self.store.record_evictions = True  # rule 6
 
     def write(self, *argv: bytes) -> Any:
         """One client write; acknowledged when the store returns."""

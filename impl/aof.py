@@ -286,12 +286,17 @@ class Aof:
             if self.policy is FsyncPolicy.ALWAYS and not self.deferred:
                 self._writer.flush()
                 self._writer.handle.fdatasync()
-                self.synced_len = self._writer.handle.size()
+                self._note_synced()
             else:
                 self.dirty = True
         except OSError as err:
             self._failed(err)
             raise
+
+    def _note_synced(self) -> None:
+        # Only F25's rollback reads it: kevy 1.17's append path asks no size.
+        if self.profile.fixes("append_failure_fails_shard"):
+            self.synced_len = self._writer.handle.size()
 
     def _failed(self, err: OSError) -> None:
         """F25's fix (`append_failure_fails_shard`); kevy 1.17 just reports the error
@@ -326,7 +331,7 @@ class Aof:
         except OSError as err:
             self._failed(err)
             raise
-        self.synced_len = self._writer.handle.size()
+        self._note_synced()
         self.dirty = False
         self.last_sync_ms = self.clock.now_ms()
 

@@ -272,6 +272,9 @@ class Store:
         self.sleeper = sleeper
         self._shards = shards
         self._rng = random.Random(0)
+        #: evicted keys since the last `take_evicted`, kept only while someone
+        #: observes them (a harness sets this; a plain store must not grow a list)
+        self.record_evictions = False
         self._evicted: list[bytes] = []
         self._stop = threading.Event()
         self._reaper: threading.Thread | None = None
@@ -415,18 +418,10 @@ class Store:
                 # Frames are appended one by one, each with the policy's fsync:
                 # kevy's embedded API opens no group-commit window (§2.3 is
                 # "server use"), so SET + PEXPIREAT under Always are two syncs.
-                try:
-                    for frame in result.log:
-                        shard.aof.append(list(frame))
-                except OSError as err:
-                    # F25: the command is applied in memory, its frame is not
-                    # durable (still buffered, or its pages dropped), and later
-                    # acks on other shards would be promised over it. Redis
-                    # exits here under `always`; hardened refuses every call
-                    # until a reopen replays what the disk really holds.
-                    if self.profile.fixes("append_failure_fails_shard"):
-                        self._fail_shard(shard, err)
-                    raise
+                # A failed append marks the log failed under F25's fix
+                # (`Aof._failed`), and `_check_usable` then refuses the shard.
+                for frame in result.log:
+                    shard.aof.append(list(frame))
             self._evict(shard)
             return result.reply
 
@@ -470,7 +465,8 @@ class Store:
             used -= _approx_size(victim, data[victim].value)
             del data[victim]
             evicted += 1
-            self._evicted.append(victim)
+            if self.record_evictions:
+                self._evicted.append(victim)
             if shard.aof is not None and self.profile.fixes("evictions_logged"):
                 # F26: Redis propagates an eviction as a DEL (evict.c
                 # `propagateDeletion`); kevy logs nothing, so a restart brings
@@ -479,7 +475,8 @@ class Store:
         return evicted
 
     def take_evicted(self) -> list[bytes]:
-        """Keys evicted (to stay under maxmemory) since the last call, in order."""
+        """Keys evicted (to stay under maxmemory) since the last call, in order;
+        recorded only with `record_evictions` on."""
         out, self._evicted = self._evicted, []
         return out
 

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
+from impl.fs import OsFileSystem
 from tests.hypothesis_db import example_database
+from tests.recording_fs import RecordingFS
 
 # Local directory, plus the shared Redis of KEVY_VERIFY_REDIS_URL (read-only in CI).
 _DB = example_database(os.environ)
@@ -43,3 +46,9 @@ settings.register_profile("dev", max_examples=20, deadline=None, database=_DB, p
 
 PROFILE = os.environ.get("KEVY_VERIFY_PROFILE", "ci")
 settings.load_profile(PROFILE)
+
+
+@pytest.fixture
+def rec() -> RecordingFS:
+    """The real disk, with every call recorded (tests/recording_fs.py)."""
+    return RecordingFS(OsFileSystem())

@@ -23,7 +23,6 @@ from impl.aof import (
     write_aof_base,
 )
 from impl.clock import ManualClock
-from impl.fs import OsFileSystem
 from impl.keyspace import Keyspace
 from impl.layout import U64_MAX
 from impl.profile import HARDENED, KEVY_1_17
@@ -39,11 +38,6 @@ SET_K_V = encode_frame([b"SET", b"k", b"v"])
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(1_800_000_000_000)
-
-
-@pytest.fixture
-def rec() -> RecordingFS:
-    return RecordingFS(OsFileSystem())
 
 
 def frames(path: str) -> list[tuple[bytes, ...]]:

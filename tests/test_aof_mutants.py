@@ -30,11 +30,6 @@ def clock() -> ManualClock:
     return ManualClock(1_800_000_000_000)
 
 
-@pytest.fixture
-def rec() -> RecordingFS:
-    return RecordingFS(OsFileSystem())
-
-
 def _open(rec: RecordingFS, tmp_path: Path, clock: ManualClock, **kw: object) -> Aof:
     aof = Aof.open(rec, str(tmp_path / A), clock=clock, **kw)  # type: ignore[arg-type]
     rec.take()

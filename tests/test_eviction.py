@@ -35,6 +35,7 @@ def _fill_then_reopen(profile: Profile, policy: str) -> tuple[list[bytes], set[b
     fs = CrashFS()
     clock = ManualClock(1_700_000_000_000)
     store = Store.open(_config(policy), fs=fs, clock=clock, profile=profile)
+    store.record_evictions = True
     evicted: list[bytes] = []
     for i in range(12):
         store.execute([b"SET", b"k%d" % i, b"v" * 40, b"PX", b"%d" % (100_000 + i)])

@@ -36,7 +36,6 @@ from impl.store import (
     reset_path,
 )
 from model.crashfs import CrashFS
-from tests.recording_fs import RecordingFS
 
 GOLDEN = Path(__file__).parent / "golden" / "dirs"
 A, D = "aof-0.aof", "dump-0.rdb"
@@ -47,11 +46,6 @@ NOW = 1_795_435_200_000  # 2026-11-23T12:00Z, when the golden files were made
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(NOW)
-
-
-@pytest.fixture
-def rec() -> RecordingFS:
-    return RecordingFS(OsFileSystem())
 
 
 def cfg(path, **kw) -> StoreConfig:

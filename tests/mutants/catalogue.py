@@ -99,7 +99,7 @@ MUTANTS: tuple[Mutant, ...] = (
         old=_lines(
             "                self._writer.flush()",
             "                self._writer.handle.fdatasync()",
-            "                self.synced_len = self._writer.handle.size()",
+            "                self._note_synced()",
             "            else:",
             "                self.dirty = True",
         ),
