@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from harness.case_file import read_case
 from harness.explore_points import CrashPointTally
 from harness.scenarios import (
     Recovery,
@@ -428,11 +429,8 @@ def write_case(directory: str, case: dict[str, Any]) -> str:
 
 
 def load_case(path: str) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as f:
-        case = json.load(f)
-    if case.get("format") != CASE_FORMAT:
-        raise ValueError(f"{path}: not a {CASE_FORMAT} case (format={case.get('format')!r})")
-    return case
+    """The crash case at `path` (CaseError names the file if it is not one)."""
+    return read_case(path, CASE_FORMAT)
 
 
 def clean_case(scenario: str, profile: str, model: str, *, sample: int | None = None,

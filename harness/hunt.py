@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from harness.case_file import read_case
 from harness.explore_pool import pool_map
 from harness.lifecycle import Failure, Program, execute, fill_choices, generate
 from impl.profile import SWITCHES, Profile, get_profile
@@ -245,11 +246,8 @@ def write_case(corpus: str, base: Profile, under: Profile, f: Finding) -> str:
 
 
 def load_case(path: str) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as f:
-        doc = json.load(f)
-    if doc.get("format") != CASE_FORMAT:
-        raise ValueError(f"{path}: not a {CASE_FORMAT} case (format {doc.get('format')!r})")
-    return doc
+    """The hunt case at `path` (CaseError names the file if it is not one)."""
+    return read_case(path, CASE_FORMAT)
 
 
 def replay_case(doc: dict[str, Any], profile: Profile) -> Failure | None:

@@ -22,6 +22,7 @@ import contextlib
 import json
 from typing import Any, TextIO
 
+from harness.case_file import CaseError
 from harness.explore import DEFAULT_CORPUS
 from harness.explore_cli import positive_int
 from harness.hunt import hunt, load_case, replay_case, signature
@@ -101,17 +102,21 @@ def cmd_hunt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.flush()
 
     # kevy's recovery lines (re-shard roll-forwards) are progress, not results.
-    with contextlib.redirect_stdout(err), contextlib.redirect_stderr(err):
-        result = hunt(
-            profile,
-            args.seed,
-            seconds=args.time,
-            examples=args.examples,
-            corpus=args.corpus,
-            write=not args.no_corpus,
-            progress=progress,
-            jobs=args.jobs,
-        )
+    try:
+        with contextlib.redirect_stdout(err), contextlib.redirect_stderr(err):
+            result = hunt(
+                profile,
+                args.seed,
+                seconds=args.time,
+                examples=args.examples,
+                corpus=args.corpus,
+                write=not args.no_corpus,
+                progress=progress,
+                jobs=args.jobs,
+            )
+    except CaseError as e:
+        err.write(f"kevy-verify hunt: the corpus holds a file that is not a hunt case: {e}\n")
+        return 2
     summary = (
         f"hunt: {len(result.findings)} distinct findings ({result.new} new) in "
         f"{result.seconds:.0f} s"

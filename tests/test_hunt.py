@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import glob
 import os
+from pathlib import Path
 
 import pytest
 
@@ -81,3 +82,23 @@ def test_two_jobs_find_what_one_job_finds() -> None:
 def test_hunt_needs_a_bound() -> None:
     with pytest.raises(ValueError):
         hunt(KEVY_1_17, 0)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "not JSON at byte offset 0"),
+        (b'{"format": "kevy-verify-crash-case/1"}', "not a kevy-verify-hunt-case/1 case"),
+        (b"[1]", "not a kevy-verify-hunt-case/1 case (format 'list')"),
+        (b'{"a": "\xff"}', "not UTF-8 at byte offset 7"),
+    ],
+)
+def test_a_stray_file_in_the_corpus_is_named_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, reason: str
+) -> None:
+    from harness.cli import main
+
+    stray = tmp_path / "notes.json"
+    stray.write_bytes(content)
+    assert main(["hunt", "--examples", "1", "--corpus", str(tmp_path)]) == 2
+    assert f"{stray}: {reason}" in capsys.readouterr().err
