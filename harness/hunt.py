@@ -33,7 +33,8 @@ from typing import Any
 
 from harness.case_file import read_case
 from harness.explore_pool import pool_map
-from harness.lifecycle import Failure, Program, execute, fill_choices, generate
+from harness.lifecycle import Failure, Program, execute
+from harness.lifecycle_gen import fill_choices, generate
 from impl.profile import SWITCHES, Profile, get_profile
 
 __all__ = [
