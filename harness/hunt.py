@@ -87,6 +87,11 @@ def _candidates(p: Program) -> Iterator[Program]:
         if s[0] in ("crash", "fault"):
             yield replace(p, steps=[*steps[:i], s[1], *steps[i + 1 :]])
     for i, s in enumerate(steps):
+        wrapped = s[0] in ("crash", "fault")
+        for simpler in _simpler(s[1] if wrapped else s):
+            new = [s[0], simpler, *s[2:]] if wrapped else simpler
+            yield replace(p, steps=[*steps[:i], new, *steps[i + 1 :]])
+    for i, s in enumerate(steps):
         if s[0] == "reopen" and s[1] != p.shards:
             yield replace(p, steps=[*steps[:i], ["reopen", p.shards], *steps[i + 1 :]])
     if p.shards != 1:
@@ -95,6 +100,27 @@ def _candidates(p: Program) -> Iterator[Program]:
     order = ("always", "everysec", "no")
     for policy in order[: order.index(p.policy)]:
         yield replace(p, policy=policy)
+
+
+def _simpler(step: list[Any]) -> Iterator[list[Any]]:
+    """Smaller forms of one phased step: fewer writes between its phases, no delay,
+    or the whole save/rewrite as one call."""
+    if step[0] == "bgsave":
+        _, delay, during = step
+        for j in range(len(during)):
+            yield ["bgsave", delay, during[:j] + during[j + 1 :]]
+        if delay:
+            yield ["bgsave", 0, during]
+        if not during and not delay:
+            yield ["save"]
+    elif step[0] == "bgrewrite":
+        _, during, before_swap = step
+        for j in range(len(during)):
+            yield ["bgrewrite", during[:j] + during[j + 1 :], before_swap]
+        for j in range(len(before_swap)):
+            yield ["bgrewrite", during, before_swap[:j] + before_swap[j + 1 :]]
+        if not during and not before_swap:
+            yield ["rewrite"]
 
 
 def shrink(program: Program, failure: Failure, profile: Profile) -> tuple[Program, Failure]:

@@ -5,6 +5,7 @@ What: a `Program` is a configuration (fsync policy, shard count) and a list of
 streams with a consumer group, XCLAIM and XACK,
 streams, multi-key DEL, FLUSHALL), time passing (ms to days, with the
 everysec `maybe_sync`), the manual reaper, `fsync_aof`, a save, a rewrite,
+a save or rewrite in its phases with client writes (and time) in between,
 a clean close and reopen (with another shard count: a re-shard), and
 `crash` - run an inner step with the power cut at its k-th persistence point
 (or right after it), take one crash image of a model (`process-crash`,
@@ -248,6 +249,28 @@ class _Machine:
         elif verb == "rewrite":
             if store.rewrite_aof() is not None:
                 r.history.barrier("rewrite completed")
+        elif verb == "bgsave":
+            # A save as kevy runs it (docs/SPEC.md §9.3): the view is frozen, clients
+            # keep writing while it is written (their frames go to the live log and
+            # its tee), and the write may run long after the freeze.
+            _, delay, during = step
+            freeze = r.begin_save()
+            for inner in during:
+                self.do(inner, r)
+            r.advance(int(delay))
+            r.write_save()
+            r.commit_save(freeze)
+        elif verb == "bgrewrite":
+            # A rewrite (§9.4) with writes while the view is written and before the
+            # swap: the tee must carry every one of them into the new log.
+            _, during, before_swap = step
+            if store.begin_rewrite(0):
+                for inner in during:
+                    self.do(inner, r)
+                store.write_rewrite(0)
+                for inner in before_swap:
+                    self.do(inner, r)
+                r.finish_rewrite()
         elif verb == "reopen":
             r.close()
             r.history.barrier("clean close returned (rule 2)")

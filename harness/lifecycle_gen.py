@@ -96,7 +96,12 @@ def _write(rng: random.Random, g: dict[str, int]) -> Step:
     last = f"{max(1, g['xid'])}-1"
     if kind == "xclaim":
         # A pending entry with a delivery time and count: durable stream state.
-        return ["w", "XCLAIM", "x", "g", "c", "0", last, *rng.choice(([], ["RETRYCOUNT", "3"]))]
+        # FORCE claims an entry no one read (the machine has no XREADGROUP), which
+        # is what gives a pending row a delivery time replay must not re-stamp (F16).
+        opts = rng.choice(
+            ([], ["RETRYCOUNT", "3"], ["FORCE"], ["RETRYCOUNT", "1", "FORCE", "JUSTID"])
+        )
+        return ["w", "XCLAIM", "x", "g", "c", "0", last, *opts]
     if kind == "xack":
         return ["w", "XACK", "x", "g", last]
     return ["w", "FLUSHALL"]
@@ -114,10 +119,15 @@ def _plain(rng: random.Random, g: dict[str, int], shards: tuple[int, ...]) -> St
         return ["cron", rng.choice((1000, 1700, 5000))]  # never onto a 1500 ms TTL
     if r < 0.79:
         return ["fsync"]
-    if r < 0.86:
+    if r < 0.83:
         return ["save"]
-    if r < 0.93:
+    if r < 0.86:
+        # Longer than the contract's 1000 ms deadline tolerance, or none (F3).
+        return ["bgsave", rng.choice((0, 5000)), _during(rng, g)]
+    if r < 0.90:
         return ["rewrite"]
+    if r < 0.93:
+        return ["bgrewrite", _during(rng, g), _during(rng, g)]
     if r < 0.95:
         return ["damage", rng.choice(sorted(DAMAGE))]
     if r < 0.965:
@@ -129,12 +139,27 @@ def _plain(rng: random.Random, g: dict[str, int], shards: tuple[int, ...]) -> St
     return ["reopen", rng.choice(shards)]
 
 
+def _during(rng: random.Random, g: dict[str, int]) -> list[Step]:
+    """0-2 client writes made while a save or rewrite is between its phases."""
+    return [_write(rng, g) for _ in range(rng.choice((0, 1, 1, 2)))]
+
+
+def _point(rng: random.Random) -> int:
+    """Which persistence point (or fallible call) to hit: mostly an early one, but up
+    to 64 - a re-shard of 16 shards, or a save's rename, lies far into a step."""
+    return rng.randint(1, 8) if rng.random() < 0.7 else rng.randint(1, 64)
+
+
 def _atomic(step: Step) -> Step:
     """`step`, or a single-key stand-in if it writes several shards (see `generate`)."""
     if step[:2] == ["w", "FLUSHALL"]:
         return ["w", "DEL", "a"]
     if step[:2] == ["w", "DEL"] and len(step) > 3:
         return step[:3]
+    if step[0] == "bgsave":
+        return [step[0], step[1], [_atomic(s) for s in step[2]]]
+    if step[0] == "bgrewrite":
+        return [step[0], [_atomic(s) for s in step[1]], [_atomic(s) for s in step[2]]]
     return step
 
 
@@ -185,12 +210,12 @@ def generate(
             # A failure half way through a cross-shard FLUSHALL/DEL is the same open
             # class as a crash there (see the docstring): not drawn.
             inner = _atomic(step) if multi else step
-            step = ["fault", inner, rng.randint(1, 6), rng.choice(FAULT_KINDS)]
+            step = ["fault", inner, _point(rng), rng.choice(FAULT_KINDS)]
         elif rng.random() < crash_rate:
             step = [
                 "crash",
                 _atomic(step) if multi else step,
-                rng.randint(1, 8),
+                _point(rng),
                 rng.choice(("before", "after")),
                 rng.choice(MODELS),
                 None,
@@ -205,7 +230,7 @@ def generate(
             [
                 "crash",
                 _atomic(step) if multi else step,
-                rng.randint(1, 8),
+                _point(rng),
                 rng.choice(("before", "after")),
                 rng.choice(MODELS),
                 None,

@@ -114,6 +114,7 @@ class Ctx:
     __slots__ = (
         "count_errors",
         "expire_options",
+        "force_count_one",
         "lenient_count",
         "log",
         "option",
@@ -162,6 +163,8 @@ class Ctx:
         self.lenient_count = replay and not self.count_errors
         self.reject_nan = on("redis_reject_nan_scores")
         self.zero_equal = on("redis_zero_score_equality")
+        # A forced claim's new PEL row starts at 1 in Redis (streamCreateNACK), 0 in kevy.
+        self.force_count_one = on("redis_xclaim_force_count")
         self.redis_expire = on("redis_expire_semantics")
         # docs/SPEC.md §5: kevy's replay ignores trailing EXPIRE arguments; live calls
         # and the Redis dialect parse NX/XX/GT/LT.

@@ -246,6 +246,13 @@ _register(
     "as Redis orders its replies",
 )
 _register(
+    "redis_xclaim_force_count",
+    "compat",
+    "XCLAIM ... FORCE on an entry no consumer read creates its pending row with "
+    "delivery count 1 (Redis's streamCreateNACK), then adds 1 unless JUSTID or "
+    "RETRYCOUNT, instead of starting at 0",
+)
+_register(
     "replay_command_options",
     "compat",
     "replay honours SET's EX/PX/EXAT/PXAT/NX/XX/KEEPTTL/GET, ZADD's NX/XX/GT/LT/CH/INCR "

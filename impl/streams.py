@@ -27,7 +27,9 @@ Rules (docs/SPEC.md §6.8):
    Redis does (its loader runs the same xsetidCommand).
 5. `XCLAIM k g c 0 id… TIME t RETRYCOUNT n FORCE JUSTID` on an existing entry
    installs the PEL row (c, t, n), creating consumer c (last seen = now) if
-   missing; on a missing entry it removes any row. A live XCLAIM is logged
+   missing; on a missing entry it removes any row. FORCE on an entry no one
+   read starts its row's count at 0 in kevy, at 1 in Redis (then, as in both,
+   +1 unless JUSTID or RETRYCOUNT): switch `redis_xclaim_force_count`. A live XCLAIM is logged
    verbatim, unless `xclaim_logs_time` (F16) logs that absolute form (plus
    LASTID) once per PEL row it changed, as Redis does.
 6. CREATECONSUMER stamps `last_seen_ms` with the clock (docs/SPEC.md §6.8).
@@ -568,7 +570,7 @@ def cmd_xclaim(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
         if row is None:
             if not force:
                 continue
-            row = PelRow(a[3], now, 0)
+            row = PelRow(a[3], now, 1 if c.force_count_one else 0)
         elif min_idle > 0 and now - row.delivery_ms < min_idle:
             continue
         count = retry if retry is not None else row.delivery_count + (0 if justid else 1)

@@ -488,8 +488,27 @@ def test_switch_redis_strict_numbers() -> None:
     assert ex(ks, "INCRBYFLOAT f 1") == b"2"
 
 
+@pytest.mark.parametrize(
+    ("opts", "kevy", "redis"),
+    [("FORCE", 1, 2), ("FORCE JUSTID", 0, 1), ("FORCE RETRYCOUNT 5", 5, 5)],
+)
+def test_switch_redis_xclaim_force_count(opts: str, kevy: int, redis: int) -> None:
+    # Redis's forced claim creates the row at 1 (streamCreateNACK) and then adds 1
+    # unless JUSTID or RETRYCOUNT; kevy creates it at 0.
+    from impl.store import Store, StoreConfig
+
+    for profile, count in ((KEVY_1_17, kevy), (KEVY_1_17.with_switches("redis_xclaim_force_count"),
+                                               redis)):
+        store = Store.open(StoreConfig(data_dir=None, reaper="manual"), fs=None,
+                           clock=ManualClock(T0), profile=profile)
+        for cmd in ("XADD x 1-1 f v", "XGROUP CREATE x g 0", f"XCLAIM x g c 0 1-1 {opts}"):
+            store.execute(argv(cmd))
+        (key,) = store.snapshot()["keys"]
+        assert key["value"]["groups"][0]["pel"] == [["1-1", "c", T0, count]]
+
+
 def test_every_command_switch_is_registered_and_in_hardened() -> None:
-    for name in ("redis_decrby_overflow", "redis_negative_count_errors",
+    for name in ("redis_decrby_overflow", "redis_negative_count_errors", "redis_xclaim_force_count",
                  "redis_reject_nan_scores", "redis_zero_score_equality",
                  "redis_expire_semantics", "redis_strict_numbers", "replay_command_options",
                  "replay_stream_writes", "set_ttl_one_frame", "xclaim_logs_time"):

@@ -944,6 +944,9 @@ KNOWN_CASES: tuple[KnownCase, ...] = (
                _c("XCLAIM", "s", "g", "c", "0", "1-1", "TIME", "9999999999999", "RETRYCOUNT",
                   "1", "FORCE", "JUSTID")), fixed=False),
     KnownCase("DBSIZE", (_c("SET", "k", "v", "PX", "5"), 10, _c("DBSIZE")), fixed=False),
+    KnownCase("XCLAIM ... FORCE (an entry no consumer read)",
+              (_c("XADD", "s", "1-1", "f", "v"), _c("XGROUP", "CREATE", "s", "g", "0"),
+               _c("XCLAIM", "s", "g", "c", "0", "1-1", "FORCE"))),
 )
 _TRIGGERED = {c.row for c in KNOWN_CASES}
 #: rows no short live or replayed sequence can show (see test_every_row_is_accounted_for)

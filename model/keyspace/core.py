@@ -199,6 +199,11 @@ KNOWN_DIFFERENCES: tuple[KnownDifference, ...] = (
         "installs (owner, t, n) unconditionally (docs/SPEC.md §6.8)",
     ),
     KnownDifference(
+        "XCLAIM ... FORCE (an entry no consumer read)",
+        "the new pending row starts at delivery count 1, then +1 unless JUSTID or RETRYCOUNT",
+        "starts at 0 (switch redis_xclaim_force_count)",
+    ),
+    KnownDifference(
         "DEL/HDEL/SREM/ZREM/LPUSH/... with missing arguments",
         "ERR wrong number of arguments for '<cmd>' command",
         "ignored (docs/SPEC.md §5)",
