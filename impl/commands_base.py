@@ -113,6 +113,7 @@ class Ctx:
 
     __slots__ = (
         "count_errors",
+        "del_one_frame",
         "expire_options",
         "force_count_one",
         "lenient_count",
@@ -177,6 +178,7 @@ class Ctx:
         self.set_ttl_one_frame = profile.fixes("set_ttl_one_frame")
         self.xclaim_logs_time = profile.fixes("xclaim_logs_time")
         self.spop_logs_members = profile.fixes("spop_logs_members")
+        self.del_one_frame = profile.fixes("del_logs_one_frame")
         # An option word as the writer compared it: kevy compares whole
         # arguments, Redis uses strcasecmp, which stops at a NUL ("NX\0junk"
         # is NX to Redis and logged verbatim), so a Redis log is read that way.

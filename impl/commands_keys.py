@@ -322,13 +322,19 @@ def cmd_incrbyfloat(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
 
 
 def cmd_del(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
-    removed = 0
+    removed: list[bytes] = []
     for key in a[1:]:
         if ks.delete(key):
-            removed += 1
-            if c.log is not None:
-                c.log.append([b"DEL", key])
-    return removed
+            removed.append(key)
+    if c.log is not None and removed:
+        if c.del_one_frame:
+            # One frame, as Redis propagates DEL: a torn append cuts all of it (F41).
+            c.log.append([b"DEL", *removed])
+        else:
+            # docs/SPEC.md §5.1: one frame per key removed, appended together; a
+            # torn tail or a failed write can keep the first keys' frames only (F41).
+            c.log.extend([b"DEL", key] for key in removed)
+    return len(removed)
 
 
 def cmd_exists(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:

@@ -305,6 +305,13 @@ _register(
     "order and so pops other members than the client was told",
 )
 _register(
+    "del_logs_one_frame",
+    "F41",
+    "a multi-key DEL is logged as one frame DEL k1 k2 ... of the keys it removed (per "
+    "shard), as Redis propagates it, instead of one DEL frame per key, where a torn or "
+    "failed append keeps the first keys' deletions and loses the rest",
+)
+_register(
     "replay_stream_writes",
     "compat",
     "replay also applies the stream writes a live log carries (XDEL, XTRIM, XACK, "

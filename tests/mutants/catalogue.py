@@ -642,6 +642,15 @@ MUTANTS: tuple[Mutant, ...] = (
         tests=("tests/test_spop.py",),
     ),
     Mutant(
+        id="del-logs-a-frame-per-key-under-the-fix",
+        description="del_logs_one_frame is ignored: a multi-key DEL is logged one frame "
+        "per key, so a torn append keeps half of it (F41)",
+        file="impl/commands_keys.py",
+        old="        if c.del_one_frame:",
+        new="        if False:",
+        tests=("tests/test_multikey_del.py",),
+    ),
+    Mutant(
         id="failed-append-goes-on",
         description="append_failure_fails_shard is ignored: after a failed write or "
         "fdatasync the log keeps its half-written or page-dropped frame and the store "
