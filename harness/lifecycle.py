@@ -60,6 +60,12 @@ Rules (the contract per configuration, each from its source):
    nothing), and a clean close still is a durability point (rule 2: Redis's
    SHUTDOWN saves when persistence is on; kevy 1.17 drops everything since
    the last save, F30).
+10. An open's work is bounded by what the directory holds: at most
+   `OPEN_CALLS_PER_ENTRY` file-system calls per directory entry and configured
+   shard, plus `OPEN_CALLS_BASE` (`CrashFS.call_budget`). A loader that probes
+   by a count it read from a file (a 20-byte `shards.meta` naming 10^9 shards,
+   F40) would otherwise run for hours; refusing such a file, naming it and the
+   count's offset, is what rule 6 allows.
 """
 
 from __future__ import annotations
@@ -69,12 +75,12 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.scenarios import RECOVERY_SEED, Run, Scenario, recover
+from harness.scenarios import DATA_DIR, RECOVERY_SEED, Run, Scenario, recover
 from impl.fs import write_all
 from impl.profile import Profile
 from impl.store import DataDirLocked, StoreError, iter_shard_paths
 from model.contract import Judgement
-from model.crashfs import CrashFS, FaultPlan, NthCallFails, SimulatedCrash
+from model.crashfs import CrashFS, FaultPlan, NthCallFails, SimulatedCrash, WorkBudgetExceeded
 
 __all__ = [
     "MODELS",
@@ -108,6 +114,14 @@ DAMAGE: dict[str, bytes] = {
     "garbage": b"\xff\xfe garbage \x00\r\n",  # no `*`: read as an inline command
     "corrupt": b"*1\r\n!3\r\nabc\r\n",  # a frame with a bad bulk header: corrupt
 }
+#: outside damage to `shards.meta` (rule 6, rule 10): its whole new content
+META_DAMAGE: dict[str, bytes] = {
+    "meta_count": b"1000000000\n",  # a count no directory backs (F40)
+}
+#: rule 10: an open may make this many file-system calls per directory entry and
+#: configured shard, plus a base
+OPEN_CALLS_PER_ENTRY = 64
+OPEN_CALLS_BASE = 1024
 #: a Step is a JSON-able list: [verb, *args]; a crash is
 #: ["crash", inner_step, k, when, model, choices]; a fault is
 #: ["fault", inner_step, n, kind]: the inner step's n-th fallible file-system call fails
@@ -207,7 +221,21 @@ class _Machine:
         self.ended = False
 
     def _open(self, shards: int, hash_seed: int | None = None) -> None:
-        self.run.open(shards, hash_seed=hash_seed)
+        fs = self.fs
+        entries = len(fs.listdir(DATA_DIR)) if fs.is_dir(DATA_DIR) else 0
+        fs.calls, fs.call_budget = 0, OPEN_CALLS_BASE + OPEN_CALLS_PER_ENTRY * (entries + shards)
+        try:
+            self.run.open(shards, hash_seed=hash_seed)
+        except WorkBudgetExceeded as e:
+            self._fail(
+                "unbounded_open",
+                "open",
+                "none",
+                f"step {self.index}: an open of {entries} directory entries and {shards} "
+                f"shard(s) made {e} (rule 10)",
+            )
+        finally:
+            fs.call_budget = None
         assert self.run.store is not None
         self.run.store.sleeper = _no_wait
 
@@ -290,7 +318,7 @@ class _Machine:
             return
         try:
             self.do(step)
-        except SimulatedCrash:  # pragma: no cover - only armed in `crash`
+        except (SimulatedCrash, _Stop):
             raise
         except Exception as e:
             self._fail(
@@ -314,25 +342,36 @@ class _Machine:
             self._fail(j.verdict.value, "reopen", "none", j.explain(), j)
 
     def damage(self, step: Step) -> None:
-        """Rule 6: close, append `DAMAGE[kind]` to the first log, reopen and judge."""
+        """Rule 6: close, append `DAMAGE[kind]` to the first log (or replace
+        `shards.meta` by `META_DAMAGE[kind]`), reopen and judge."""
         r = self.run
         r.close()
         r.history.barrier("clean close returned (rule 2)")
-        _, path = next(iter_shard_paths(r.config))
-        if not self.fs.exists(path):
-            self._open(r.config.shards)
-            return
-        offset = self.fs.file_size(path)
-        r.history.damage(len(r.history.ops), path, offset)
-        f = self.fs.open_append(path, create=False)
+        kind = str(step[1])
+        if kind in META_DAMAGE:
+            path, offset = f"{DATA_DIR}/shards.meta", 0
+            r.history.damage(len(r.history.ops), path, offset)
+            f = self.fs.create_truncate(path)
+            data = META_DAMAGE[kind]
+        else:
+            _, path = next(iter_shard_paths(r.config))
+            if not self.fs.exists(path):
+                self._open(r.config.shards)
+                return
+            offset = self.fs.file_size(path)
+            r.history.damage(len(r.history.ops), path, offset)
+            f = self.fs.open_append(path, create=False)
+            data = DAMAGE[kind]
         try:
-            write_all(f, DAMAGE[str(step[1])])
+            write_all(f, data)
             f.fsync()
         finally:
             f.close()
         label = f"a reopen after outside damage ({step[1]}) at {path} offset {offset} (rule 6)"
         try:
             self._open(r.config.shards)
+        except _Stop:
+            raise
         except Exception as e:
             now = r.clock.now_ms()
             j = r.history.judge(None, error=f"{type(e).__name__}: {e}", now_ms=now, crash=label,
@@ -373,7 +412,7 @@ class _Machine:
         self.fs.faults = plan
         try:
             self.do(inner)
-        except SimulatedCrash:  # pragma: no cover - no crash is armed here
+        except (SimulatedCrash, _Stop):
             raise
         except (OSError, StoreError):
             pass  # a reported failure: the verb recorded no promise
@@ -418,6 +457,8 @@ class _Machine:
             info = fs.crash_info
             assert info is not None and info.point is not None
             label = f"{info.when} {info.point.describe()}"
+        except _Stop:
+            raise
         except Exception as e:
             self._fail(
                 f"exception:{type(e).__name__}",

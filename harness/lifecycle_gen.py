@@ -21,6 +21,7 @@ from harness.lifecycle import (
     DAMAGE,
     EVICTIONS,
     FAULT_KINDS,
+    META_DAMAGE,
     MODELS,
     POLICIES,
     Program,
@@ -129,7 +130,7 @@ def _plain(rng: random.Random, g: dict[str, int], shards: tuple[int, ...]) -> St
     if r < 0.93:
         return ["bgrewrite", _during(rng, g), _during(rng, g)]
     if r < 0.95:
-        return ["damage", rng.choice(sorted(DAMAGE))]
+        return ["damage", rng.choice(sorted(DAMAGE) + sorted(META_DAMAGE))]
     if r < 0.965:
         inner: list[Step] = []
         for _ in range(rng.randint(1, 3)):

@@ -126,3 +126,30 @@ def test_f40_is_registered_and_off_in_kevy() -> None:
     assert get_profile("hardened").fixes("bounded_shard_counts")
     assert not get_profile("kevy-1.17").fixes("bounded_shard_counts")
     assert os.path.exists(Path(__file__).parent.parent / "impl" / "counts.py")
+
+
+def test_the_hunt_bounds_an_open_by_its_directory() -> None:
+    # Lifecycle rule 10: the damage step writes F40's shards.meta; kevy 1.17's open
+    # runs past the call budget (and would probe 10^9 paths), hardened refuses the
+    # file at the count's offset, which rule 6 admits, and the program ends there.
+    from harness.lifecycle import Program, execute
+
+    program = Program(
+        "always",
+        1,
+        [["w", "SET", "a", "1"], ["damage", "meta_count"], ["w", "SET", "b", "1"]],
+    )
+    failure = execute(program, get_profile("kevy-1.17"))
+    assert failure is not None and failure.rule == "unbounded_open", failure
+    assert "over the budget" in failure.message
+    assert execute(program, get_profile("kevy-1.17+bounded_shard_counts")) is None
+    assert execute(program, get_profile("hardened")) is None
+
+
+def test_a_re_shard_of_sixteen_shards_stays_inside_the_budget() -> None:
+    # The budget must not call an honest open unbounded: 16 -> 1 -> 16 shards, twice.
+    from harness.lifecycle import Program, execute
+
+    steps: list[list[object]] = [["w", "SET", k, "1"] for k in "abc"]
+    steps += [["reopen", 1], ["reopen", 16], ["reopen", 10], ["reopen", 16]]
+    assert execute(Program("always", 16, steps), get_profile("kevy-1.17")) is None

@@ -130,6 +130,7 @@ from model.crashfs.points import (
     NthCallFails,
     Point,
     SimulatedCrash,
+    WorkBudgetExceeded,
     tear_cuts,
 )
 
@@ -143,5 +144,6 @@ __all__ = [
     "NthCallFails",
     "Point",
     "SimulatedCrash",
+    "WorkBudgetExceeded",
     "tear_cuts",
 ]

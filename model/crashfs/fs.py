@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import random
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Literal
 
@@ -25,6 +26,7 @@ from model.crashfs.points import (
     PointOp,
     SimulatedCrash,
     When,
+    WorkBudgetExceeded,
     _apply_trunc,
     _check_model,
     _describe_op,
@@ -78,6 +80,10 @@ class CrashFS:
         self._points: list[Point] = []
         self._owners: dict[int, Owner] = {}
         self._locks: set[str] = set()
+        #: file-system calls so far, and the most a caller may make (None: no limit);
+        #: over it every call raises WorkBudgetExceeded
+        self.calls = 0
+        self.call_budget: int | None = None
 
     def arm(self, k: int, when: When = "before") -> None:
         """Crash at the k-th persistence point from now (k >= 1), `before` or `after` it.
@@ -363,6 +369,9 @@ class CrashFS:
     def _check_alive(self) -> None:
         if self._crashed is not None:
             raise SimulatedCrash(self._crashed.point, self._crashed.when)
+        self.calls += 1
+        if self.call_budget is not None and self.calls > self.call_budget:
+            raise WorkBudgetExceeded(self.calls, self.call_budget, sys._getframe(1).f_code.co_name)
 
     def _lookup(self, path: str) -> int:
         if path in self._dirs:

@@ -56,6 +56,21 @@ class SimulatedCrash(BaseException):
         super().__init__(f"simulated crash {where}")
 
 
+class WorkBudgetExceeded(BaseException):
+    """A caller made more file-system calls than its budget (`CrashFS.call_budget`).
+
+    The harness's stand-in for "this open never ends": a loader that probes a path
+    for every shard a hostile file names (F40) would run for hours. A
+    BaseException for the same reason as `SimulatedCrash`: impl code must not
+    swallow it.
+    """
+
+    def __init__(self, calls: int, budget: int, last: str) -> None:
+        self.calls = calls
+        self.budget = budget
+        super().__init__(f"{calls} file-system calls, over the budget of {budget} (last: {last})")
+
+
 @dataclass(frozen=True)
 class Point:
     """One persistence point: a numbered entry of the log."""
