@@ -66,12 +66,18 @@ Rules (the contract per configuration, each from its source):
    by a count it read from a file (a 20-byte `shards.meta` naming 10^9 shards,
    F40) would otherwise run for hours; refusing such a file, naming it and the
    count's offset, is what rule 6 allows.
+11. The background reaper (`config: {"reaper": "background"}`) is the store's
+   own scheduled step, not something the harness does for it: `Store.open`
+   hands its pass to the harness (`scheduler`), and a `tick` runs that pass
+   after the time passes (expiry, everysec `maybe_sync`, auto-rewrite, as the
+   thread would). A pass that synced promises what it synced (rule 1).
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,12 +103,14 @@ LENIENT_IMAGES = 64
 #: maxmemory policies a program may run under (impl/store.py EVICTION_POLICIES)
 EVICTIONS = ("allkeys-lru", "allkeys-random", "volatile-ttl")
 #: further configurations a program may run under: Redis's file names for one
-#: shard (n > 1 always uses dump-N.rdb / aof-N.aof), and an auto-rewrite the
-#: reaper's tick triggers after a few hundred bytes of log
+#: shard (n > 1 always uses dump-N.rdb / aof-N.aof), an auto-rewrite the
+#: reaper's tick triggers after a few hundred bytes of log, no AOF (rule 9), and
+#: kevy's default background reaper (rule 11)
 CONFIGS: tuple[dict[str, Any], ...] = (
     {"snapshot_name": "dump.rdb", "aof_name": "appendonly.aof"},
     {"auto_rewrite_min_size": 200, "auto_rewrite_percentage": 50},
     {"aof_enabled": False},
+    {"reaper": "background"},
 )
 #: kinds of injected failure (model.crashfs.NthCallFails)
 FAULT_KINDS = ("eio", "enospc", "short", "partial")
@@ -172,6 +180,10 @@ class Failure:
     judgement: Judgement | None = None
 
 
+def _no_reaper(reaper_pass: Callable[[], int], interval_ms: int) -> None:
+    """A second process's background reaper never runs (rule 8 steps are writes)."""
+
+
 class SaveWaited(Exception):
     """A save waited for a rewrite although none runs (the machine is sequential):
     F17's symptom, raised at once instead of sleeping 2000 x 5 ms."""
@@ -214,7 +226,9 @@ class _Machine:
             extra=tuple(sorted(program.config.items())),
         )
         self.fs = CrashFS()
-        self.run = Run(self.scenario, profile, self.fs)
+        #: the current process's background reaper pass (`reaper: background`)
+        self.reaper_pass: Callable[[], int] | None = None
+        self.run = Run(self.scenario, profile, self.fs, scheduler=self._schedule)
         self._open(program.shards)
         self.index = 0
         #: the store refused a damaged log (rule 6): the program stops there
@@ -239,6 +253,10 @@ class _Machine:
         assert self.run.store is not None
         self.run.store.sleeper = _no_wait
 
+    def _schedule(self, reaper_pass: Callable[[], int], interval_ms: int) -> None:
+        # Rule 11: the background reaper is the store's own step; `tick` runs it.
+        self.reaper_pass = reaper_pass
+
     def _fail(
         self, rule: str, verb: str, point: str, message: str, judgement: Judgement | None = None
     ) -> None:
@@ -256,7 +274,10 @@ class _Machine:
         elif verb == "w":
             r.write(*(_b(a) for a in step[1:]))
         elif verb == "tick":
-            r.tick(int(step[1]))
+            if self.reaper_pass is not None:
+                r.background_pass(int(step[1]), self.reaper_pass)
+            else:
+                r.tick(int(step[1]))
         elif verb == "reap":
             store.tick()
         elif verb == "cron":
@@ -388,7 +409,7 @@ class _Machine:
         then it closes. A refused open (`DataDirLocked`, hardened's F19 fix) is the
         right answer: the inner steps then do not run."""
         a = self.run
-        b = Run(self.scenario, self.profile, self.fs, a.clock)
+        b = Run(self.scenario, self.profile, self.fs, a.clock, scheduler=_no_reaper)
         b.history = a.history
         b.process = a.process + 1_000
         try:
@@ -501,7 +522,7 @@ class _Machine:
         shards = self.run.config.shards
         self.fs = image.to_fs()
         clock = self.run.clock
-        self.run = Run(self.scenario, self.profile, self.fs, clock)
+        self.run = Run(self.scenario, self.profile, self.fs, clock, scheduler=self._schedule)
         self.run.history = history
         self._open(shards, hash_seed=seed)
 

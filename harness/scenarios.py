@@ -49,7 +49,7 @@ from impl.fs import FileSystem, write_all
 from impl.keyspace import SetValue
 from impl.profile import Profile
 from impl.resp import Outcome, scan_aof
-from impl.store import ShardFailed, Store, StoreConfig, iter_shard_paths
+from impl.store import Scheduler, ShardFailed, Store, StoreConfig, iter_shard_paths
 from model.contract import History, Policy
 from model.crashfs import CrashFS
 
@@ -101,10 +101,12 @@ class Scenario:
     """Further `StoreConfig` fields (file names, auto-rewrite thresholds)."""
 
     def config(self, shards: int | None = None) -> StoreConfig:
+        # `extra` may also set `reaper` (the hunt's background-reaper programs).
+        fields: dict[str, Any] = {"reaper": "manual", **dict(self.extra)}
         return StoreConfig(data_dir=DATA_DIR, shards=shards or self.shards,
-                           appendfsync=_POLICY[self.policy], reaper="manual",
+                           appendfsync=_POLICY[self.policy],
                            maxmemory=self.maxmemory, maxmemory_policy=self.maxmemory_policy,
-                           **dict(self.extra))
+                           **fields)
 
 
 SCENARIOS: dict[str, Scenario] = {}
@@ -163,6 +165,8 @@ class Run:
     """After `damage_aof`: how many ops precede the damaged frame."""
     process: int = 0
     """The hash seed of the last process opened (rule 5); `open` counts up from here."""
+    scheduler: Scheduler | None = None
+    """Passed to `Store.open`: runs a background reaper as the harness's own step."""
 
     def __post_init__(self) -> None:
         self.history = History(self.scenario.policy)
@@ -185,7 +189,7 @@ class Run:
         self.config = self.scenario.config(shards)
         self.process = self.process + 1 if hash_seed is None else hash_seed
         self.store = Store.open(self.config, fs=self.fs, clock=self.clock, profile=self.profile,
-                                hash_seed=self.process)
+                                hash_seed=self.process, scheduler=self.scheduler)
         self.store.record_evictions = True  # rule 6
 
     def write(self, *argv: bytes) -> Any:
@@ -227,6 +231,13 @@ class Run:
             aof = store.aof(i)
             if aof is not None and aof.maybe_sync():
                 self.history.synced(f"{self._last_point()} (everysec maybe_sync)")
+
+    def background_pass(self, ms: int, reaper_pass: Callable[[], int]) -> None:
+        """Time passes and the store's own background reaper runs one pass (its
+        thread's work, scheduled by the harness: `Store.open(scheduler=...)`)."""
+        self.clock.advance(ms)
+        if reaper_pass():
+            self.history.synced(f"{self._last_point()} (background reaper pass)")
 
     def fsync_aof(self) -> None:
         self._store().fsync_aof()
@@ -392,6 +403,11 @@ def _members(store: Store, key: bytes) -> list[bytes]:
     return list(value) if isinstance(value, SetValue) else []
 
 
+def _no_reaper(reaper_pass: Callable[[], int], interval_ms: int) -> None:
+    """A recovery is judged as it opened: its background reaper (if configured) never
+    runs, and no thread is started."""
+
+
 def _discard(line: str) -> None:
     """Sink for kevy's recovery log lines: the explorer opens thousands of images,
     and what it judges is the recovered state, not what kevy printed."""
@@ -427,7 +443,7 @@ def _recover_on(fs: CrashFS, sc: Scenario, profile: Profile, config: StoreConfig
     clock = ManualClock(now_ms)
     try:
         store = Store.open(config, fs=fs, clock=clock, profile=profile, log=_discard,
-                           hash_seed=hash_seed)
+                           scheduler=_no_reaper, hash_seed=hash_seed)
         doc = store.snapshot()
     except Exception as e:  # a refusal to open is a verdict, not a harness error
         return Recovery(None, f"{type(e).__name__}: {e}")
@@ -440,7 +456,7 @@ def _recover_on(fs: CrashFS, sc: Scenario, profile: Profile, config: StoreConfig
         store.fsync_aof()
         store.close()
         again = Store.open(config, fs=fs, clock=clock, profile=profile, log=_discard,
-                           hash_seed=hash_seed + 1)
+                           scheduler=_no_reaper, hash_seed=hash_seed + 1)
         probed = again.snapshot()
         again.close()
     except Exception as e:

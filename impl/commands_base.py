@@ -112,6 +112,7 @@ class Ctx:
     """What a handler needs besides the keyspace and argv. See the module docstring."""
 
     __slots__ = (
+        "claim_refreshes_seen",
         "count_errors",
         "del_one_frame",
         "expire_options",
@@ -166,6 +167,7 @@ class Ctx:
         self.zero_equal = on("redis_zero_score_equality")
         # A forced claim's new PEL row starts at 1 in Redis (streamCreateNACK), 0 in kevy.
         self.force_count_one = on("redis_xclaim_force_count")
+        self.claim_refreshes_seen = on("redis_xclaim_seen_time")
         self.redis_expire = on("redis_expire_semantics")
         # docs/SPEC.md §5: kevy's replay ignores trailing EXPIRE arguments; live calls
         # and the Redis dialect parse NX/XX/GT/LT.

@@ -253,6 +253,12 @@ _register(
     "RETRYCOUNT, instead of starting at 0",
 )
 _register(
+    "redis_xclaim_seen_time",
+    "compat",
+    "XCLAIM sets the claiming consumer's last-seen time to now for every row it claims, "
+    "as Redis does, instead of leaving an existing consumer's seen-time alone",
+)
+_register(
     "replay_command_options",
     "compat",
     "replay honours SET's EX/PX/EXAT/PXAT/NX/XX/KEEPTTL/GET, ZADD's NX/XX/GT/LT/CH/INCR "

@@ -93,6 +93,7 @@ __all__ = [
     "DataDirLocked",
     "PhaseError",
     "SaveTimedOut",
+    "Scheduler",
     "ShardBusy",
     "ShardFailed",
     "Store",
@@ -108,6 +109,10 @@ SAVE_RETRY_SLEEP_S = 0.005
 EVICTION_POLICIES = ("noeviction", "allkeys-random", "volatile-ttl", "allkeys-lru")
 
 Sleeper = Callable[[float], None]
+#: How a harness runs the background reaper without a thread (`Store.open`'s
+#: `scheduler`): it is handed the reaper's one pass and its interval in ms, and runs
+#: the pass as a step of its own schedule. The pass returns how many logs it synced.
+Scheduler = Callable[[Callable[[], int], int], None]
 Argv = list[bytes]
 
 
@@ -287,14 +292,17 @@ class Store:
     def open(cls, config: StoreConfig, *, fs: FileSystem | None, clock: Clock,
              profile: Profile = KEVY_1_17, sleeper: Sleeper | None = None,
              log: Callable[[str], None] | None = None,
-             hash_seed: int | None = None) -> Store:
+             hash_seed: int | None = None, scheduler: Scheduler | None = None) -> Store:
         """docs/SPEC.md §9.1: recover the data directory, open the logs, start the reaper.
 
         `log` receives the lines kevy prints while recovering (an interrupted
         re-shard being completed); default stderr, as kevy. The crash explorer
         opens thousands of images and passes a sink. `hash_seed` stands for this
         process's hash keys (impl/keyspace.py rule 6): a harness gives each
-        simulated process its own; None keeps insertion order.
+        simulated process its own; None keeps insertion order. With
+        `reaper="background"`, `scheduler` (if given) receives `reaper_pass` and the
+        interval instead of a thread being started: the harness's clock decides
+        when the background reaper runs, as a step of its own.
         """
         n = max(1, config.shards)
         keyspaces = [
@@ -338,7 +346,10 @@ class Store:
             store._release_dir_lock()
             raise
         if config.reaper == "background":
-            store._start_reaper()
+            if scheduler is not None:
+                scheduler(store.reaper_pass, config.reaper_interval_ms)
+            else:
+                store._start_reaper()
         return store
 
     # -- introspection ------------------------------------------------------------
@@ -876,16 +887,27 @@ class Store:
     def _reaper_loop(self) -> None:
         interval = self.config.reaper_interval_ms / 1000
         # Event.wait is the background reaper's real sleep (module rule 1).
-        while not self._stop.wait(interval):
-            for shard in self._shards:
-                with shard.lock:
-                    if self.closed:
-                        return
-                    self._tick_expire(shard.ks)
-                    if shard.aof is not None:
-                        with contextlib.suppress(OSError):
-                            shard.aof.maybe_sync()
-            self._auto_rewrite()
+        while not self._stop.wait(interval) and not self.closed:
+            self.reaper_pass()
+
+    def reaper_pass(self) -> int:
+        """One pass of the background reaper (§9.5): per shard `tick_expire` and
+        `maybe_sync`, then the auto-rewrite check. Returns the logs it synced.
+
+        The thread of `reaper="background"` runs it every interval; a harness that
+        passed `scheduler` to `open` runs it itself. A closed store does nothing.
+        """
+        synced = 0
+        for shard in self._shards:
+            with shard.lock:
+                if self.closed:
+                    return synced
+                self._tick_expire(shard.ks)
+                if shard.aof is not None:
+                    with contextlib.suppress(OSError):
+                        synced += bool(shard.aof.maybe_sync())
+        self._auto_rewrite()
+        return synced
 
     def close(self) -> None:
         """§9.6: stop the reaper; per shard `maybe_sync`; flush buffers without fsync."""

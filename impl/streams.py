@@ -29,7 +29,9 @@ Rules (docs/SPEC.md §6.8):
    installs the PEL row (c, t, n), creating consumer c (last seen = now) if
    missing; on a missing entry it removes any row. FORCE on an entry no one
    read starts its row's count at 0 in kevy, at 1 in Redis (then, as in both,
-   +1 unless JUSTID or RETRYCOUNT): switch `redis_xclaim_force_count`. A live XCLAIM is logged
+   +1 unless JUSTID or RETRYCOUNT): switch `redis_xclaim_force_count`. An
+   existing claiming consumer keeps its seen-time in kevy; Redis sets it to
+   now with every row it claims: switch `redis_xclaim_seen_time`. A live XCLAIM is logged
    verbatim, unless `xclaim_logs_time` (F16) logs that absolute form (plus
    LASTID) once per PEL row it changed, as Redis does.
 6. CREATECONSUMER stamps `last_seen_ms` with the clock (docs/SPEC.md §6.8).
@@ -576,7 +578,10 @@ def cmd_xclaim(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
         count = retry if retry is not None else row.delivery_count + (0 if justid else 1)
         g.pel[sid] = new = PelRow(a[3], max(0, deliver_at), count)
         changed.append((sid, new))
-        g.consumers.setdefault(a[3], now)
+        if c.claim_refreshes_seen:
+            g.consumers[a[3]] = now  # Redis: the claiming consumer is seen now
+        else:
+            g.consumers.setdefault(a[3], now)
         out.append(_fmt(sid) if justid else _entry_reply(st, sid))
     if c.log is not None:
         if c.xclaim_logs_time:

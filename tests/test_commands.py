@@ -507,8 +507,28 @@ def test_switch_redis_xclaim_force_count(opts: str, kevy: int, redis: int) -> No
         assert key["value"]["groups"][0]["pel"] == [["1-1", "c", T0, count]]
 
 
+def test_switch_redis_xclaim_seen_time() -> None:
+    # Redis sets the claiming consumer's seen-time with every row it claims; kevy
+    # keeps the time the consumer was created.
+    from impl.store import Store, StoreConfig
+
+    for profile, seen in ((KEVY_1_17, T0), (KEVY_1_17.with_switches("redis_xclaim_seen_time"),
+                                            T0 + 1700)):
+        clock = ManualClock(T0)
+        store = Store.open(StoreConfig(data_dir=None, reaper="manual"), fs=None, clock=clock,
+                           profile=profile)
+        for cmd in ("XADD x 1-1 f v", "XGROUP CREATE x g 0",
+                    "XCLAIM x g c 0 1-1 FORCE JUSTID"):
+            store.execute(argv(cmd))
+        clock.advance(1700)
+        store.execute(argv("XCLAIM x g c 0 1-1 JUSTID"))
+        (key,) = store.snapshot()["keys"]
+        assert key["value"]["groups"][0]["consumers"] == [["c", seen]]
+
+
 def test_every_command_switch_is_registered_and_in_hardened() -> None:
-    for name in ("redis_decrby_overflow", "redis_negative_count_errors", "redis_xclaim_force_count",
+    for name in ("redis_decrby_overflow", "redis_negative_count_errors",
+                 "redis_xclaim_force_count", "redis_xclaim_seen_time",
                  "redis_reject_nan_scores", "redis_zero_score_equality",
                  "redis_expire_semantics", "redis_strict_numbers", "replay_command_options",
                  "replay_stream_writes", "set_ttl_one_frame", "xclaim_logs_time"):
@@ -778,7 +798,8 @@ def test_xclaim_is_logged_verbatim_in_kevy_and_per_row_under_the_switch() -> Non
     ks = _claim_stream(KEVY_1_17)
     assert run(ks, claim)[1] == [claim]
     ks = _claim_stream(HARDENED)
-    rows = [f"XCLAIM s g c 0 {i} TIME {T0 - 300} RETRYCOUNT 1 FORCE JUSTID LASTID 0-0"
+    # FORCE on entries no one read: Redis's count starts at 1, then +1 (no JUSTID).
+    rows = [f"XCLAIM s g c 0 {i} TIME {T0 - 300} RETRYCOUNT 2 FORCE JUSTID LASTID 0-0"
             for i in ("1-1", "2-1")]
     assert run(ks, claim, HARDENED)[1] == rows
     # Not idle long enough: nothing changes, nothing is logged (verbatim, a later
@@ -795,7 +816,7 @@ def test_xclaim_is_logged_verbatim_in_kevy_and_per_row_under_the_switch() -> Non
     # drops it at replay too (the entry is gone there as well).
     ex(ks, "XDEL s 2-1", HARDENED)
     assert run(ks, "XCLAIM s g d 0 2-1", HARDENED) == (
-        [], [f"XCLAIM s g c 0 2-1 TIME {T0 - 300} RETRYCOUNT 1 FORCE JUSTID LASTID 3-1"])
+        [], [f"XCLAIM s g c 0 2-1 TIME {T0 - 300} RETRYCOUNT 2 FORCE JUSTID LASTID 3-1"])
     assert run(ks, "XCLAIM s g d 0 2-1", HARDENED) == ([], [])
 
 
@@ -825,11 +846,12 @@ def _pel_after_late_replay(profile: Profile) -> tuple[object, object]:
 def test_xclaim_log_replays_the_same_pel_later_only_under_the_switch() -> None:
     live, again = _pel_after_late_replay(HARDENED)
     assert live == again
-    assert live[b"g"][1] == {(1, 1): PelRow(b"c", T0, 1), (2, 1): PelRow(b"d", T0 + 30, 2)}
+    # hardened counts a forced claim from 1, as Redis (redis_xclaim_force_count)
+    assert live[b"g"][1] == {(1, 1): PelRow(b"c", T0, 2), (2, 1): PelRow(b"d", T0 + 30, 3)}
     live, again = _pel_after_late_replay(NO_XCLAIM_TIME)
     # Verbatim: every delivery time is re-read from the replay clock.
-    assert again[b"g"][1] == {(1, 1): PelRow(b"c", T0 + 10_050, 1),
-                              (2, 1): PelRow(b"d", T0 + 10_030, 2)}
+    assert again[b"g"][1] == {(1, 1): PelRow(b"c", T0 + 10_050, 2),
+                              (2, 1): PelRow(b"d", T0 + 10_030, 3)}
     assert live != again
 
 

@@ -140,7 +140,7 @@ def _command(r: random.Random, now_ms: int, live_ids: list[bytes]) -> list[bytes
 def _group_commands(
     r: random.Random, k: bytes, now_ms: int, live_ids: list[bytes]
 ) -> list[list[bytes]]:
-    """Consumer groups, XCLAIM's options and XSETID: NUL-carrying names, IDs that
+    """Consumer groups, XCLAIM's options, XACK and XSETID: NUL-carrying names, IDs that
     exist or not (`live_ids`: the stream key's newest entries, so claims land),
     delivery counts at the edge of the signed 64-bit range."""
     ids = IDS + live_ids
@@ -171,6 +171,7 @@ def _group_commands(
     return [
         create, create, [b"XGROUP", _word(r, b"CREATECONSUMER", nul=False), k, g, who],
         claim, claim, claim, setid, [b"XDEL", k, w(ids)],
+        [b"XACK", k, g, *r.sample(ids, r.randint(1, 2))],
         [b"XADD", k, w(IDS), b"f", _val(r)], [b"XADD", k, b"*", b"f", _val(r)],
     ]  # fmt: skip
 

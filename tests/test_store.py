@@ -827,3 +827,29 @@ def test_xgroup_is_routed_by_its_key_not_its_subcommand() -> None:
     assert holders == [store.shard_for(b"x")]
     assert b"g" in store.keyspace(holders[0]).raw()[b"x"].value.groups
     store.close()
+
+
+def test_a_scheduled_background_reaper_runs_only_when_the_harness_says(clock: ManualClock) -> None:
+    # Store.open(scheduler=...) hands over the reaper's pass instead of starting a
+    # thread; each pass expires keys and syncs an everysec log that is due.
+    import threading
+
+    fs = CrashFS()
+    passes: list[tuple[object, int]] = []
+    before = threading.active_count()
+    config = cfg("/d", reaper="background", appendfsync=FsyncPolicy.EVERYSEC)
+    store = Store.open(config, fs=fs, clock=clock, scheduler=lambda p, ms: passes.append((p, ms)))
+    assert threading.active_count() == before and len(passes) == 1
+    reaper_pass, interval = passes[0]
+    assert interval == config.reaper_interval_ms
+    store.execute([b"SET", b"k", b"v", b"PX", b"500"])
+    store.execute([b"SET", b"j", b"w"])
+    assert reaper_pass() == 0  # not yet a second since the log's last sync
+    clock.advance(1000)
+    synced_before = [p for p in fs.points() if p.op == "fdatasync"]
+    assert reaper_pass() == 1  # expired k, synced the log once
+    assert len([p for p in fs.points() if p.op == "fdatasync"]) == len(synced_before) + 1
+    assert values(store) == {"j": "w"}
+    assert b"k" not in store.keyspace(0).raw()  # removed, not just hidden
+    store.close()
+    assert reaper_pass() == 0  # a closed store's pass does nothing

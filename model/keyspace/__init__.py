@@ -57,6 +57,7 @@ from model.keyspace.sets_zsets import (
     _zscore,
 )
 from model.keyspace.streams import (
+    _xack,
     _xadd,
     _xclaim,
     _xdel,
@@ -171,5 +172,6 @@ COMMANDS.update(
         ("xsetid", -3, _xsetid),
         ("xgroup", -2, _xgroup),
         ("xclaim", -6, _xclaim),
+        ("xack", -4, _xack),
     )
 )

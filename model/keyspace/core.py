@@ -199,6 +199,11 @@ KNOWN_DIFFERENCES: tuple[KnownDifference, ...] = (
         "installs (owner, t, n) unconditionally (docs/SPEC.md §6.8)",
     ),
     KnownDifference(
+        "XCLAIM by an existing consumer",
+        "sets the consumer's last-seen time to now with every row it claims",
+        "leaves it alone (switch redis_xclaim_seen_time)",
+    ),
+    KnownDifference(
         "XCLAIM ... FORCE (an entry no consumer read)",
         "the new pending row starts at delivery count 1, then +1 unless JUSTID or RETRYCOUNT",
         "starts at 0 (switch redis_xclaim_force_count)",

@@ -156,6 +156,25 @@ def _xdel(db: ModelKeyspace, args: list[bytes]) -> Reply:
     return deleted
 
 
+def _xack(db: ModelKeyspace, args: list[bytes]) -> Reply:
+    """XACK key group id... (t_stream.c xackCommand, Redis 7.2 order): the key's type,
+    then a missing key or group acknowledges nothing, then every ID is parsed before
+    any row is removed."""
+    stream = _lookup_stream(db, args[1])
+    if isinstance(stream, ErrorReply):
+        return stream
+    group = None if stream is None else stream.groups.get(args[2])
+    if group is None:
+        return 0
+    ids = []
+    for arg in args[3:]:
+        parsed = parse_stream_id(arg, missing_seq=0, strict=True, allow_auto_seq=False)
+        if parsed is None:
+            return INVALID_STREAM_ID
+        ids.append(parsed[0])
+    return sum(1 for entry_id in ids if group.pel.pop(entry_id, None) is not None)
+
+
 def _xlen(db: ModelKeyspace, args: list[bytes]) -> Reply:
     stream = _lookup_stream(db, args[1])
     if isinstance(stream, ErrorReply):
