@@ -62,6 +62,7 @@ def signature(program: Program, failure: Failure) -> str:
             ("names", "aof_name" in program.config),
             ("autorewrite", "auto_rewrite_min_size" in program.config),
             ("noaof", program.config.get("aof_enabled") is False),
+            ("bgreaper", program.config.get("reaper") == "background"),
         )
         if on
     )
@@ -93,7 +94,9 @@ def _candidates(p: Program) -> Iterator[Program]:
             yield replace(p, steps=[*steps[:i], new, *steps[i + 1 :]])
     for i, s in enumerate(steps):
         if s[0] == "reopen" and s[1] != p.shards:
-            yield replace(p, steps=[*steps[:i], ["reopen", p.shards], *steps[i + 1 :]])
+            yield replace(p, steps=[*steps[:i], ["reopen", p.shards, *s[2:]], *steps[i + 1 :]])
+        if s[0] == "reopen" and len(s) > 2:
+            yield replace(p, steps=[*steps[:i], s[:2], *steps[i + 1 :]])
     if p.shards != 1:
         yield replace(p, shards=1)
     # Only toward the strictest policy (no -> everysec -> always), so shrinking ends.

@@ -71,6 +71,12 @@ Rules (the contract per configuration, each from its source):
    hands its pass to the harness (`scheduler`), and a `tick` runs that pass
    after the time passes (expiry, everysec `maybe_sync`, auto-rewrite, as the
    thread would). A pass that synced promises what it synced (rule 1).
+12. A reopen may change the configuration (`["reopen", n, {field: value}]`):
+   the reaper's mode, or the AOF turned on or off (drawn only under `no`, whose
+   promises - barriers only - hold whether or not a log exists). What a clean
+   close made durable (rule 2) must come back whatever the next open's
+   configuration: an operator who turns the log off expects the store to hold
+   what it held.
 """
 
 from __future__ import annotations
@@ -78,7 +84,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.scenarios import DATA_DIR, RECOVERY_SEED, Run, Scenario, recover
@@ -234,7 +240,18 @@ class _Machine:
         #: the store refused a damaged log (rule 6): the program stops there
         self.ended = False
 
+    def _reconfigure(self, changes: dict[str, Any]) -> None:
+        """Rule 12: the next open (and a crash inside it) uses these StoreConfig fields."""
+        if "aof_enabled" in changes and self.program.policy != "no":
+            # Under always/everysec the history promises durability at acks, which a
+            # store without a log does not give: not a program of this machine.
+            raise ValueError("rule 12: the AOF is turned on or off only under `no`")
+        extra = {**dict(self.scenario.extra), **changes}
+        self.scenario = replace(self.scenario, extra=tuple(sorted(extra.items())))
+        self.run.scenario = self.scenario
+
     def _open(self, shards: int, hash_seed: int | None = None) -> None:
+        self.reaper_pass = None  # the store it belonged to is gone
         fs = self.fs
         entries = len(fs.listdir(DATA_DIR)) if fs.is_dir(DATA_DIR) else 0
         fs.calls, fs.call_budget = 0, OPEN_CALLS_BASE + OPEN_CALLS_PER_ENTRY * (entries + shards)
@@ -323,6 +340,8 @@ class _Machine:
         elif verb == "reopen":
             r.close()
             r.history.barrier("clean close returned (rule 2)")
+            if len(step) > 2:
+                self._reconfigure(dict(step[2]))
             self._open(int(step[1]))
         else:
             raise ValueError(f"unknown step {step!r}")

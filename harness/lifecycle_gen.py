@@ -137,7 +137,14 @@ def _plain(rng: random.Random, g: dict[str, int], shards: tuple[int, ...]) -> St
             what = _write(rng, g) if rng.random() < 0.6 else [rng.choice(("save", "rewrite"))]
             inner.append([rng.choice(("a", "b")), what])
         return ["twin", inner]
-    return ["reopen", rng.choice(shards)]
+    reopen: Step = ["reopen", rng.choice(shards)]
+    if rng.random() < 0.3:
+        # Rule 12: another reaper mode, or (under `no` only) the AOF toggled.
+        if g["no_policy"] and rng.random() < 0.5:
+            reopen.append({"aof_enabled": rng.choice((True, False))})
+        else:
+            reopen.append({"reaper": rng.choice(("background", "manual"))})
+    return reopen
 
 
 def _during(rng: random.Random, g: dict[str, int]) -> list[Step]:
@@ -202,7 +209,7 @@ def generate(
             program.shards = 1
             shards = (1,)
     multi = max(shards) > 1
-    g = {"xid": 0}
+    g = {"xid": 0, "no_policy": int(program.policy == "no")}
     for _ in range(rng.randint(2, max_steps)):
         step = _plain(rng, g, shards)
         if step[0] in ("damage", "twin"):

@@ -311,6 +311,13 @@ _register(
     "order and so pops other members than the client was told",
 )
 _register(
+    "save_resets_stale_log",
+    "F42",
+    "a save of a shard whose AOF is disabled resets a log it finds in place to an empty "
+    "base (with the save's commit protocol), instead of leaving it for the next open to "
+    "replay over the new snapshot, which applies every logged write twice",
+)
+_register(
     "del_logs_one_frame",
     "F41",
     "a multi-key DEL is logged as one frame DEL k1 k2 ... of the keys it removed (per "

@@ -64,6 +64,7 @@ from impl.aof import (
     Aof,
     FsyncPolicy,
     RewriteResult,
+    rewrite_tmp_path,
     write_aof_base,
 )
 from impl.clock import Clock
@@ -576,6 +577,8 @@ class Store:
                 raise
             shard.save = None
             if shard.aof is None:
+                if self.profile.fixes("save_resets_stale_log"):
+                    self._reset_stale_log(fs, shard)
                 return
             aof = shard.aof
             tmp = aof.tmp_path
@@ -600,8 +603,22 @@ class Store:
         aof = shard.aof
         shard.save = None
         if aof is None:
+            stale = self._stale_log(fs, shard)
+            if stale is None:
+                fs.rename(phase.tmp, phase.target)
+                self._dir_fsync(fs, phase.target)
+                return
+            # F42 on the roll-forward protocol: `.reset` is an empty log base for
+            # the log the AOF-disabled store does not own, and the next open's
+            # `_roll_forward` finishes a commit cut short, as with a log.
+            reset = reset_path(stale)
+            self._dir_fsync(fs, phase.tmp)
+            write_aof_base(fs, reset)
+            self._dir_fsync(fs, reset)
             fs.rename(phase.tmp, phase.target)
             self._dir_fsync(fs, phase.target)
+            fs.rename(reset, stale)
+            self._dir_fsync(fs, stale)
             return
         reset = reset_path(aof.path)
         tee = aof.take_tee()
@@ -636,6 +653,27 @@ class Store:
             # next open's roll-forward discards them. Refuse writes instead.
             self._fail_shard(shard, err)
             raise
+
+    def _stale_log(self, fs: FileSystem, shard: _Shard) -> str | None:
+        """Switch `save_resets_stale_log` (F42): the log an AOF-disabled shard left in
+        place, if any. Every open replays it over the snapshot, so a save that keeps
+        it makes the next open apply its writes twice."""
+        path = shard.aof_path
+        if not self.profile.fixes("save_resets_stale_log") or path is None:
+            return None
+        return path if fs.exists(path) else None
+
+    def _reset_stale_log(self, fs: FileSystem, shard: _Shard) -> None:
+        """kevy's own commit order (docs/SPEC.md §9.3) applied to a stale log: after
+        the snapshot rename, an empty log base is renamed over it (the window between
+        the two renames is F5's, closed by `save_commit_roll_forward`)."""
+        stale = self._stale_log(fs, shard)
+        if stale is None:
+            return
+        tmp = rewrite_tmp_path(stale)
+        write_aof_base(fs, tmp)
+        fs.rename(tmp, stale)
+        self._dir_fsync(fs, stale)
 
     def _fail_shard(self, shard: _Shard, err: BaseException) -> None:
         """Refuse writes to `shard` until the store is reopened (`ShardFailed`).

@@ -157,6 +157,8 @@ MUTANTS: tuple[Mutant, ...] = (
             "                raise",
             "            shard.save = None",
             "            if shard.aof is None:",
+            "                if self.profile.fixes(\"save_resets_stale_log\"):",
+            "                    self._reset_stale_log(fs, shard)",
             "                return",
             "            aof = shard.aof",
             "            tmp = aof.tmp_path",
@@ -171,6 +173,8 @@ MUTANTS: tuple[Mutant, ...] = (
         ),
         new=_lines(
             "            shard.save = None",
+            "            if shard.aof is None and self.profile.fixes(\"save_resets_stale_log\"):",
+            "                self._reset_stale_log(fs, shard)",
             "            if shard.aof is not None:",
             "                aof = shard.aof",
             "                tmp = aof.tmp_path",
@@ -649,6 +653,15 @@ MUTANTS: tuple[Mutant, ...] = (
         old="        if c.del_one_frame:",
         new="        if False:",
         tests=("tests/test_multikey_del.py",),
+    ),
+    Mutant(
+        id="stale-log-kept-under-the-fix",
+        description="save_resets_stale_log is ignored: a save with the AOF disabled leaves "
+        "the old log, which the next open replays over the new snapshot (F42)",
+        file="impl/store.py",
+        old='        if not self.profile.fixes("save_resets_stale_log") or path is None:',
+        new="        if True:",
+        tests=("tests/test_aof_toggle.py",),
     ),
     Mutant(
         id="failed-append-goes-on",
