@@ -90,6 +90,7 @@ from typing import Any
 from harness.scenarios import DATA_DIR, RECOVERY_SEED, Run, Scenario, recover
 from impl.fs import write_all
 from impl.profile import Profile
+from impl.resp import scan_aof
 from impl.store import DataDirLocked, StoreError, iter_shard_paths
 from model.contract import Judgement
 from model.crashfs import CrashFS, FaultPlan, NthCallFails, SimulatedCrash, WorkBudgetExceeded
@@ -232,6 +233,8 @@ class _Machine:
             extra=tuple(sorted(program.config.items())),
         )
         self.fs = CrashFS()
+        #: (ops, first log size) after each appending step since the log's base
+        self._sizes: list[tuple[int, int]] | None = None
         #: the current process's background reaper pass (`reaper: background`)
         self.reaper_pass: Callable[[], int] | None = None
         self.run = Run(self.scenario, profile, self.fs, scheduler=self._schedule)
@@ -347,6 +350,8 @@ class _Machine:
             raise ValueError(f"unknown step {step!r}")
 
     def step(self, step: Step) -> None:
+        if step[0] not in ("w", "fsync"):
+            self._sizes = None  # the log may be rewritten, reset or cut: frames re-based
         if step[0] == "crash":
             self.crash(step)
             return
@@ -369,6 +374,24 @@ class _Machine:
             )
         if step[0] == "reopen":
             self._judge_live("reopen without a crash (rule 3)")
+        self._note_size()
+
+    def _note_size(self) -> None:
+        """After a step that only appended: (ops so far, the first log's size), so a
+        frame's offset tells which ops lie wholly before it (rule 6's in-log flip)."""
+        if self.run.store is None:
+            return
+        _, path = next(iter_shard_paths(self.run.config))
+        size = self.fs.file_size(path) if self.fs.exists(path) else 0
+        if self._sizes is None:
+            # A new base: its frames may hold any earlier op (a rewrite's image).
+            self._sizes = [(0, 0), (len(self.run.history.ops), size)]
+        else:
+            self._sizes.append((len(self.run.history.ops), size))
+
+    def _ops_before(self, offset: int) -> int:
+        """The ops whose frames all lie before `offset` in the first log (0 if unknown)."""
+        return max((ops for ops, size in self._sizes or [] if size <= offset), default=0)
 
     def _judge_live(self, label: str) -> None:
         store = self.run.store
@@ -393,6 +416,22 @@ class _Machine:
             r.history.damage(len(r.history.ops), path, offset)
             f = self.fs.create_truncate(path)
             data = META_DAMAGE[kind]
+        elif kind == "flip":
+            # Inside the log: one frame's first bulk header made corrupt ('$' -> '!'),
+            # so every reader stops there; the ops wholly before it keep their promise.
+            _, path = next(iter_shard_paths(r.config))
+            frames = list(scan_aof(self.fs.read_bytes(path)).frames) if self.fs.exists(
+                path) else []
+            if not frames:
+                self._open(r.config.shards)
+                return
+            frame = frames[min(len(frames) - 1, int(float(step[2]) * len(frames)))]
+            offset = frame.offset
+            r.history.damage(self._ops_before(offset), path, offset)
+            old = self.fs.read_bytes(path)
+            flip = old.index(b"$", offset)
+            f = self.fs.create_truncate(path)
+            data = old[:flip] + b"!" + old[flip + 1 :]
         else:
             _, path = next(iter_shard_paths(r.config))
             if not self.fs.exists(path):

@@ -130,7 +130,9 @@ def _plain(rng: random.Random, g: dict[str, int], shards: tuple[int, ...]) -> St
     if r < 0.93:
         return ["bgrewrite", _during(rng, g), _during(rng, g)]
     if r < 0.95:
-        return ["damage", rng.choice(sorted(DAMAGE) + sorted(META_DAMAGE))]
+        kind = rng.choice([*sorted(DAMAGE), *sorted(META_DAMAGE), "flip"])
+        # A flip names its frame as a fraction of the log's frames (known at run time).
+        return ["damage", kind, round(rng.random(), 3)] if kind == "flip" else ["damage", kind]
     if r < 0.965:
         inner: list[Step] = []
         for _ in range(rng.randint(1, 3)):
