@@ -48,12 +48,22 @@ def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "hunt",
         help="generative crash search: seeded lifecycle programs, shrunk and triaged",
-        description="Draw lifecycle programs (fsync policy, 1-4 shards, writes of every value "
-        "type, TTLs, time jumps ms..days, reaper, save, rewrite, reopen and re-shard, power "
-        "cuts at any persistence point under the process-crash/ordered/posix models) from "
-        "--seed; run each against --profile; shrink every failure, classify it by signature "
-        "(rule/verb/point kind/policy/shard count), triage it by the fix switch that makes it "
-        "pass (then hunt on with that switch on), and write a corpus case per new signature. "
+        description="Draw lifecycle programs (harness/lifecycle_gen.py) from --seed: fsync "
+        "policy, 1/2/3/4/10/16 shards, file names, auto-rewrite, maxmemory with each eviction "
+        "policy, AOF off, the background reaper as the store's own step; writes of every value "
+        "type (multi-key DEL, FLUSHALL, SPOP, TTLs, streams with groups, XCLAIM, XACK); time "
+        "jumps from 1 ms to days; saves and rewrites whole or in phases with writes between; "
+        "reopens with another shard count (re-shard), reaper mode or AOF setting; a second "
+        "process on the same directory; failed calls (EIO, ENOSPC, short or half writes) on "
+        "any step; outside damage (appended garbage, a frame flipped inside the log, a "
+        "shards.meta count no directory backs); power cuts at any persistence point under the "
+        "process-crash/ordered/posix models. Each program runs against --profile and is judged "
+        "by the contract rules of harness/lifecycle.py; every failure is shrunk, classified "
+        "by signature (rule/verb/point kind/policy/shards/config), triaged by the fix switch "
+        "that makes it pass (the hunt then goes on with that switch on), and written as a "
+        "corpus case if its class is new. Progress on stderr; the last line is "
+        "'hunt: N distinct findings (K new) in S s'. Exit 1 under hardened if anything is "
+        "found. "
         "Same seed and --examples: same output.",
     )
     p.add_argument(

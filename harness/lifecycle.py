@@ -422,6 +422,8 @@ class _Machine:
             _, path = next(iter_shard_paths(r.config))
             frames = list(scan_aof(self.fs.read_bytes(path)).frames) if self.fs.exists(
                 path) else []
+            # Only multibulk frames with an argument have a bulk header to flip.
+            frames = [fr for fr in frames if fr.kind == "multibulk" and fr.argv]
             if not frames:
                 self._open(r.config.shards)
                 return
@@ -429,7 +431,7 @@ class _Machine:
             offset = frame.offset
             r.history.damage(self._ops_before(offset), path, offset)
             old = self.fs.read_bytes(path)
-            flip = old.index(b"$", offset)
+            flip = old.index(b"$", offset, frame.end)
             f = self.fs.create_truncate(path)
             data = old[:flip] + b"!" + old[flip + 1 :]
         else:
