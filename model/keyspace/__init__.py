@@ -11,20 +11,19 @@ from __future__ import annotations
 
 from model.keyspace.core import (
     COMMANDS,
-    KNOWN_DIFFERENCES,
     REDIS_VERSION,
     Command,
     ErrorReply,
     GroupSnapshot,
     Handler,
     KeySnapshot,
-    KnownDifference,
     ModelKeyspace,
     NotModelled,
     Reply,
     StreamSnapshot,
     canonical_reply,
 )
+from model.keyspace.differences import KNOWN_DIFFERENCES, KnownDifference
 from model.keyspace.hashes_lists import (
     _hdel,
     _hget,
