@@ -252,10 +252,19 @@ def execute(ks: Keyspace, argv: Sequence[bytes], *, profile: Profile) -> Result:
     n = len(argv)
     if n < lo or (hi is not None and n > hi) or (verb == b"HSET" and n % 2):
         return Result(ErrorReply(wrong_args(verb.decode("latin-1").lower())))
+    # F43: with `expiry_logs_del`, a key this call found expired is logged as a DEL
+    # before the call's own frames, as Redis propagates a lazy expiry.
+    expired: list[bytes] | None = [] if profile.fixes("expiry_logs_del") else None
+    ks.expired = expired
     try:
-        reply = handler(ks, argv, c)
+        reply: Reply = handler(ks, argv, c)
     except CommandError as e:
-        return Result(ErrorReply(e.message), c.log or [])
+        reply = ErrorReply(e.message)
     except WrongTypeError as e:
-        return Result(ErrorReply(str(e)), c.log or [])
-    return Result(reply, c.log if c.log is not None else [])
+        reply = ErrorReply(str(e))
+    finally:
+        ks.expired = None
+    log = c.log if c.log is not None else []
+    if expired:
+        log = [[b"DEL", key] for key in expired] + log
+    return Result(reply, log)

@@ -29,6 +29,10 @@ Rules (docs/SPEC.md §6):
    orders members by a keyed hash, so a harness that gives each simulated
    process its own seed sees what kevy does - a recovering process pops other
    members than the live one did (FINDINGS.md F24).
+7. `expired`: kevy logs no expiry, so a write that finds its key expired is
+   replayed against the stale value (FINDINGS.md F43). A caller that sets
+   `expired` to a list learns every key an access removed as expired, and can
+   log a `DEL` for it first, as Redis propagates every expiry.
 """
 
 from __future__ import annotations
@@ -220,6 +224,9 @@ class Keyspace:
         self.lazy_expire = lazy_expire
         self.hash_seed = hash_seed
         self._data: dict[bytes, Entry] = {}
+        #: when a list, every key an access found expired and removed is added to it
+        #: (rule 7: a caller that logs expiries, switch `expiry_logs_del`)
+        self.expired: list[bytes] | None = None
 
     def first_members(self, members: SetValue, n: int) -> list[bytes]:
         """The first `n` members of a set in this process's iteration order (rule 6)."""
@@ -259,6 +266,8 @@ class Keyspace:
         if entry.deadline_ms is not None and entry.deadline_ms <= self.now():
             if self.lazy_expire:
                 del self._data[key]
+                if self.expired is not None:
+                    self.expired.append(key)
                 return None
             # Redis-dialect replay: an expired key still exists until read.
         return entry
@@ -289,7 +298,11 @@ class Keyspace:
         entry = self._data.pop(key, None)
         if entry is None:
             return False
-        return not self.is_expired(entry)
+        if self.is_expired(entry):
+            if self.expired is not None:
+                self.expired.append(key)
+            return False
+        return True
 
     def drop_if_empty(self, key: bytes) -> None:
         entry = self._data.get(key)

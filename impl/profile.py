@@ -311,6 +311,13 @@ _register(
     "order and so pops other members than the client was told",
 )
 _register(
+    "expiry_logs_del",
+    "F43",
+    "a key found expired (by a command's lookup or the reaper) is logged as DEL k, as "
+    "Redis propagates expiries, instead of nothing, where replay meets the stale value "
+    "under a later write (APPEND, INCR, LPUSH ...) and the acknowledged write is lost",
+)
+_register(
     "save_resets_stale_log",
     "F42",
     "a save of a shard whose AOF is disabled resets a log it finds in place to an empty "

@@ -872,7 +872,7 @@ class Store:
         expired = 0
         for shard in self._shards:
             with shard.lock:
-                expired += self._tick_expire(shard.ks)
+                expired += self._tick_expire(shard)
                 if shard.aof is not None and self.profile.fixes("manual_tick_syncs"):
                     # F29: Manual mode's tick is the store's only clock; without this,
                     # an everysec log is never fsynced until close (the background
@@ -882,8 +882,15 @@ class Store:
         self._auto_rewrite()
         return expired
 
-    def _tick_expire(self, ks: Keyspace) -> int:
-        """§6.2 active expiry: sampled rounds from a pseudo-random slot."""
+    def _tick_expire(self, shard: _Shard) -> int:
+        """§6.2 active expiry: sampled rounds from a pseudo-random slot.
+
+        kevy logs nothing for a key it expires; with `expiry_logs_del` (F43) each
+        is logged as a DEL, as Redis propagates an active expiry, so replay cannot
+        meet the stale value under a later write.
+        """
+        ks = shard.ks
+        log = shard.aof is not None and self.profile.fixes("expiry_logs_del")
         samples = max(1, self.config.reaper_samples)
         removed = 0
         empty_rounds = 0
@@ -904,6 +911,9 @@ class Store:
                 if entry.deadline_ms <= now:
                     del data[key]
                     expired += 1
+                    if log:
+                        assert shard.aof is not None
+                        shard.aof.append([b"DEL", key])
                 if sampled >= samples:
                     break
             removed += expired
@@ -940,7 +950,7 @@ class Store:
             with shard.lock:
                 if self.closed:
                     return synced
-                self._tick_expire(shard.ks)
+                self._tick_expire(shard)
                 if shard.aof is not None:
                     with contextlib.suppress(OSError):
                         synced += bool(shard.aof.maybe_sync())

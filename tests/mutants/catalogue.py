@@ -664,6 +664,15 @@ MUTANTS: tuple[Mutant, ...] = (
         tests=("tests/test_aof_toggle.py",),
     ),
     Mutant(
+        id="expiry-unlogged-under-the-fix",
+        description="expiry_logs_del is ignored for a command's lazy expiry: replay as "
+        "written meets the stale value under a later write (F43)",
+        file="impl/commands.py",
+        old='    expired: list[bytes] | None = [] if profile.fixes("expiry_logs_del") else None',
+        new="    expired: list[bytes] | None = None",
+        tests=("tests/test_expiry_log.py",),
+    ),
+    Mutant(
         id="failed-append-goes-on",
         description="append_failure_fails_shard is ignored: after a failed write or "
         "fdatasync the log keeps its half-written or page-dropped frame and the store "
