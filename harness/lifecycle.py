@@ -70,6 +70,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.scenarios import DATA_DIR, RECOVERY_SEED, Run, Scenario, recover
+from harness.sites import record_site, site_of_crash
 from impl.fs import write_all
 from impl.profile import Profile
 from impl.store import DataDirLocked, StoreError, iter_shard_paths
@@ -393,10 +394,11 @@ class _Machine:
         fs.arm(int(k), when)  # type: ignore[arg-type]
         try:
             self.do(inner)
-        except SimulatedCrash:
+        except SimulatedCrash as e:
             info = fs.crash_info
             assert info is not None and info.point is not None
             label = f"{info.when} {info.point.describe()}"
+            record_site("hunt", model, site_of_crash(e))  # crash-site coverage (sites)
         except Exception as e:
             self._fail(
                 f"exception:{type(e).__name__}",

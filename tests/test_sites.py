@@ -152,3 +152,20 @@ def test_site_of_crash_agrees_with_the_recorder_at_every_point(name: str) -> Non
             with pytest.raises(SimulatedCrash) as info:
                 scenarios.drive(sc, prof, fs)
             assert sites.site_of_crash(info.value) == probe.site_of(p.index), (p, when)
+
+
+def test_the_hunt_records_the_sites_it_crashes_at(tmp_path: Path, monkeypatch) -> None:
+    """harness/lifecycle.py's crash step names its site, as the machines do; with
+    KEVY_VERIFY_SITES_LOG set the lines reach `sites --log`."""
+    from harness.hunt import hunt
+    from impl.profile import HARDENED
+
+    log = tmp_path / "sites.jsonl"
+    monkeypatch.setenv(sites.LOG_ENV, str(log))
+    sites.SEARCH_LOG.hits.clear()
+    hunt(HARDENED, 1, examples=60)
+    lines = [json.loads(x) for x in log.read_text().splitlines()]
+    sites.SEARCH_LOG.hits.clear()
+    assert lines and {d["search"] for d in lines} == {"hunt"}
+    assert {d["site"] for d in lines} <= _ids()
+    assert {d["model"] for d in lines} <= set(MODELS)
