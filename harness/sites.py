@@ -8,7 +8,9 @@ the CrashFS handed to a Store and, for each persistence point the CrashFS
 numbers, notes which of those sites issued it (the first caller frame in
 impl/ outside impl/fs.py). `coverage()` drives every scenario of
 harness/scenarios.py under every profile through a recorder and reports,
-per site, the models under which the explorer crashed before and after it.
+per site, the models under which the explorer crashed before and after it;
+likewise the `repair` tool's runs (harness/sites_repair.py), which
+tests/test_repair_crash.py crashes at every point of (search "repair-crash").
 
 Why a site id is `module:function:op#n` (n = ordinal of that op's call in the
 function, in source order) and not a line number: it stays stable across
@@ -482,6 +484,7 @@ class Coverage:
                 for s in self.sites
             ],
             "gaps": self.gaps(),
+            "known_gaps": dict(GAP_REASONS),
             "unattributed": sorted(set(self.unattributed)),
             "unattributed_note": "outside-impl: a persistence call made by the harness "
             "itself (e.g. scenarios' damage_aof), not by impl/",
