@@ -138,7 +138,7 @@ def test_sites_command_json(tmp_path: Path) -> None:
     assert "rewrite:dump_aof:write#1" not in doc["gaps"]
 
 
-@pytest.mark.parametrize("name", ["save", "rewrite", "reshard"])
+@pytest.mark.parametrize("name", ["save", "rewrite", "reshard", "append-fails", "save-fails"])
 def test_site_of_crash_agrees_with_the_recorder_at_every_point(name: str) -> None:
     """The traceback attribution (for searches without a proxy) names the same
     site as the proxy, before and after every point of a scenario."""
