@@ -53,7 +53,8 @@ def register(sub: Any) -> None:
         "--seed; run each against --profile; shrink every failure, classify it by signature "
         "(rule/verb/point kind/policy/shard count), triage it by the fix switch that makes it "
         "pass (then hunt on with that switch on), and write a corpus case per new signature. "
-        "Same seed and --examples: same output.",
+        "Same seed and --examples: same output. With KEVY_VERIFY_SITES_LOG=FILE set, each "
+        "power cut's impl call site is appended to FILE for `kevy-verify sites --log FILE`.",
     )
     p.add_argument(
         "--profile",
