@@ -7,9 +7,9 @@ kevy 1.17's violations to none (each one needed: hardened without it
 violates). Walks are `representative` (tests/test_explore_walk.py checks it
 finds every finding the exhaustive walk finds, big-value aside). The exhaustive
 posix walks of big-value and the re-shards under hardened are the nightly's
-(`KEVY_VERIFY_PROFILE=nightly`); kevy 1.17's posix walks of those three are not
-triaged here (big-value: ~40 s; the re-shards: millions of images, as
-`reshard`'s own posix walk).
+(`KEVY_VERIFY_PROFILE=nightly`), and so is the triage of kevy 1.17's posix walks
+of those three (`NIGHTLY_KEVY`: big-value whole, the re-shards sampled, their
+spaces being tens to hundreds of millions of images).
 """
 
 from __future__ import annotations
