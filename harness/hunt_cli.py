@@ -64,7 +64,8 @@ def register(sub: Any) -> None:
         "corpus case if its class is new. Progress on stderr; the last line is "
         "'hunt: N distinct findings (K new) in S s'. Exit 1 under hardened if anything is "
         "found. "
-        "Same seed and --examples: same output.",
+        "Same seed and --examples: same output. With KEVY_VERIFY_SITES_LOG=FILE set, each "
+        "power cut's impl call site is appended to FILE for `kevy-verify sites --log FILE`.",
     )
     p.add_argument(
         "--profile",

@@ -88,6 +88,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.scenarios import DATA_DIR, RECOVERY_SEED, Run, Scenario, recover
+from harness.sites import record_site, site_of_crash
 from impl.fs import write_all
 from impl.profile import Profile
 from impl.resp import scan_aof
@@ -534,10 +535,11 @@ class _Machine:
         fs.arm(int(k), when)  # type: ignore[arg-type]
         try:
             self.do(inner)
-        except SimulatedCrash:
+        except SimulatedCrash as e:
             info = fs.crash_info
             assert info is not None and info.point is not None
             label = f"{info.when} {info.point.describe()}"
+            record_site("hunt", model, site_of_crash(e))  # crash-site coverage (sites)
         except _Stop:
             raise
         except Exception as e:

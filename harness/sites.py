@@ -8,7 +8,9 @@ the CrashFS handed to a Store and, for each persistence point the CrashFS
 numbers, notes which of those sites issued it (the first caller frame in
 impl/ outside impl/fs.py). `coverage()` drives every scenario of
 harness/scenarios.py under every profile through a recorder and reports,
-per site, the models under which the explorer crashed before and after it.
+per site, the models under which the explorer crashed before and after it;
+likewise the `repair` tool's runs (harness/sites_repair.py), which
+tests/test_repair_crash.py crashes at every point of (search "repair-crash").
 
 Why a site id is `module:function:op#n` (n = ordinal of that op's call in the
 function, in source order) and not a line number: it stays stable across
@@ -34,7 +36,11 @@ Rules:
    reached when it ran before a crash point whose images can lose it, i.e.
    when a recorder saw it execute.
 2. A site no search reaches is listed with the reason when one is known
-   (`GAP_REASONS`), else "no scenario drives it".
+   (`GAP_REASONS`, keyed by `module:function` or a site id without its
+   ordinal), else "no scenario drives it".
+3. `open_append(path, create=False)` is no site: it opens a file that must
+   exist, so it creates nothing and CrashFS numbers no point for it (a missing
+   file is ENOENT); what is then written through the handle is a write site.
 """
 
 from __future__ import annotations
@@ -74,6 +80,7 @@ SEAM = "fs.py"
 # Seam method name -> the persistence op it has (the CrashFS point op family).
 _METHOD_OPS = {
     "create_truncate": "create",
+    "create_exclusive": "create",
     "open_append": "create",
     "fsync": "fsync",
     "fdatasync": "fdatasync",
@@ -93,14 +100,17 @@ _POINT_SITE_OPS = {
     "unlink": ("unlink",),
 }
 
-_REPAIR_REASON = (
-    "the `repair` file tool (impl/repair.py) is crashed at every persistence point "
-    "under every model by tests/test_repair_crash.py on a CrashFS, not by a scenario "
-    "of harness/scenarios.py (it is not part of kevy's store)"
-)
 GAP_REASONS: dict[str, str] = {
-    "repair:repair_aof": _REPAIR_REASON,
-    "repair:_write_temp": _REPAIR_REASON,
+    "aof:Aof.truncate": "no caller in impl/: the in-place log reset of docs/SPEC.md §2.4 "
+    "is kevy's server SAVE path; the embedded store resets its log by write_aof_base "
+    "and a rename (§9.3), so no store call, hence no search, reaches it",
+    "snapshot:save_snapshot:fsync_dir": "an inert hook: it runs only once a switch named "
+    "`fsync_snapshot_dir` is registered in impl/profile.py, and none is (hardened syncs "
+    "the directory after save_snapshot in its callers: reshard's _dir_fsync_hook, F10)",
+    "store:Store._reset_stale_log": "F42's fix on kevy's own commit order runs only under "
+    "a derived profile (kevy-1.17+save_resets_stale_log without save_commit_roll_forward); "
+    "the searches walk kevy-1.17 and hardened, whose roll-forward commit of the same reset "
+    "is reached (scenario save-stale-log)",
 }
 """Known reasons a site has no crash search, keyed by `module:function` prefix."""
 
@@ -141,6 +151,11 @@ def _call_op(node: ast.Call) -> str | None:
         recv = f.value
         name = recv.attr if isinstance(recv, ast.Attribute) else getattr(recv, "id", "")
         return "write" if name == "handle" else None
+    if f.attr == "open_append" and any(
+        k.arg == "create" and isinstance(k.value, ast.Constant) and k.value.value is False
+        for k in node.keywords
+    ):
+        return None  # opens an existing file: creates nothing, numbers no point (rule 3)
     return _METHOD_OPS.get(f.attr)
 
 
@@ -324,6 +339,10 @@ class SiteRecorder:
         f = self._call(("create",), self.inner.create_truncate, path)
         return _RecordedFile(self, f)
 
+    def create_exclusive(self, path: str) -> WritableFile:
+        f = self._call(("create",), self.inner.create_exclusive, path)
+        return _RecordedFile(self, f)
+
     def rename(self, src: str, dst: str) -> None:
         self._call(("rename",), self.inner.rename, src, dst)
 
@@ -438,7 +457,7 @@ class Coverage:
             if not missing:
                 continue
             reason = next(
-                (r for k, r in GAP_REASONS.items() if s.id.startswith(k + ":")),
+                (r for k, r in GAP_REASONS.items() if s.id.startswith((k + ":", k + "#"))),
                 "no scenario drives it",
             )
             if models:
@@ -469,6 +488,7 @@ class Coverage:
                 for s in self.sites
             ],
             "gaps": self.gaps(),
+            "known_gaps": dict(GAP_REASONS),
             "unattributed": sorted(set(self.unattributed)),
             "unattributed_note": "outside-impl: a persistence call made by the harness "
             "itself (e.g. scenarios' damage_aof), not by impl/",
@@ -524,6 +544,21 @@ def coverage(
                     continue
                 reached.setdefault(sid, {}).setdefault("explorer", set()).update(models)
                 runs.setdefault(sid, []).append(f"{name}/{pname}")
+    # The repair tool's runs, each crashed before and after every point under
+    # every model by tests/test_repair_crash.py (harness/sites_repair.py).
+    from harness import sites_repair
+
+    for run in sites_repair.RUNS:
+        rec = SiteRecorder(sites_repair.fresh(run), sites)
+        sites_repair.probe(rec)  # type: ignore[arg-type]
+        for sid in set(rec.point_sites.values()) | {
+            s for s in rec.executed if s.split(":")[-1].startswith("write#")
+        }:
+            if sid not in known:
+                unattributed.append(sid)
+                continue
+            reached.setdefault(sid, {}).setdefault(sites_repair.SEARCH, set()).update(models)
+            runs.setdefault(sid, []).append(f"repair/{run.name}")
     for sid, by_search in SEARCH_LOG.hits.items():
         for search, ms in by_search.items():
             reached.setdefault(sid, {}).setdefault(search, set()).update(ms)

@@ -34,7 +34,9 @@ def register(sub: Any) -> None:
         "persistence effect (create, write, fsync, fdatasync, directory fsync, rename, "
         "unlink, truncate), attribute each crash point of every scenario to the call "
         "that issued it, and report per site the searches and persistence models that "
-        "crash at it; list the sites no search reaches.",
+        "crash at it (the explorer's scenarios, the repair tool's crash runs, and the "
+        "machines' or hunt's logs given with --log); list the sites no search reaches, "
+        "each with its reason when one is known.",
         epilog="Exit codes: 0 report printed; 2 usage.",
     )
     p.add_argument("--format", choices=("text", "json"), default="text")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import sites_repair
 from impl.repair import TEMP_SUFFIX, plan_repair, repair_aof
 from model.crashfs import MODELS, CrashFS, Fault, SimulatedCrash
 
@@ -103,3 +104,36 @@ def test_short_writes_are_completed() -> None:
     fs = _fresh(faults=[Fault("write", "*" + TEMP_SUFFIX, "short", nbytes=7, times=3)])
     _run(fs)
     assert fs.snapshot_files() == {LOG: CLEAN, BACKUP: TORN}
+
+
+def _run_points(run: sites_repair.RepairRun) -> list[int]:
+    fs = sites_repair.fresh(run)
+    sites_repair.probe(fs)
+    assert not run.faults or fs.faults.fired, f"{run.name}: its fault never fired"
+    return [p.index for p in fs.points()]
+
+
+@pytest.mark.parametrize("run", sites_repair.RUNS, ids=lambda r: r.name)
+def test_every_point_of_every_run_keeps_the_log_or_its_clean_prefix(
+    run: sites_repair.RepairRun,
+) -> None:
+    """The search `kevy-verify sites` credits as "repair-crash" (harness/sites_repair.py):
+    each run of RUNS crashed before and after every point, every image judged by
+    the module's oracle."""
+    torn, clean = sites_repair.TORN, sites_repair.CLEAN
+    log, backup = sites_repair.LOG, sites_repair.BACKUP
+    points = _run_points(run)
+    assert points
+    for k in points:
+        for when in ("before", "after"):
+            fs = sites_repair.fresh(run, crash_at=k, when=when)
+            with pytest.raises(SimulatedCrash):
+                sites_repair.probe(fs)
+            for model in MODELS:
+                for image in fs.images(model):
+                    files = image.files()
+                    where = f"{run.name} {when} point {k}, {model} image {image.index}"
+                    assert files[log] in (torn, clean), where
+                    assert files.get(backup, torn) == torn, where
+                    if files[log] == clean and model != "process-crash":
+                        assert files.get(backup) == torn, where
