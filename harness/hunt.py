@@ -155,12 +155,13 @@ def _passes(program: Program, profile: Profile) -> bool:
     return execute(program, profile, lenient=True) is None
 
 
-def triage(program: Program, profile: Profile) -> str | None:
+def triage(program: Program, profile: Profile, exclude: frozenset[str] = frozenset()) -> str | None:
     """The fix switches, off in `profile`, that make `program` pass, comma-joined: one
     if one does (first by name), else a minimal set found by dropping switches one
     by one from all of them (a history that needs two fixes, e.g. F8 behind F6).
-    None if even every switch together leaves it failing: a new defect."""
-    off = [name for name in sorted(SWITCHES) if not profile.fixes(name)]
+    None if even every switch together leaves it failing: a new defect. Switches in
+    `exclude` are never candidates (a masked example, see `hunt`)."""
+    off = [n for n in sorted(SWITCHES) if not profile.fixes(n) and n not in exclude]
     for name in off:
         if SWITCHES[name].finding != "compat" and _passes(program, profile.with_switches(name)):
             return name
@@ -185,6 +186,8 @@ class Finding:
     new: bool
     case_path: str | None = None
     example: int = 0
+    masked_by: str | None = None
+    """Found with this known switch turned off again (a class it had hidden)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -194,6 +197,7 @@ class Finding:
             "finding": self.finding,
             "new": self.new,
             "example": self.example,
+            "masked_by": self.masked_by,
             "minimal_history": self.program.to_json(),
             "case": self.case_path,
             "message": self.message,
@@ -295,6 +299,10 @@ def _run_example(task: tuple[int, str]) -> tuple[Program, Failure | None]:
     return program, execute(program, under)
 
 
+#: once classes are found, every MASK_EVERY-th example runs with one of their switches
+#: off again, in turn: a class that switch hides (F17 behind F5) can then show
+MASK_EVERY = 4
+
 #: examples each worker runs per batch with `jobs > 1` (a batch is cut at a new switch)
 BATCH_PER_JOB = 40
 
@@ -328,6 +336,8 @@ def hunt(
     known = known_signatures(corpus)
     unfixed: set[str] = set()
     under = profile
+    #: the switches of the classes found so far, in the order found (for `_mask`)
+    found_switches: list[str] = []
     pending: list[int] = []
     while True:
         if examples is not None and result.examples >= examples:
@@ -340,19 +350,25 @@ def hunt(
         seeds = pending[:size]
         pending = pending[size:]
         seeds += [master.getrandbits(64) for _ in range(size - len(seeds))]
-        name = _profile_name(profile, under)
-        outcomes = pool_map(_run_example, [(s, name) for s in seeds], jobs)
+        masks = [_mask(result.examples + j, found_switches) for j in range(len(seeds))]
+        tasks = [
+            (s, _profile_name(profile, under if m is None else under.with_switches(m, on=False)))
+            for s, m in zip(seeds, masks, strict=True)
+        ]
+        outcomes = pool_map(_run_example, tasks, jobs)
         for i, (program, failure) in enumerate(outcomes):
             n = result.examples
             result.examples += 1
             if progress and n % 50 == 0:
                 progress(f"hunt: {n} examples, {len(result.findings)} findings")
-            found = _classify(program, failure, under, unfixed, known, n)
+            mask = masks[i]
+            ran = under if mask is None else under.with_switches(mask, on=False)
+            found = _classify(program, failure, ran, unfixed, known, n, mask)
             if found is None:
                 continue
             finding, switch = found
             if finding.new and write and corpus:
-                finding.case_path = write_case(corpus, profile, under, finding)
+                finding.case_path = write_case(corpus, profile, ran, finding)
             else:
                 finding.case_path = known.get((finding.signature, switch))
             result.findings.append(finding)
@@ -363,6 +379,7 @@ def hunt(
                 )
             if switch is not None:
                 under = under.with_switches(*switch.split(","))
+                found_switches.extend(x for x in switch.split(",") if x not in found_switches)
                 # Drawn after a new switch: run again under the profile with it.
                 pending = seeds[i + 1 :] + pending
                 break
@@ -377,8 +394,14 @@ def _classify(
     unfixed: set[str],
     known: dict[tuple[str, str | None], str],
     n: int,
+    mask: str | None = None,
 ) -> tuple[Finding, str | None] | None:
-    """A failure's class (shrunk, triaged), or None if it is none or suppressed."""
+    """A failure's class (shrunk, triaged), or None if it is none or suppressed.
+
+    With `mask` (a known class's switch, off again in `under` for this example) only
+    a failure another switch fixes is a class: one that `mask` alone explains is the
+    known class itself, and is dropped.
+    """
     # A class with a fix switch is suppressed by that switch (on in `under`
     # from then on), so a failure with its signature is another defect; only
     # classes no switch fixes are suppressed by signature.
@@ -388,8 +411,10 @@ def _classify(
     sig = signature(minimal, mfail)
     if sig in unfixed:
         return None
-    switch = triage(minimal, under)
+    switch = triage(minimal, under, frozenset({mask}) if mask else frozenset())
     if switch is None:
+        if mask is not None:
+            return None  # the masked class itself
         unfixed.add(sig)
     finding = Finding(
         sig,
@@ -400,5 +425,13 @@ def _classify(
         mfail.message,
         new=(sig, switch) not in known,
         example=n,
+        masked_by=mask,
     )
     return finding, switch
+
+
+def _mask(n: int, found: list[str]) -> str | None:
+    """The known switch example `n` runs without (every MASK_EVERY-th one, in turn)."""
+    if not found or n % MASK_EVERY != MASK_EVERY - 1:
+        return None
+    return found[(n // MASK_EVERY) % len(found)]

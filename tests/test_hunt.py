@@ -102,3 +102,34 @@ def test_a_stray_file_in_the_corpus_is_named_not_a_traceback(
     stray.write_bytes(content)
     assert main(["hunt", "--examples", "1", "--corpus", str(tmp_path)]) == 2
     assert f"{stray}: {reason}" in capsys.readouterr().err
+
+
+def test_a_masked_example_finds_the_class_its_switch_hides() -> None:
+    # F17 (a failed snapshot rename leaves the tee running: the next save waits) is
+    # fixed by F5's switch too, so once F5 is found it can never fail again. A masked
+    # example runs with F5's switch off and triages without it: F17's own switch.
+    from harness.hunt import _classify, _mask, triage
+
+    f17 = Program(
+        "always",
+        1,
+        [["w", "SET", "a", "1"], ["fault", ["save"], 4, "eio"], ["w", "SET", "b", "1"], ["save"]],
+    )
+    failure = execute(f17, KEVY_1_17)
+    assert failure is not None and failure.rule == "exception:SaveWaited"
+    assert triage(f17, KEVY_1_17) == "save_commit_roll_forward"
+    mask = "save_commit_roll_forward"
+    assert triage(f17, KEVY_1_17, frozenset({mask})) == "save_failure_stops_tee"
+    found = _classify(f17, failure, KEVY_1_17, set(), {}, 7, mask)
+    assert found is not None and found[1] == "save_failure_stops_tee"
+    assert found[0].masked_by == mask
+    # A failure only the masked switch explains is that known class: dropped.
+    f5 = load_case(next(p for p in CASES if "no_prefix--save--create" in p
+                        and p.endswith("save_commit_roll_forward.json")))
+    program = Program.from_json(f5["program"])
+    under = get_profile(f5["profile"])
+    f5_failure = execute(program, under)
+    assert f5_failure is not None
+    assert _classify(program, f5_failure, under, set(), {}, 7, mask) is None
+    # Every MASK_EVERY-th example, the found switches in turn.
+    assert [_mask(n, ["x", "y"]) for n in range(8)] == [None] * 3 + ["x"] + [None] * 3 + ["y"]
