@@ -15,7 +15,7 @@ from harness.explore_pool import pool_map
 from harness.explore_walk import finding_signature, representative_class
 from harness.scenarios import SCENARIOS
 from impl import cli as file_tools
-from model.crashfs import MODELS
+from model.crashfs import MODELS, Decision
 
 
 def main(argv: list[str], *, out: io.StringIO, err: io.StringIO) -> int:
@@ -68,10 +68,15 @@ def test_the_recovery_cache_spans_crash_points() -> None:
 
 
 def test_representative_class_blanks_only_the_tear_byte() -> None:
-    a = ["aof-0.aof: 0 of 2 unprotected data op(s) kept, append #1 (30 B) torn at byte 15"]
-    b = ["aof-0.aof: 0 of 2 unprotected data op(s) kept, append #1 (30 B) torn at byte 29"]
-    c = ["aof-0.aof: 1 of 2 unprotected data op(s) kept, append #2 (30 B) torn at byte 15"]
+    def torn(kept: int, number: int, tear: int) -> list[Decision]:
+        return [Decision("data", "/data/aof-0.aof", "torn", reason="data", kept=kept, total=2,
+                         event=f"append #{number} (30 B)", tear=tear)]
+
+    a, b, c = torn(0, 1, 15), torn(0, 1, 29), torn(1, 2, 15)
     assert representative_class(a) == representative_class(b) != representative_class(c)
+    assert str(a[0]) == ("aof-0.aof: 0 of 2 unprotected data op(s) kept, append #1 (30 B) "
+                         "torn at byte 15")
+    assert str(representative_class(a)[0]).endswith("torn at byte *")
 
 
 _CHEAP = [
