@@ -144,6 +144,8 @@ class Finding:
     """A sampled image: the choices `CrashFS.chosen_image` rebuilds it from."""
     point_op: str | None = None
     """The operation of the point crashed at ("rename"), None for the end."""
+    paths: frozenset[str] = frozenset()
+    """The paths of the files in the crash image (harness/finding_ids.py reads their roles)."""
 
     @property
     def trace(self) -> list[str]:

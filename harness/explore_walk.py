@@ -186,6 +186,7 @@ def _walk_shard(
                 draw,
                 None if image.choices is None else list(image.choices),
                 cr.op,
+                image.paths,
             )
             if old is None:
                 part.hits[fkey] = _Hit(n, order, rank, finding)
