@@ -41,7 +41,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from harness.explore_points import CrashPointTally
 from harness.scenarios import (
@@ -562,9 +562,3 @@ def _replay_drawn(case: dict[str, Any], cr: CrashRun, model: Model) -> CrashImag
                       f"{case['trace']} give an image of {cr.label} under {model}; "
                       "regenerate with KEVY_VERIFY_OVERWRITE=1")
 
-
-def report(result: ExploreResult, out: TextIO) -> None:
-    """Print the summary and one paragraph per finding."""
-    out.write(result.summary() + "\n")
-    for f in result.findings:
-        out.write(f"\n[{f.id}] x{f.occurrences}\n  {f.judgement.explain()}\n")

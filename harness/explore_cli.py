@@ -28,8 +28,10 @@ import json
 import os
 from typing import Any, TextIO
 
-from harness.explore import DEFAULT_CORPUS, ExploreResult, explore, report, write_case
+from harness.explore import DEFAULT_CORPUS, ExploreResult, explore, write_case
 from harness.explore_walk import MODES
+from harness.finding_ids import group
+from harness.finding_report import ReportContext, decision_json, groups_json, report
 from harness.report_html import write_html
 from harness.report_model import crash_points_json, finding_detail_json
 from harness.scenarios import SCENARIOS
@@ -171,12 +173,15 @@ def cmd_explore(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             cases: list[str] = []
             if not args.no_corpus:
                 cases = [str(write_case(args.corpus, f.case())) for f in result.findings]
+            ctx = ReportContext(args.profile, None if args.no_corpus else args.corpus,
+                                tuple(cases))  # fmt: skip
             if args.format == "json" or args.html is not None:
-                runs.append(run_json(result, cases))
+                runs.append(run_json(result, cases, ctx))
             if args.format == "text":
-                report(result, out)
-                for path in cases:
-                    out.write(f"  case written: {path}\n")
+                report(result, out, ctx)
+                if cases:
+                    out.write(f"\n{len(cases)} case(s) written under {args.corpus}/violations "
+                              "(one per distinct key)\n")  # fmt: skip
             if result.findings and args.profile == "hardened":
                 failed = True
     doc = {"format": EXPLORE_FORMAT, "profile": args.profile, "runs": runs}
@@ -197,8 +202,11 @@ def cmd_explore(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 EXPLORE_FORMAT = "kevy-verify-explore/1"
 
 
-def run_json(result: ExploreResult, cases: list[str]) -> dict[str, Any]:
+def run_json(result: ExploreResult, cases: list[str],
+             ctx: ReportContext | None = None) -> dict[str, Any]:
     """One scenario x model run as docs/explore-json.md specifies it."""
+    ctx = ctx or ReportContext(result.profile, None, tuple(cases))
+    finding_id = {id(f): g.id for g in group(result) for f in g.findings}
     return {
         "scenario": result.scenario, "model": result.model, "mode": result.mode,
         "crash_runs": result.points, "images": result.images, "space": result.space,
@@ -209,9 +217,12 @@ def run_json(result: ExploreResult, cases: list[str]) -> dict[str, Any]:
              "point_description": f.point_description, "image": f.image,
              "occurrences": f.occurrences, "losses": f.losses,
              "verdict": f.judgement.verdict.value, "message": f.judgement.explain(),
+             "finding_id": finding_id[id(f)],
+             "decisions": [decision_json(d) for d in f.decisions],
              **finding_detail_json(f)}
             for f in result.findings
         ],
+        "groups": groups_json(result, ctx),
         "cases_written": cases,
         "crash_points": crash_points_json(result),
     }  # fmt: skip

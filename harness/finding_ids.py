@@ -38,7 +38,17 @@ from harness.explore import ExploreResult, Finding, decision_role, path_role
 from model.contract import Verdict
 from model.crashfs import Decision
 
-__all__ = ["TABLE", "UNCLASSIFIED", "Evidence", "Group", "Row", "classify", "evidence", "group"]
+__all__ = [
+    "TABLE",
+    "TITLES",
+    "UNCLASSIFIED",
+    "Evidence",
+    "Group",
+    "Row",
+    "classify",
+    "evidence",
+    "group",
+]
 
 #: The id of the groups no row matches.
 UNCLASSIFIED = "unclassified"
@@ -71,8 +81,13 @@ class Evidence:
         return "+".join(sorted(kinds)) or "none"
 
 
-def evidence(scenario: str, verdict: Verdict, point_op: str | None,
-             decisions: Iterable[Decision], paths: Iterable[str]) -> Evidence:
+def evidence(
+    scenario: str,
+    verdict: Verdict,
+    point_op: str | None,
+    decisions: Iterable[Decision],
+    paths: Iterable[str],
+) -> Evidence:
     """The evidence of one judged image."""
     lost: set[Role] = set()
     kept: set[Role] = set()
@@ -138,29 +153,66 @@ _FINISH = (("rename", "dump-N.rdb.reshard", "dump-N.rdb"),
            ("rename", "aof-N.aof", "aof-N.aof.premigration.N"),
            ("rename", "dump-N.rdb", "dump-N.rdb.premigration.N"))  # fmt: skip
 
+#: Each id's FINDINGS.md heading, the group's title.
+TITLES: dict[str, str] = {
+    "F4": "an `always`-acknowledged write vanishes with the whole AOF",
+    "F10": "a `.reshard` file lost behind a surviving journal empties its shard",
+    "F11": "a lost journal after the sources are renamed re-shards an empty directory",
+    "F12": "the journal is deleted before what it would redo is durable",
+    "F13": "a forgotten journal unlink renames the new shard 0's log away",
+}
+
 #: In precedence order (rule 1). docs/SPEC.md §8.3-§8.6 for the re-shard steps.
 TABLE: tuple[Row, ...] = (
-    Row("F11", "reshard_dir_fsync",
+    Row(
+        "F11",
+        "reshard_dir_fsync",
         "a lost journal after the sources are renamed re-shards an empty directory",
-        lost_any=(("create", _JOURNAL),), kept_any=_FINISH),
-    Row("F10", "reshard_dir_fsync",
+        lost_any=(("create", _JOURNAL),),
+        kept_any=_FINISH,
+    ),
+    Row(
+        "F10",
+        "reshard_dir_fsync",
         "a .reshard file lost behind a surviving journal empties its shard",
-        lost_any=_RESHARD_FILE, present_all=(_JOURNAL,)),
-    Row("F12", "reshard_meta_fsync",
+        lost_any=_RESHARD_FILE,
+        present_all=(_JOURNAL,),
+    ),
+    Row(
+        "F12",
+        "reshard_meta_fsync",
         "the journal is deleted while shards.meta's new count is not durable",
-        lost_data_any=("shards.meta",), absent_all=(_JOURNAL,), present_any=_BACKUPS),
-    Row("F12", "reshard_dir_fsync",
+        lost_data_any=("shards.meta",),
+        absent_all=(_JOURNAL,),
+        present_any=_BACKUPS,
+    ),
+    Row(
+        "F12",
+        "reshard_dir_fsync",
         "the journal is gone (deleted, or never durable) while finish's renames are not",
-        lost_any=_FINISH, absent_all=(_JOURNAL,)),
-    Row("F12", "reshard_dir_fsync",
+        lost_any=_FINISH,
+        absent_all=(_JOURNAL,),
+    ),
+    Row(
+        "F12",
+        "reshard_dir_fsync",
         "the journal is deleted while a .reshard file it would place is not durable",
-        lost_any=_RESHARD_FILE, kept_any=(("unlink", _JOURNAL),)),
-    Row("F13", "reshard_dir_fsync",
+        lost_any=_RESHARD_FILE,
+        kept_any=(("unlink", _JOURNAL),),
+    ),
+    Row(
+        "F13",
+        "reshard_dir_fsync",
         "a forgotten journal unlink renames the new shard 0's log away",
-        lost_any=(("unlink", _JOURNAL),), present_all=(_JOURNAL,)),
-    Row("F4", "aof_dir_fsync",
+        lost_any=(("unlink", _JOURNAL),),
+        present_all=(_JOURNAL,),
+    ),
+    Row(
+        "F4",
+        "aof_dir_fsync",
         "a new AOF's directory entry was never synced: the log and its writes vanish",
-        lost_any=(("create", "aof-N.aof"), ("create", "appendonly.aof"))),
+        lost_any=(("create", "aof-N.aof"), ("create", "appendonly.aof")),
+    ),
 )
 
 
@@ -212,7 +264,7 @@ def group(result: ExploreResult | Sequence[Finding]) -> list[Group]:
         e = finding_evidence(f)
         row = classify(e)
         if row is not None:
-            g = known.setdefault(row.finding, Group(row.finding, row.switch, row.title))
+            g = known.setdefault(row.finding, Group(row.finding, row.switch, TITLES[row.finding]))
             if row.switch != g.switch and row.switch not in (g.switch or "").split(","):
                 g.switch = f"{g.switch},{row.switch}"
         else:
