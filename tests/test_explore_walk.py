@@ -154,8 +154,10 @@ def test_explore_json_says_what_the_text_report_says() -> None:
     assert doc["format"] == "kevy-verify-explore/1" and len(doc["runs"]) == 1
     run = doc["runs"][0]
     assert run["findings"], "kevy-1.17 has findings on aof-append under posix"
-    for f in run["findings"]:
-        assert f"[{f['id']}]" in text.getvalue()  # every finding the text report names
+    for g in run["groups"]:  # every group, its counts and its example, as the text shows it
+        assert (f"{g['images']} violating image(s), {g['keys']} distinct key(s); "
+                f"example {g['example']} ") in text.getvalue()  # fmt: skip
+    assert sum(g["keys"] for g in run["groups"]) == len(run["findings"])
     assert f"{run['images']} images" in text.getvalue()
     assert f"{run['violations']} violating images" in text.getvalue()
 
