@@ -2,8 +2,11 @@
 [--mode exhaustive|representative] [--jobs N] [--format text|json] [--html FILE]`.
 
 What: runs `harness.explore.explore` and prints, per scenario × model, the
-crash points, images, violations, time and images/s, then one paragraph per
-distinct finding; every finding is written as a JSON case under
+crash points, images, violations, time and images/s, then one block per
+FINDINGS id (harness/finding_ids.py, harness/finding_report.py: fix switch,
+violating images, distinct keys, one example paragraph and a replay command;
+violations no table row matches in "unclassified" blocks by signature); every
+distinct finding is written as a JSON case under
 `DIR/violations/` (default: the repository's `tests/corpus`, never the cwd).
 `--sample N` judges at most N
 images per crash run, drawn deterministically from `--seed` (default 0).
@@ -52,7 +55,11 @@ def register(sub: Any) -> None:
         "against the durability contract (model/contract.py). With --sample N, a crash run "
         "with more than N images judges N distinct images drawn from a random.Random seeded "
         "by --seed and the run (same seed, same images); runs with at most N images are "
-        "walked whole, and the summary says how many of how many images were judged.",
+        "walked whole, and the summary says how many of how many images were judged. "
+        "The text report prints one block per FINDINGS id (the fix switch, violating "
+        "images, distinct keys, one example paragraph and a replay command); violations "
+        "no table row matches are grouped as unclassified by verdict x operation x "
+        "decision kinds.",
     )
     p.add_argument(
         "scenario",
