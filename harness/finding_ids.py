@@ -129,12 +129,18 @@ class Row:
     """None of these path roles is in the image."""
     scenarios: tuple[str, ...] = ()
     """Only these scenarios (empty: any)."""
+    nothing_lost: bool = False
+    """Instead of a lost decision: the image lost nothing at all (no name, no data,
+    no metadata) - the protocol itself is wrong, as the scenario was built to show."""
 
     def matches(self, e: Evidence) -> bool:
         if self.scenarios and e.scenario not in self.scenarios:
             return False
-        if not (any(r in e.lost for r in self.lost_any)
-                or any(p in e.lost_data for p in self.lost_data_any)):  # fmt: skip
+        if self.nothing_lost:
+            if e.lost or e.lost_data:
+                return False
+        elif not (any(r in e.lost for r in self.lost_any)
+                  or any(p in e.lost_data for p in self.lost_data_any)):  # fmt: skip
             return False
         if self.kept_any and not any(r in e.kept for r in self.kept_any):
             return False
@@ -160,6 +166,11 @@ TITLES: dict[str, str] = {
     "F11": "a lost journal after the sources are renamed re-shards an empty directory",
     "F12": "the journal is deleted before what it would redo is durable",
     "F13": "a forgotten journal unlink renames the new shard 0's log away",
+    "F2": "zset scores are rewritten lossily (known, issue 2)",
+    "F3": "frozen-view TTL drift (reserved, issue 2)",
+    "F5": "a crash between the save's two renames replays the old log over the new snapshot",
+    "F14": "a corrupt frame mid-file makes every later acknowledged write unreadable",
+    "F15": "`SET k v PX n` comes back without its TTL",
 }
 
 #: In precedence order (rule 1). docs/SPEC.md §8.3-§8.6 for the re-shard steps.
@@ -212,6 +223,42 @@ TABLE: tuple[Row, ...] = (
         "aof_dir_fsync",
         "a new AOF's directory entry was never synced: the log and its writes vanish",
         lost_any=(("create", "aof-N.aof"), ("create", "appendonly.aof")),
+    ),
+    # Scenarios built to show one protocol defect: a violation with nothing lost.
+    Row(
+        "F5",
+        "save_commit_roll_forward",
+        "the old log replayed over the new snapshot",
+        scenarios=("save", "save-no"),
+        nothing_lost=True,
+    ),
+    Row(
+        "F2",
+        "exact_rewrite_scores",
+        "a rewritten score does not round-trip",
+        scenarios=("rewrite-scores",),
+        nothing_lost=True,
+    ),
+    Row(
+        "F3",
+        "exact_frozen_deadlines",
+        "a snapshot's deadline drifts by the save's delay",
+        scenarios=("save-ttl-drift",),
+        nothing_lost=True,
+    ),
+    Row(
+        "F14",
+        "aof_refuse_corrupt",
+        "writes appended behind a corrupt frame are never replayed",
+        scenarios=("corrupt-then-append",),
+        nothing_lost=True,
+    ),
+    Row(
+        "F15",
+        "set_ttl_one_frame",
+        "a SET's TTL frame is not durable with its SET",
+        scenarios=("set-with-ttl",),
+        nothing_lost=True,
     ),
 )
 
