@@ -209,8 +209,9 @@ def cmd_explore(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 EXPLORE_FORMAT = "kevy-verify-explore/1"
 
 
-def run_json(result: ExploreResult, cases: list[str],
-             ctx: ReportContext | None = None) -> dict[str, Any]:
+def run_json(
+    result: ExploreResult, cases: list[str], ctx: ReportContext | None = None
+) -> dict[str, Any]:
     """One scenario x model run as docs/explore-json.md specifies it."""
     ctx = ctx or ReportContext(result.profile, None, tuple(cases))
     finding_id = {id(f): g.id for g in group(result) for f in g.findings}

@@ -67,6 +67,7 @@ __all__ = ["MODES", "Mode", "finding_signature", "representative_class", "walk"]
 Mode = Literal["exhaustive", "representative"]
 MODES: tuple[Mode, ...] = ("exhaustive", "representative")
 
+
 def representative_class(decisions: Sequence[Decision]) -> tuple[Decision, ...]:
     """The class of an image in representative mode: its decisions, tear bytes blanked."""
     return tuple(d.blank_tear() for d in decisions)

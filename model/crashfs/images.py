@@ -230,8 +230,7 @@ class _Analysis:
             return (n, chooser.tear(len(e.data)))
         return (n, 0)
 
-    def describe_choice(self, path: str, ino: int, span: _Span, choice: _DataChoice
-                        ) -> Decision:
+    def describe_choice(self, path: str, ino: int, span: _Span, choice: _DataChoice) -> Decision:
         n, tear = choice
         events = self.events[ino]
         total = span.hi - span.lo
@@ -239,9 +238,17 @@ class _Analysis:
         if n == span.hi:
             return Decision("data", path, "kept", reason="data", total=total, after=after)
         number = sum(1 for e in events[: n + 1] if e.kind == "append")
-        return Decision("data", path, "torn" if tear else "dropped", reason="data",
-                        kept=n - span.lo, total=total, event=events[n].describe(number),
-                        tear=tear or None, after=after)
+        return Decision(
+            "data",
+            path,
+            "torn" if tear else "dropped",
+            reason="data",
+            kept=n - span.lo,
+            total=total,
+            event=events[n].describe(number),
+            tear=tear or None,
+            after=after,
+        )
 
     # ---- dispatch ----------------------------------------------------------
 
@@ -349,9 +356,16 @@ class _Analysis:
                 _apply_name_op(names, after[c - 1])
                 frontier = after[c - 1].seq
             lost = tuple((e.op, e.path, e.dst) for e in after[c:])
-            decision = Decision("metadata", after[0].path if after else "",
-                                "lost" if lost else "kept", reason="metadata", kept=c,
-                                total=total, barrier=barrier_desc, lost_ops=lost)
+            decision = Decision(
+                "metadata",
+                after[0].path if after else "",
+                "lost" if lost else "kept",
+                reason="metadata",
+                kept=c,
+                total=total,
+                barrier=barrier_desc,
+                lost_ops=lost,
+            )
             cuts.append(_Cut(dict(names), frontier, decision))
         cuts.reverse()
         return cuts
@@ -366,8 +380,7 @@ class _Analysis:
             for data, lines in self._data_product(
                 cut.names, lambda i, f=cut.frontier: self.span_ordered(i, f)
             ):
-                yield CrashImage("ordered", index, (cut.decision, *lines), cut.names, data,
-                                 self)
+                yield CrashImage("ordered", index, (cut.decision, *lines), cut.names, data, self)
                 index += 1
 
     def _ordered_draw(self, chooser: _Chooser) -> CrashImage:
