@@ -129,12 +129,16 @@ class Row:
     """None of these path roles is in the image."""
     scenarios: tuple[str, ...] = ()
     """Only these scenarios (empty: any)."""
+    verdicts: tuple[Verdict, ...] = ()
+    """Only these verdicts (empty: any)."""
     nothing_lost: bool = False
     """Instead of a lost decision: the image lost nothing at all (no name, no data,
     no metadata) - the protocol itself is wrong, as the scenario was built to show."""
 
     def matches(self, e: Evidence) -> bool:
         if self.scenarios and e.scenario not in self.scenarios:
+            return False
+        if self.verdicts and e.verdict not in self.verdicts:
             return False
         if self.nothing_lost:
             if e.lost or e.lost_data:
@@ -171,6 +175,9 @@ TITLES: dict[str, str] = {
     "F5": "a crash between the save's two renames replays the old log over the new snapshot",
     "F14": "a corrupt frame mid-file makes every later acknowledged write unreadable",
     "F15": "`SET k v PX n` comes back without its TTL",
+    "F6": "save renames without a directory sync lose every pre-freeze write",
+    "F7": "a rewrite's rename is forgotten and the writes after it go with it",
+    "F8": "a torn tail makes every later acknowledged write unreadable",
 }
 
 #: In precedence order (rule 1). docs/SPEC.md §8.3-§8.6 for the re-shard steps.
@@ -223,6 +230,29 @@ TABLE: tuple[Row, ...] = (
         "aof_dir_fsync",
         "a new AOF's directory entry was never synced: the log and its writes vanish",
         lost_any=(("create", "aof-N.aof"), ("create", "appendonly.aof")),
+    ),
+    Row(
+        "F7",
+        "aof_dir_fsync",
+        "a rewrite's rename into place is forgotten, and the writes after it with it",
+        verdicts=(Verdict.LOST_DURABLE,),
+        lost_any=(
+            ("rename", "aof-N.aof.rewrite", "aof-N.aof"),
+            ("create", "aof-N.aof.rewrite"),
+        ),
+    ),
+    Row(
+        "F6",
+        "aof_dir_fsync",
+        "a save's snapshot rename is forgotten while the log reset is kept",
+        lost_any=(("rename", "dump-N.rdb.tmp", "dump-N.rdb"), ("create", "dump-N.rdb.tmp")),
+    ),
+    Row(
+        "F8",
+        "aof_cut_torn_tail",
+        "a torn tail, then appends behind it that replay never reaches",
+        scenarios=("reopen",),
+        lost_data_any=("aof-N.aof",),
     ),
     # Scenarios built to show one protocol defect: a violation with nothing lost.
     Row(

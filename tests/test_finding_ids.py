@@ -55,12 +55,17 @@ def _walk(scenario: str, profile: str, model: str = "posix") -> ExploreResult:
     return explore(scenario, profile, model, sample=sample, seed=1)  # type: ignore[arg-type]
 
 
+#: Protocol rows (any scenario) whose protocol the re-shard walks do not run.
+PROTOCOL_WALKS = {"F6": ("save", "save-no"), "F7": ("rewrite", "save-rewrite")}
+
+
 def _walks(row: Row) -> list[tuple[str, str]]:
     """The small walks a row is checked on: its scenarios under every model, or
-    (a protocol row) the two re-shard scenarios under posix."""
+    (a protocol row) the scenarios of its protocol - the re-shard ones by default -
+    under posix."""
     if row.scenarios:
         return [(sc, model) for sc in row.scenarios for model in MODELS]
-    return [(sc, "posix") for sc in RESHARD]
+    return [(sc, "posix") for sc in PROTOCOL_WALKS.get(row.finding, RESHARD)]
 
 
 def main(argv: list[str], *, out: io.StringIO, err: io.StringIO) -> int:
