@@ -232,6 +232,19 @@ TABLE: tuple[Row, ...] = (
         lost_any=(("create", "aof-N.aof"), ("create", "appendonly.aof")),
     ),
     Row(
+        "F6",
+        "aof_dir_fsync",
+        "a save's snapshot rename is forgotten while the log reset is kept",
+        lost_any=(("rename", "dump-N.rdb.tmp", "dump-N.rdb"), ("create", "dump-N.rdb.tmp")),
+    ),
+    Row(
+        "F6",
+        "aof_dir_fsync",
+        "a save's log reset rename is forgotten beside its kept snapshot rename",
+        lost_any=(("rename", "aof-N.aof.rewrite", "aof-N.aof"),),
+        kept_any=(("rename", "dump-N.rdb.tmp", "dump-N.rdb"),),
+    ),
+    Row(
         "F7",
         "aof_dir_fsync",
         "a rewrite's rename into place is forgotten, and the writes after it with it",
@@ -240,12 +253,6 @@ TABLE: tuple[Row, ...] = (
             ("rename", "aof-N.aof.rewrite", "aof-N.aof"),
             ("create", "aof-N.aof.rewrite"),
         ),
-    ),
-    Row(
-        "F6",
-        "aof_dir_fsync",
-        "a save's snapshot rename is forgotten while the log reset is kept",
-        lost_any=(("rename", "dump-N.rdb.tmp", "dump-N.rdb"), ("create", "dump-N.rdb.tmp")),
     ),
     Row(
         "F8",
