@@ -41,7 +41,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from harness.case_file import read_case
 from harness.explore_points import CrashPointTally
@@ -55,9 +55,10 @@ from harness.scenarios import (
     recover,
     recover_reading,
 )
+from impl.fs import basename
 from impl.profile import Profile, get_profile
 from model.contract import Judgement, Verdict, worst
-from model.crashfs import CrashFS, CrashImage, Model, SimulatedCrash
+from model.crashfs import CrashFS, CrashImage, Decision, Model, SimulatedCrash
 
 __all__ = [
     "CaseDrifted",
@@ -93,6 +94,8 @@ class CrashRun:
     """E.g. "before point 7: rename aof-0.aof.rewrite → aof-0.aof"."""
     run: Run
     fs: CrashFS
+    op: str | None = None
+    """The operation of the point crashed at ("rename"), None for the end."""
 
 
 def _crash_run(sc: Scenario, profile: Profile, point: int | None, when: str) -> CrashRun:
@@ -108,7 +111,7 @@ def _crash_run(sc: Scenario, profile: Profile, point: int | None, when: str) -> 
         return CrashRun(None, "end", f"at the end of the run (after {last})", run, fs)
     info = fs.crash_info
     assert info is not None and info.point is not None
-    return CrashRun(point, when, f"{when} {info.point.describe()}", run, fs)
+    return CrashRun(point, when, f"{when} {info.point.describe()}", run, fs, info.point.op)
 
 
 def crash_runs(sc: Scenario, profile: Profile) -> Iterator[CrashRun]:
@@ -132,13 +135,23 @@ class Finding:
     when: str
     point_description: str
     image: int | None
-    trace: list[str]
+    decisions: tuple[Decision, ...]
+    """The crash image's decisions (model/crashfs/decisions.py)."""
     judgement: Judgement
     occurrences: int = 1
     draw: tuple[int, int] | None = None
     """A sampled image: (seed, ordinal of the draw in its crash run); `image` is None."""
     choices: list[int] | None = None
     """A sampled image: the choices `CrashFS.chosen_image` rebuilds it from."""
+    point_op: str | None = None
+    """The operation of the point crashed at ("rename"), None for the end."""
+    paths: frozenset[str] = frozenset()
+    """The paths of the files in the crash image (harness/finding_ids.py reads their roles)."""
+
+    @property
+    def trace(self) -> list[str]:
+        """The decisions as printed (and as stored in a case)."""
+        return [str(d) for d in self.decisions]
 
     @property
     def id(self) -> str:
@@ -147,7 +160,7 @@ class Finding:
 
     @property
     def losses(self) -> int:
-        return _losses(self.trace)
+        return _losses(self.decisions)
 
     def case(self) -> dict[str, Any]:
         case: dict[str, Any] = {
@@ -182,9 +195,9 @@ def case_id(scenario: str, profile: str, model: str, point: int | None, when: st
     return f"{scenario}--{profile}--{model}--{where}-{img}"
 
 
-def _losses(trace: list[str]) -> int:
+def _losses(decisions: Sequence[Decision]) -> int:
     # As `CrashImage.losses`: decisions that lost or tore something.
-    return sum(1 for line in trace if not line.endswith(("kept", "moot")))
+    return sum(1 for d in decisions if d.loses)
 
 
 @dataclass
@@ -320,8 +333,9 @@ class _Judge:
         history = cr.run.history
         now = cr.run.clock.now_ms()
         where = dict(now_ms=now, crash=cr.label, model=image.model, image=image.index,
-                     trace=image.trace, case=case)
-        j = history.judge(rec.doc, error=rec.error, states=states, **where)
+                     decisions=image.decisions, case=case)
+        j = history.judge(rec.doc, error=rec.error, refusal=rec.refusal, states=states,
+                          **where)
         if j.ok and self.sc.probe:
             assert j.prefix is not None
             h2 = probe_history(history, j.prefix, now)
@@ -332,31 +346,50 @@ class _Judge:
 
 
 def _finding_key(
-    cr: CrashRun, j: Judgement, trace: Sequence[str] | None = None
+    cr: CrashRun, j: Judgement, decisions: Sequence[Decision] | None = None
 ) -> tuple[Any, ...]:
     # Distinct = a different verdict reached through a different kind of loss.
-    # If the image lost a name (an unsynced create/rename/unlink), that set of
-    # names is the cause; else the files whose unsynced data was cut; else (no
-    # loss at all: the protocol itself is wrong) the kind of step crashed at.
-    # Numbers are blanked, so one missing directory sync is one finding, not
-    # one per later write; the first occurrence (earliest point, most-kept
-    # image) is kept as the minimal history.
-    # `trace`: the image's own decisions - a verdict is shared by every image that
-    # recovers alike, the cause is not.
+    # If the image lost a name (an unsynced create/rename/unlink, or an ordered
+    # cut's metadata), that set of names is the cause; else the files whose
+    # unsynced data was cut; else (no loss at all: the protocol itself is wrong)
+    # the kind of step crashed at. Numbers in names are blanked, so one missing
+    # directory sync is one finding, not one per later write; the first
+    # occurrence (earliest point, most-kept image) is kept as the minimal history.
+    # `decisions`: the image's own - a verdict is shared by every image that
+    # recovers alike, the cause is not. Read from the records' fields, never
+    # from the printed lines.
     names, data = set(), set()
-    for line in j.trace if trace is None else trace:
-        if line.endswith(("kept", "moot")) or " all " in line:
+    for d in j.decisions if decisions is None else decisions:
+        if d.fate in ("kept", "moot"):
             continue
-        if "unprotected data" in line:
-            data.add(line.split(":", 1)[0] + ": unsynced data lost")
+        if d.op == "data":
+            data.add(basename(d.path))  # per file, as its sync is per file
         else:
-            names.add(_DIGITS.sub("N", line))
+            names.add(decision_role(d))
     if names:
         return (j.verdict, "names", tuple(sorted(names)))
     if data:
         return (j.verdict, "data", tuple(sorted(data)))
-    step = "end" if cr.point is None else cr.label.split(": ", 1)[-1].split(" ")[0]
+    step = "end" if cr.point is None else cr.op
     return (j.verdict, "none", cr.when, step)
+
+
+def path_role(path: str) -> str:
+    """A file's role: its base name with every run of digits blanked
+    (`aof-2.aof` -> `aof-N.aof`, `aof-0.aof.premigration.1700000000000` ->
+    `aof-N.aof.premigration.N`), so one protocol step is one role whatever the
+    shard or stamp."""
+    return _DIGITS.sub("N", basename(path))
+
+
+def decision_role(d: Decision) -> tuple[str, ...]:
+    """A lost decision with its paths as roles: `("create", "aof-N.aof")`,
+    `("rename", "dump-N.rdb.reshard.tmp", "dump-N.rdb.reshard")`; an ordered cut
+    is `("metadata", <each lost op>...)`."""
+    if d.op == "metadata":
+        return ("metadata", *(" ".join((op, path_role(p), *(() if q is None else (path_role(q),))))
+                              for op, p, q in d.lost_ops))
+    return (d.op, path_role(d.path), *(() if d.dst is None else (path_role(d.dst),)))
 
 
 def _run_rng(seed: int, cr: CrashRun) -> random.Random:
@@ -374,14 +407,13 @@ def _sampled_images(cr: CrashRun, model: Model, sample: int, seed: int
     bounded number of attempts rather than loop on a space barely above `sample`.
     """
     rng = _run_rng(seed, cr)
-    traces: set[tuple[str, ...]] = set()
+    seen: set[tuple[Decision, ...]] = set()
     for k in range(10 * sample + 100):
-        if len(traces) >= sample:
+        if len(seen) >= sample:
             return
         image = cr.fs.sample_image(rng, model)
-        trace = tuple(image.trace)
-        if trace not in traces:
-            traces.add(trace)
+        if image.decisions not in seen:
+            seen.add(image.decisions)
             yield k, image
 
 
@@ -528,9 +560,3 @@ def _replay_drawn(case: dict[str, Any], cr: CrashRun, model: Model) -> CrashImag
                       f"{case['trace']} give an image of {cr.label} under {model}; "
                       "regenerate with KEVY_VERIFY_OVERWRITE=1")
 
-
-def report(result: ExploreResult, out: TextIO) -> None:
-    """Print the summary and one paragraph per finding."""
-    out.write(result.summary() + "\n")
-    for f in result.findings:
-        out.write(f"\n[{f.id}] x{f.occurrences}\n  {f.judgement.explain()}\n")

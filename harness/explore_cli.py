@@ -2,8 +2,11 @@
 [--mode exhaustive|representative] [--jobs N] [--format text|json] [--html FILE]`.
 
 What: runs `harness.explore.explore` and prints, per scenario × model, the
-crash points, images, violations, time and images/s, then one paragraph per
-distinct finding; every finding is written as a JSON case under
+crash points, images, violations, time and images/s, then one block per
+FINDINGS id (harness/finding_ids.py, harness/finding_report.py: fix switch,
+violating images, distinct keys, one example paragraph and a replay command;
+violations no table row matches in "unclassified" blocks by signature); every
+distinct finding is written as a JSON case under
 `DIR/violations/` (default: the repository's `tests/corpus`, never the cwd).
 `--sample N` judges at most N
 images per crash run, drawn deterministically from `--seed` (default 0).
@@ -28,8 +31,10 @@ import json
 import os
 from typing import Any, TextIO
 
-from harness.explore import DEFAULT_CORPUS, ExploreResult, explore, report, write_case
+from harness.explore import DEFAULT_CORPUS, ExploreResult, explore, write_case
 from harness.explore_walk import MODES
+from harness.finding_ids import group
+from harness.finding_report import ReportContext, decision_json, groups_json, report
 from harness.report_html import write_html
 from harness.report_model import crash_points_json, finding_detail_json
 from harness.scenarios import SCENARIOS
@@ -50,7 +55,11 @@ def register(sub: Any) -> None:
         "against the durability contract (model/contract.py). With --sample N, a crash run "
         "with more than N images judges N distinct images drawn from a random.Random seeded "
         "by --seed and the run (same seed, same images); runs with at most N images are "
-        "walked whole, and the summary says how many of how many images were judged.",
+        "walked whole, and the summary says how many of how many images were judged. "
+        "The text report prints one block per FINDINGS id (the fix switch, violating "
+        "images, distinct keys, one example paragraph and a replay command); violations "
+        "no table row matches are grouped as unclassified by verdict x operation x "
+        "decision kinds.",
     )
     p.add_argument(
         "scenario",
@@ -171,12 +180,15 @@ def cmd_explore(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             cases: list[str] = []
             if not args.no_corpus:
                 cases = [str(write_case(args.corpus, f.case())) for f in result.findings]
+            ctx = ReportContext(args.profile, None if args.no_corpus else args.corpus,
+                                tuple(cases))  # fmt: skip
             if args.format == "json" or args.html is not None:
-                runs.append(run_json(result, cases))
+                runs.append(run_json(result, cases, ctx))
             if args.format == "text":
-                report(result, out)
-                for path in cases:
-                    out.write(f"  case written: {path}\n")
+                report(result, out, ctx)
+                if cases:
+                    out.write(f"\n{len(cases)} case(s) written under {args.corpus}/violations "
+                              "(one per distinct key)\n")  # fmt: skip
             if result.findings and args.profile == "hardened":
                 failed = True
     doc = {"format": EXPLORE_FORMAT, "profile": args.profile, "runs": runs}
@@ -197,8 +209,12 @@ def cmd_explore(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 EXPLORE_FORMAT = "kevy-verify-explore/1"
 
 
-def run_json(result: ExploreResult, cases: list[str]) -> dict[str, Any]:
+def run_json(
+    result: ExploreResult, cases: list[str], ctx: ReportContext | None = None
+) -> dict[str, Any]:
     """One scenario x model run as docs/explore-json.md specifies it."""
+    ctx = ctx or ReportContext(result.profile, None, tuple(cases))
+    finding_id = {id(f): g.id for g in group(result) for f in g.findings}
     return {
         "scenario": result.scenario, "model": result.model, "mode": result.mode,
         "crash_runs": result.points, "images": result.images, "space": result.space,
@@ -209,9 +225,12 @@ def run_json(result: ExploreResult, cases: list[str]) -> dict[str, Any]:
              "point_description": f.point_description, "image": f.image,
              "occurrences": f.occurrences, "losses": f.losses,
              "verdict": f.judgement.verdict.value, "message": f.judgement.explain(),
+             "finding_id": finding_id[id(f)],
+             "decisions": [decision_json(d) for d in f.decisions],
              **finding_detail_json(f)}
             for f in result.findings
         ],
+        "groups": groups_json(result, ctx),
         "cases_written": cases,
         "crash_points": crash_points_json(result),
     }  # fmt: skip

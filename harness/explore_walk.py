@@ -40,9 +40,8 @@ orders by (crash run, image index), never by which worker finished first.
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -61,20 +60,17 @@ from harness.explore_points import CrashPointTally
 from harness.explore_pool import pool_map
 from harness.scenarios import Recovery, Scenario, get_scenario
 from impl.profile import Profile, get_profile
-from model.crashfs import CrashImage, Model
+from model.crashfs import CrashImage, Decision, Model
 
 __all__ = ["MODES", "Mode", "finding_signature", "representative_class", "walk"]
 
 Mode = Literal["exhaustive", "representative"]
 MODES: tuple[Mode, ...] = ("exhaustive", "representative")
 
-_TEAR = re.compile(r"torn at byte \d+")
 
-
-def representative_class(trace: list[str]) -> tuple[str, ...]:
-    """The class of an image in representative mode: its trace, tear bytes blanked."""
-    # The substring test first: this runs on every image of a 2.7 M-image walk.
-    return tuple(_TEAR.sub("torn at byte *", line) if "torn at" in line else line for line in trace)
+def representative_class(decisions: Sequence[Decision]) -> tuple[Decision, ...]:
+    """The class of an image in representative mode: its decisions, tear bytes blanked."""
+    return tuple(d.blank_tear() for d in decisions)
 
 
 @dataclass
@@ -146,12 +142,12 @@ def _walk_shard(
             part.whole_runs += 1
             own = None if jobs == 1 else (shard, jobs)
             images = ((None, image) for image in cr.fs.images(model, part=own))
-        classes: set[tuple[str, ...]] = set()
+        classes: set[tuple[Decision, ...]] = set()
         run_images, run_violations = part.images, part.violations
         for k, image in images:
             if mode == "representative":
                 part.enumerated += 1
-                cls = representative_class(image.trace)
+                cls = representative_class(image.decisions)
                 if cls in classes:
                     continue
                 classes.add(cls)
@@ -167,8 +163,8 @@ def _walk_shard(
             part.violations += 1
             order = image.index if k is None else k
             assert order is not None
-            rank = (_losses(image.trace) if drawn else 0, order)
-            fkey = _finding_key(cr, j, image.trace)
+            rank = (_losses(image.decisions) if drawn else 0, order)
+            fkey = _finding_key(cr, j, image.decisions)
             old = part.hits.get(fkey)
             if old is not None:
                 old.count += 1
@@ -185,11 +181,13 @@ def _walk_shard(
                 cr.when,
                 cr.label,
                 image.index,
-                list(image.trace),
+                image.decisions,
                 j,
                 1,
                 draw,
                 None if image.choices is None else list(image.choices),
+                cr.op,
+                image.paths,
             )
             if old is None:
                 part.hits[fkey] = _Hit(n, order, rank, finding)
@@ -315,9 +313,10 @@ class _Where:
     point: int | None
     when: str
     label: str
+    op: str | None
 
 
 def finding_signature(f: Finding) -> tuple[Any, ...]:
     """What makes `f` distinct (the explorer's grouping key): equal across modes
     and jobs for the same finding, whichever image first showed it."""
-    return _finding_key(_Where(f.point, f.when, f.point_description), f.judgement)  # type: ignore[arg-type]
+    return _finding_key(_Where(f.point, f.when, f.point_description, f.point_op), f.judgement)  # type: ignore[arg-type]

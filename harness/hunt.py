@@ -55,8 +55,14 @@ CASE_FORMAT = "kevy-verify-hunt-case/1"
 def signature(program: Program, failure: Failure) -> str:
     """rule x operation x persistence point kind x configuration (policy, one shard or many)."""
     shards = "1shard" if program.shards == 1 else "nshards"
-    dims = "".join(
-        f"/{d}"
+    dims = "".join(f"/{d}" for d in _dims(program))
+    return f"{failure.rule}/{failure.crash_verb}/{failure.point}/{program.policy}/{shards}{dims}"
+
+
+def _dims(program: Program) -> list[str]:
+    """The configuration dimensions of a program's signature, in order."""
+    return [
+        d
         for d, on in (
             ("evict", program.maxmemory),
             ("names", "aof_name" in program.config),
@@ -65,11 +71,12 @@ def signature(program: Program, failure: Failure) -> str:
             ("bgreaper", program.config.get("reaper") == "background"),
         )
         if on
-    )
-    return f"{failure.rule}/{failure.crash_verb}/{failure.point}/{program.policy}/{shards}{dims}"
+    ]
 
 
-def _fails_alike(program: Program, profile: Profile, sig: str) -> Failure | None:
+def _fails_alike(program: Program, profile: Profile, sig: str | None) -> Failure | None:
+    if sig is None:
+        return None
     try:
         f = execute(program, profile)
     except ValueError:
@@ -128,22 +135,21 @@ def _simpler(step: list[Any]) -> Iterator[list[Any]]:
 
 def shrink(program: Program, failure: Failure, profile: Profile) -> tuple[Program, Failure]:
     """A minimal program failing with the same signature (greedy, to a fixpoint)."""
-    sig = signature(program, failure)
     program = replace(program, steps=program.steps[: failure.step + 1])
     progress = True
     while progress:
         progress = False
         for cand in _candidates(program):
             # A policy or shard-count change changes the signature's configuration
-            # part; accept it only if the rest of the class is the same.
-            csig = (
-                sig.rsplit("/", 2)[0]
-                + f"/{cand.policy}/"
-                + ("1shard" if cand.shards == 1 else "nshards")
-            )
+            # part; accept it only if the rest of the class is the same: the class's
+            # own fields under the candidate's configuration, computed from the
+            # records, not cut out of the signature's text. (The text surgery this
+            # replaced never matched a program with a configuration dimension, so
+            # those were never shrunk; they are now.)
+            csig = signature(cand, failure)
             f = _fails_alike(cand, profile, csig)
             if f is not None:
-                program, failure, sig = cand, f, csig
+                program, failure = cand, f
                 program.steps = program.steps[: f.step + 1]
                 progress = True
                 break

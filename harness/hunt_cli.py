@@ -1,10 +1,12 @@
-"""`kevy-verify hunt --time S | --examples N  --profile P --seed N [--format json]`.
+"""`kevy-verify hunt --time S | --examples N  --profile P --seed N [--format json] [--html FILE]`.
 
 What: runs `harness.hunt.hunt` (seeded lifecycle programs, shrunk, triaged by
 fix switch, suppressed by class) and prints one paragraph per distinct
 finding, then `hunt: N distinct findings (K new) in S s`; `--format json`
 prints one JSON document instead (signature, rule, switch or null, minimal
-history, case path). `--replay CASE` runs one hunt case and prints its verdict.
+history, case path; `format` is `kevy-verify-hunt/1`), and `--html FILE` writes
+that document as one self-contained page (harness/report_hunt_html.py).
+`--replay CASE` runs one hunt case and prints its verdict.
 
 Why: the hunt is the harness finding defects on its own; a run at night is
 `kevy-verify hunt --time 3600 --profile kevy-1.17 --seed $RANDOM`.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 from typing import Any, TextIO
 
 from harness.case_file import CaseError
@@ -27,10 +30,15 @@ from harness.explore import DEFAULT_CORPUS
 from harness.explore_cli import positive_int
 from harness.hunt import hunt, load_case, replay_case, signature
 from harness.lifecycle import Program
+from harness.report_hunt_html import write_hunt_html
 from impl.cli import profile_name
+from impl.errors import shown
 from impl.profile import get_profile
 
-__all__ = ["cmd_hunt", "register"]
+__all__ = ["HUNT_FORMAT", "cmd_hunt", "register"]
+
+#: The `--format json` document (README "The hunt").
+HUNT_FORMAT = "kevy-verify-hunt/1"
 
 
 def _nonneg(text: str) -> float:
@@ -90,6 +98,12 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument(
+        "--html",
+        metavar="FILE",
+        help="also write the run's JSON document as one self-contained HTML page to FILE "
+        "(the findings table, per finding its paragraph, minimal history and replay)",
+    )
+    p.add_argument(
         "--corpus",
         default=str(DEFAULT_CORPUS / "hunt"),
         help="hunt case directory: known signatures, new cases (default: the repository's "
@@ -105,6 +119,11 @@ def cmd_hunt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return replay_one(args.replay, out, err)
     if args.time is None and args.examples is None:
         err.write("kevy-verify hunt: give --time S or --examples N\n")
+        return 2
+    if args.html is not None and (
+        os.path.isdir(args.html) or not os.path.isdir(os.path.dirname(args.html) or ".")
+    ):
+        err.write(f"kevy-verify hunt: --html {shown(args.html)}: not a writable file path\n")
         return 2
     profile = get_profile(args.profile)
 
@@ -132,21 +151,25 @@ def cmd_hunt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"hunt: {len(result.findings)} distinct findings ({result.new} new) in "
         f"{result.seconds:.0f} s"
     )
+    doc = {
+        "format": HUNT_FORMAT,
+        "profile": result.profile,
+        "seed": result.seed,
+        "examples": result.examples,
+        "seconds": round(result.seconds, 3),
+        "findings": [f.to_json() for f in result.findings],
+        "summary": summary,
+    }
+    if args.html is not None:
+        try:
+            write_hunt_html(args.html, doc)
+        except OSError as e:
+            err.write(f"kevy-verify hunt: cannot write --html {shown(args.html)}: "
+                      f"{shown(e.strerror or str(e))}\n")  # fmt: skip
+            return 2
+        err.write(f"report written: {shown(args.html)}\n")
     if args.format == "json":
-        _p(
-            out,
-            json.dumps(
-                {
-                    "profile": result.profile,
-                    "seed": result.seed,
-                    "examples": result.examples,
-                    "seconds": round(result.seconds, 3),
-                    "findings": [f.to_json() for f in result.findings],
-                    "summary": summary,
-                },
-                indent=2,
-            ),
-        )
+        _p(out, json.dumps(doc, indent=2))
     else:
         for f in result.findings:
             _p(out, f.paragraph())

@@ -87,7 +87,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from harness.scenarios import DATA_DIR, RECOVERY_SEED, Run, Scenario, recover
+from harness.scenarios import DATA_DIR, RECOVERY_SEED, Run, Scenario, recover, refusal_record
 from harness.sites import record_site, site_of_crash
 from impl.fs import write_all
 from impl.profile import Profile
@@ -101,7 +101,6 @@ __all__ = [
     "Failure",
     "Program",
     "execute",
-    "point_kind",
 ]
 
 MODELS = ("process-crash", "ordered", "posix")
@@ -205,13 +204,6 @@ class _Stop(Exception):
     def __init__(self, failure: Failure) -> None:
         super().__init__(failure.message)
         self.failure = failure
-
-
-def point_kind(label: str) -> str:
-    """The op of a point description ('before point 5: rename a -> b' -> 'rename')."""
-    if ":" not in label:
-        return "after"
-    return label.split(":", 1)[1].split()[0]
 
 
 def _b(x: Any) -> bytes:
@@ -456,8 +448,8 @@ class _Machine:
             raise
         except Exception as e:
             now = r.clock.now_ms()
-            j = r.history.judge(None, error=f"{type(e).__name__}: {e}", now_ms=now, crash=label,
-                                model="process-crash")
+            j = r.history.judge(None, error=f"{type(e).__name__}: {e}", refusal=refusal_record(e),
+                                now_ms=now, crash=label, model="process-crash")
             if j.verdict.is_violation:
                 self._fail(j.verdict.value, "damage", "none", j.explain(), j)
             self.ended = True  # refused, as allowed: the operator's move (rule 6)
@@ -539,6 +531,7 @@ class _Machine:
             info = fs.crash_info
             assert info is not None and info.point is not None
             label = f"{info.when} {info.point.describe()}"
+            kind = info.point.op  # the hunt's signature: the op crashed at, as data
             record_site("hunt", model, site_of_crash(e))  # crash-site coverage (sites)
         except _Stop:
             raise
@@ -552,6 +545,7 @@ class _Machine:
         else:
             fs.crash()
             label = f"right after {inner[0]}"
+            kind = "after"
         try:
             images = [fs.chosen_image(choices, model)]
         except ValueError:
@@ -572,10 +566,11 @@ class _Machine:
                 hash_seed=seed,
             )
             j = history.judge(
-                rec.doc, error=rec.error, now_ms=now, crash=label, model=model, trace=image.trace
+                rec.doc, error=rec.error, refusal=rec.refusal, now_ms=now, crash=label,
+                model=model, decisions=image.decisions,
             )
             if j.verdict.is_violation or j.prefix is None:
-                self._fail(j.verdict.value, inner[0], point_kind(label), j.explain(), j)
+                self._fail(j.verdict.value, inner[0], kind, j.explain(), j)
             first = first or (image, j)
         assert first is not None
         image, j = first

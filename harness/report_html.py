@@ -4,7 +4,9 @@ What: `render_html(doc)` turns a `kevy-verify-explore/1` document (the dict
 `--format json` prints, docs/explore-json.md) into one page: a totals line;
 per scenario x model its counts, a strip of its crash runs (one cell before
 and after each persistence point, and the end) coloured by the share of
-violating images, and a table of its findings; per finding its paragraph,
+violating images, a table of its findings grouped by FINDINGS id (`groups`:
+id, fix switch, violating images, distinct keys, example, replay) and a
+table of its distinct findings; per finding its paragraph,
 minimal history, crash decisions and an expected-vs-recovered keyspace table.
 The document itself is embedded as `<script type="application/json"
 id="kevy-report-data">`, so a test or a tool reads back the exact numbers,
@@ -144,6 +146,35 @@ _LEGEND = (
 _COUNTS = ("crash_runs", "images", "space", "recoveries", "violations")
 
 
+def _example_link(r: int, k: int | None, fid: str) -> str:
+    code = f"<code>{_text(fid)}</code>"
+    return code if k is None else f'<a href="#f-{r}-{k}">{code}</a>'
+
+
+def _groups(r: int, run: dict[str, Any]) -> str:
+    """The findings by FINDINGS id (harness/finding_report.py `groups_json`)."""
+    groups = run.get("groups", [])
+    if not groups:
+        return ""
+    index = {f["id"]: k for k, f in enumerate(run["findings"])}
+    rows = "".join(
+        f'<tr class="group" data-group="{_text(g["id"])}">'
+        f"<td><strong>{_text(g['id'])}</strong>"
+        f"{'' if g['signature'] is None else ': ' + _text(g['signature'])}</td>"
+        f"<td>{'' if g['switch'] is None else '<code>' + _text(g['switch']) + '</code>'}</td>"
+        f"<td>{_text(g['title'])}</td>"
+        f'<td class="num" data-field="group-images">{_text(g["images"])}</td>'
+        f'<td class="num" data-field="group-keys">{_text(g["keys"])}</td>'
+        f"<td>{_example_link(r, index.get(g['example']), g['example'])}</td>"
+        f"<td><code>{_text(g['replay'])}</code></td></tr>"
+        for g in groups
+    )  # fmt: skip
+    return (f"<h3>Findings by id ({len(groups)})</h3>"
+            '<table class="groups"><tr><th>id</th><th>fix switch</th><th>finding</th>'
+            "<th>violating images</th><th>distinct keys</th><th>example</th><th>replay</th></tr>"
+            + rows + "</table>")  # fmt: skip
+
+
 def _run(r: int, run: dict[str, Any]) -> str:
     counts = "".join(
         f'<tr><th>{name.replace("_", " ")}</th><td class="num" data-field="{name}">'
@@ -179,7 +210,8 @@ def _run(r: int, run: dict[str, Any]) -> str:
             f"<p>{_text(run['mode'])} walk, {sample}.</p><table class=\"counts\">{counts}</table>"
             f"<h3>Persistence points</h3>{_LEGEND}"
             f'<div class="strip" role="list">{cells}</div><p class="point-status"></p>'
-            f"<h3>Findings ({len(run['findings'])})</h3>{table}{details}</section>")  # fmt: skip
+            f"{_groups(r, run)}<h3>Findings ({len(run['findings'])})</h3>{table}{details}"
+            "</section>")  # fmt: skip
 
 
 def render_html(doc: dict[str, Any]) -> str:
@@ -190,7 +222,8 @@ def render_html(doc: dict[str, Any]) -> str:
         f'<span data-total="{key}"></span> {label}'
         for key, label in (("runs", "scenario x model runs"), ("crash_runs", "crash runs"),
                            ("images", "images judged"), ("violations", "violating images"),
-                           ("findings", "distinct findings"))
+                           ("findings", "distinct findings"),
+                           ("groups", "finding-id groups"))
     )  # fmt: skip
     return (
         "<!DOCTYPE html>\n"

@@ -54,6 +54,7 @@ SCRIPT = """
     images: sum("images"),
     violations: sum("violations"),
     findings: doc.runs.reduce((n, run) => n + run.findings.length, 0),
+    groups: doc.runs.reduce((n, run) => n + (run.groups || []).length, 0),
   };
   for (const [key, value] of Object.entries(totals)) {
     document.querySelector('#totals [data-total="' + key + '"]').textContent = String(value);
@@ -81,7 +82,8 @@ SCRIPT = """
     });
   });
   // A link from the findings table opens the (closed) details it points at.
-  document.querySelectorAll('tr.finding a[href^="#f-"]').forEach((link) => {
+  const links = 'tr.finding a[href^="#f-"], tr.group a[href^="#f-"]';
+  document.querySelectorAll(links).forEach((link) => {
     link.addEventListener("click", () => {
       document.getElementById(link.getAttribute("href").slice(1)).open = true;
     });

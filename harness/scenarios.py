@@ -45,13 +45,13 @@ from typing import Any
 
 from impl.aof import FsyncPolicy
 from impl.clock import ManualClock
-from impl.errors import CorruptLogRefused
+from impl.errors import CorruptLogRefused, DecodeError
 from impl.fs import FileSystem, write_all
 from impl.keyspace import SetValue
 from impl.profile import Profile
 from impl.resp import Outcome, scan_aof
 from impl.store import Scheduler, ShardFailed, Store, StoreConfig, iter_shard_paths
-from model.contract import History, Policy
+from model.contract import History, Policy, RefusalRecord
 from model.crashfs import CrashFS
 
 __all__ = [
@@ -67,6 +67,7 @@ __all__ = [
     "get_scenario",
     "recover",
     "recover_reading",
+    "refusal_record",
     "scenario",
 ]
 
@@ -373,6 +374,8 @@ class Recovery:
     doc: dict[str, Any] | None
     """The recovered document, or None if the store failed to open."""
     error: str | None = None
+    refusal: RefusalRecord | None = None
+    """The typed error behind `error` as a record, if it names a file and an offset."""
     probed: dict[str, Any] | None = None
     """With a probe: the document after writing `PROBE` and reopening."""
     probe_error: str | None = None
@@ -450,7 +453,7 @@ def _recover_on(fs: CrashFS, sc: Scenario, profile: Profile, config: StoreConfig
                            scheduler=_no_reaper, hash_seed=hash_seed)
         doc = store.snapshot()
     except Exception as e:  # a refusal to open is a verdict, not a harness error
-        return Recovery(None, f"{type(e).__name__}: {e}")
+        return Recovery(None, f"{type(e).__name__}: {e}", refusal_record(e))
     if not sc.probe:
         with contextlib.suppress(Exception):
             store.close()
@@ -466,6 +469,16 @@ def _recover_on(fs: CrashFS, sc: Scenario, profile: Profile, config: StoreConfig
     except Exception as e:
         return Recovery(doc, probe_error=f"{type(e).__name__}: {e}")
     return Recovery(doc, probed=probed)
+
+
+def refusal_record(e: BaseException) -> RefusalRecord | None:
+    """The refusal as data, from the typed error's own attributes (impl/errors.py):
+    a `CorruptLogRefused` or a `DecodeError` that knows its file; else None."""
+    if isinstance(e, CorruptLogRefused):
+        return RefusalRecord(e.path, e.offset, type(e).__name__)
+    if isinstance(e, DecodeError) and e.path is not None:
+        return RefusalRecord(e.path, e.offset, type(e).__name__)
+    return None
 
 
 def probe_history(history: History, prefix: int, now_ms: int) -> History:

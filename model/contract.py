@@ -41,10 +41,12 @@ Rules:
    log (a flipped byte in a closed file), the ops whose frames it destroyed
    lose their promise - the floor drops to the ops before the damaged frame -
    and, until the next write is sent, refusing to open is admissible
-   (`REFUSED`) if the error names the damaged file and the damaged frame's
-   offset. Writes acknowledged after the damage are promised as usual, so a
-   store that accepts the damaged log must keep them, and a refusal after
-   them, or naming anything else, stays a `RECOVERY_ERROR`.
+   (`REFUSED`) if the refusal - a `RefusalRecord` made from the typed error's
+   attributes (path, offset, kind), never read back out of its message - names
+   the damaged file and the damaged frame's offset. Writes acknowledged after
+   the damage are promised as usual, so a store that accepts the damaged log
+   must keep them, and a refusal after them, or naming anything else, stays a
+   `RECOVERY_ERROR`.
 7. Evictions (maxmemory) are part of the write that caused them (`evicted`):
    clients see the evicted keys gone from then on, and Redis propagates each
    as a DEL, so after a restart they stay gone. The store evicts after the
@@ -56,7 +58,6 @@ Rules:
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -69,6 +70,7 @@ from model.compare import (
     _split,
     keyspace_diff,
 )
+from model.crashfs.decisions import Decision
 from model.keyspace import ModelKeyspace, NotModelled
 
 __all__ = [
@@ -78,7 +80,9 @@ __all__ = [
     "Judgement",
     "Op",
     "Policy",
+    "RefusalRecord",
     "Verdict",
+    "VerdictRecord",
     "assert_admissible",
     "keyspace_diff",
     "worst",
@@ -125,6 +129,36 @@ _RANK = {v: i for i, v in enumerate(PRECEDENCE)}
 def worst(verdicts: Iterable[Verdict]) -> Verdict:
     """The highest-precedence verdict (OK for none)."""
     return max(verdicts, key=_RANK.__getitem__, default=Verdict.OK)
+
+
+@dataclass(frozen=True)
+class RefusalRecord:
+    """A store's refusal to open, as data: taken from the typed error's attributes
+    (impl/errors.py `DecodeError`, `CorruptLogRefused`) where recovery caught it."""
+
+    path: str
+    """The file the error names."""
+    offset: int
+    """The start of the unit at fault (a frame, a record)."""
+    kind: str
+    """The error's class name, e.g. `CorruptLogRefused`."""
+
+
+@dataclass(frozen=True)
+class VerdictRecord:
+    """A judgement's verdict as data (`Judgement.record`): what was broken and where."""
+
+    verdict: Verdict
+    op: int | None
+    """The first promised write that did not come back (a loss), else the last
+    promised write (None: nothing promised)."""
+    promised_at: str | None
+    """Where `op` was promised durable ("point 4: fdatasync aof-0.aof, ...")."""
+    prefix: int | None
+    """The prefix the recovered keyspace equals (None: none, or no keyspace)."""
+    lo: int
+    hi: int
+    """The admissible prefix lengths."""
 
 
 @dataclass(frozen=True)
@@ -361,19 +395,24 @@ class History:
         model: str,
         image: int | None = None,
         trace: Sequence[str] = (),
+        decisions: Sequence[Decision] = (),
         error: str | None = None,
+        refusal: RefusalRecord | None = None,
         states: list[Doc] | None = None,
         case: str | None = None,
     ) -> Judgement:
         """Judge one recovery. `recovered` is its document (None with `error` if the
-        store failed to open); `crash` names the crash point; `model`, `image` and
-        `trace` the crash image; `states` may pass `self.states(now_ms)` precomputed."""
+        store failed to open, and `refusal` if that error was a typed one naming a
+        file and offset); `crash` names the crash point; `model`, `image` and
+        `decisions` (or, without records, `trace` lines) the crash image; `states`
+        may pass `self.states(now_ms)` precomputed."""
         lo, hi = self.bounds()
         if states is None:
             states = self.states(now_ms)
         common = dict(history=self, crash=crash, model=model, image=image,
-                      trace=tuple(trace), lo=lo, hi=hi, now_ms=now_ms, case=case)
-        if recovered is None and self._refusal_admissible(error):
+                      trace=tuple(trace), decisions=tuple(decisions), lo=lo, hi=hi,
+                      now_ms=now_ms, case=case, refusal=refusal)
+        if recovered is None and self._refusal_admissible(refusal):
             return Judgement(Verdict.REFUSED, prefix=None, recovered=None,
                              expected=states[hi], error=error, **common)
         if recovered is None:
@@ -414,12 +453,11 @@ class History:
         return Judgement(Verdict.NO_PREFIX, prefix=None, recovered=recovered,
                          expected=states[nearest], **common)
 
-    def _refusal_admissible(self, error: str | None) -> bool:
-        """Rule 6: the error names the damaged log and the damaged frame's offset."""
-        if self.refusable is None or error is None:
+    def _refusal_admissible(self, refusal: RefusalRecord | None) -> bool:
+        """Rule 6: the refusal names the damaged log and the damaged frame's offset."""
+        if self.refusable is None or refusal is None:
             return False
-        path, offset = self.refusable
-        return path in error and re.search(rf"\boffset {offset}\b", error) is not None
+        return (refusal.path, refusal.offset) == self.refusable
 
 
 # --------------------------------------------------------------------------
@@ -443,6 +481,8 @@ class Judgement:
     model: str
     image: int | None
     trace: tuple[str, ...]
+    """The crash image's decisions as lines, for a caller that has no records
+    (empty when `decisions` are given: `lines` renders those)."""
     lo: int
     hi: int
     now_ms: int
@@ -450,7 +490,22 @@ class Judgement:
     case: str | None = None
     evictions_kept: int | None = None
     """Rule 7: when the match is write `prefix` with only its first k evictions, k."""
-    """The corpus case that replays this, if known."""
+    decisions: tuple[Decision, ...] = ()
+    """The crash image's decisions as records (model/crashfs/decisions.py)."""
+    refusal: RefusalRecord | None = None
+    """The typed refusal behind `error`, if recovery raised one."""
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """The crash image's decisions as printed."""
+        return self.trace or tuple(str(d) for d in self.decisions)
+
+    def record(self) -> VerdictRecord:
+        """The verdict as data: which write the promise was about, and where it was made."""
+        op = self.promised_op
+        return VerdictRecord(self.verdict, None if op is None else op.index,
+                             None if op is None else op.durable_at, self.prefix, self.lo,
+                             self.hi)
 
     @property
     def ok(self) -> bool:
@@ -477,7 +532,7 @@ class Judgement:
         n = len(self.history.ops)
         where = f"after a crash {self.crash}"
         img = "drawn image" if self.image is None else f"image {self.image}"
-        trace = "; ".join(self.trace) if self.trace else "no decisions"
+        trace = "; ".join(self.lines) or "no decisions"
         if self.verdict is Verdict.OK:
             return (f"OK: {where}, {img} ({self.model}) recovered the state after op "
                     f"{self.prefix} of {n} (admissible {self.lo}..{self.hi}).")

@@ -7,6 +7,7 @@ import pytest
 from model.contract import (
     ContractViolation,
     History,
+    RefusalRecord,
     Verdict,
     assert_admissible,
     keyspace_diff,
@@ -167,22 +168,29 @@ def test_damage_excuses_exactly_the_destroyed_writes() -> None:
     assert judge(h, doc_after()).verdict is Verdict.LOST_DURABLE  # op 1 was not damaged
 
 
+REFUSED_AT = RefusalRecord(LOG, 36, "CorruptLogRefused")
+
+
 def test_a_refusal_naming_the_damage_is_admissible_until_the_next_write() -> None:
     h = history("always")
-    assert judge(h, None, error=REFUSAL).verdict is Verdict.RECOVERY_ERROR  # no damage yet
+    refused = dict(error=REFUSAL, refusal=REFUSED_AT)
+    assert judge(h, None, **refused).verdict is Verdict.RECOVERY_ERROR  # no damage yet
     h.damage(1, LOG, 36)
-    j = judge(h, None, error=REFUSAL)
+    j = judge(h, None, **refused)
     assert j.verdict is Verdict.REFUSED and j.ok and not j.verdict.is_violation
     assert "REFUSED (admissible)" in j.explain() and "offset 36" in j.explain()
-    # Anything else that fails to open is still a failure.
-    for other in ("boom", REFUSAL.replace("offset 36", "offset 360"),
-                  REFUSAL.replace(LOG, "/data/aof-1.aof")):
-        assert judge(h, None, error=other).verdict is Verdict.RECOVERY_ERROR, other
+    assert j.refusal == REFUSED_AT
+    # Anything else that fails to open is still a failure: the record decides, never
+    # the message (a message naming the damage without a record is not a refusal).
+    for other in (None, RefusalRecord(LOG, 360, "CorruptLogRefused"),
+                  RefusalRecord("/data/aof-1.aof", 36, "CorruptLogRefused"),
+                  RefusalRecord("/data", 36, "CorruptLogRefused")):
+        assert judge(h, None, error=REFUSAL, refusal=other).verdict is Verdict.RECOVERY_ERROR
     # The store opened the damaged log and took a write: refusing now withholds it.
     h.rebase(1)
     h.begin((b"SET", b"after", b"v"), T)
     h.ack("point 12")
-    assert judge(h, None, error=REFUSAL).verdict is Verdict.RECOVERY_ERROR
+    assert judge(h, None, **refused).verdict is Verdict.RECOVERY_ERROR
 
 
 def test_writes_acknowledged_after_the_damage_are_promised() -> None:

@@ -158,8 +158,8 @@ class CrashMachine(RuleBasedStateMachine):
         image = self.fs.draw_image(data, model)  # type: ignore[arg-type]
         now = self.run.clock.now_ms()
         rec = recover(self.scenario, PROFILE, self.run.config, image.files(), image.dirs, now)
-        j = assert_admissible(self.run.history, rec.doc, error=rec.error, now_ms=now,
-                              crash=label, model=model, trace=image.trace)
+        j = assert_admissible(self.run.history, rec.doc, error=rec.error, refusal=rec.refusal,
+                              now_ms=now, crash=label, model=model, decisions=image.decisions)
         assert j.prefix is not None
         self.crashes += 1
         # Carry on from the recovered disk: a fresh CrashFS holding the image.
@@ -218,8 +218,9 @@ class CrashMachine(RuleBasedStateMachine):
         now = self.run.clock.now_ms()
         rec = recover(self.scenario, PROFILE, self.run.config, self.fs.snapshot_files(),
                       {DATA_DIR}, now)
-        return assert_admissible(self.run.history, rec.doc, error=rec.error, now_ms=now,
-                                 crash=label, model="process-crash")
+        return assert_admissible(self.run.history, rec.doc, error=rec.error,
+                                 refusal=rec.refusal, now_ms=now, crash=label,
+                                 model="process-crash")
 
     def teardown(self) -> None:
         # A step that crashed the file system and then ran out of Hypothesis data

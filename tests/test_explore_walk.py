@@ -15,7 +15,7 @@ from harness.explore_pool import pool_map
 from harness.explore_walk import finding_signature, representative_class
 from harness.scenarios import SCENARIOS
 from impl import cli as file_tools
-from model.crashfs import MODELS
+from model.crashfs import MODELS, Decision
 
 
 def main(argv: list[str], *, out: io.StringIO, err: io.StringIO) -> int:
@@ -68,10 +68,15 @@ def test_the_recovery_cache_spans_crash_points() -> None:
 
 
 def test_representative_class_blanks_only_the_tear_byte() -> None:
-    a = ["aof-0.aof: 0 of 2 unprotected data op(s) kept, append #1 (30 B) torn at byte 15"]
-    b = ["aof-0.aof: 0 of 2 unprotected data op(s) kept, append #1 (30 B) torn at byte 29"]
-    c = ["aof-0.aof: 1 of 2 unprotected data op(s) kept, append #2 (30 B) torn at byte 15"]
+    def torn(kept: int, number: int, tear: int) -> list[Decision]:
+        return [Decision("data", "/data/aof-0.aof", "torn", reason="data", kept=kept, total=2,
+                         event=f"append #{number} (30 B)", tear=tear)]
+
+    a, b, c = torn(0, 1, 15), torn(0, 1, 29), torn(1, 2, 15)
     assert representative_class(a) == representative_class(b) != representative_class(c)
+    assert str(a[0]) == ("aof-0.aof: 0 of 2 unprotected data op(s) kept, append #1 (30 B) "
+                         "torn at byte 15")
+    assert str(representative_class(a)[0]).endswith("torn at byte *")
 
 
 _CHEAP = [
@@ -152,8 +157,10 @@ def test_explore_json_says_what_the_text_report_says() -> None:
     assert doc["format"] == "kevy-verify-explore/1" and len(doc["runs"]) == 1
     run = doc["runs"][0]
     assert run["findings"], "kevy-1.17 has findings on aof-append under posix"
-    for f in run["findings"]:
-        assert f"[{f['id']}]" in text.getvalue()  # every finding the text report names
+    for g in run["groups"]:  # every group, its counts and its example, as the text shows it
+        assert (f"{g['images']} violating image(s), {g['keys']} distinct key(s); "
+                f"example {g['example']} ") in text.getvalue()  # fmt: skip
+    assert sum(g["keys"] for g in run["groups"]) == len(run["findings"])
     assert f"{run['images']} images" in text.getvalue()
     assert f"{run['violations']} violating images" in text.getvalue()
 

@@ -76,7 +76,7 @@ class _Page(HTMLParser):
                 self.totals[a["data-total"] or ""] = text
             elif a.get("data-field") and tag == "td" and self.sections:
                 fields = self.sections[-1]["fields"]
-                if a["data-field"] in ("occurrences", "losses"):
+                if a["data-field"] in ("occurrences", "losses", "group-images", "group-keys"):
                     fields.setdefault(a["data-field"], []).append(int(text))
                 else:
                     fields[a["data-field"]] = int(text)
@@ -116,6 +116,10 @@ def _assert_numbers(page: _Page, doc: dict[str, Any]) -> None:
             f["occurrences"] for f in run["findings"]
         ]
         assert section["fields"].get("losses", []) == [f["losses"] for f in run["findings"]]
+        # One row per finding-id group, with the JSON's counts (harness/finding_report.py).
+        assert section["fields"].get("group-images", []) == [g["images"] for g in run["groups"]]
+        assert section["fields"].get("group-keys", []) == [g["keys"] for g in run["groups"]]
+        assert sum(section["fields"].get("group-images", [])) == run["violations"]
 
 
 def test_json_crash_points_add_up_to_the_run(written: tuple[dict[str, Any], Path]) -> None:
@@ -169,6 +173,8 @@ def _hostile_doc(doc: dict[str, Any]) -> dict[str, Any]:
     f["diff"].append(HOSTILE)
     f["history"][0]["argv"].append(HOSTILE)
     f["history"][0]["durable_at"] = HOSTILE
+    g = run["groups"][0]
+    g["title"] = g["replay"] = g["example"] = g["signature"] = HOSTILE
     return doc
 
 
@@ -207,7 +213,9 @@ def test_page_in_chromium_shows_the_json_numbers(written: tuple[dict[str, Any], 
         "images": str(sum(r["images"] for r in runs)),
         "violations": str(sum(r["violations"] for r in runs)),
         "findings": str(sum(len(r["findings"]) for r in runs)),
+        "groups": str(sum(len(r["groups"]) for r in runs)),
     }
+    assert int(page.totals["groups"]) > 0
 
 
 def test_hostile_page_in_chromium_runs_nothing_injected(

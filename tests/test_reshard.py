@@ -828,8 +828,9 @@ def test_fix_syncs_are_off_in_kevy_and_placed_by_the_switches(tmp_path: Path) ->
 
 def _posix_losses(profile: Profile, *, only: str = "", first: bool = False) -> list[str]:
     """Crash a 1 → 3 re-shard before and after each of its persistence points;
-    reopen every posix image (those whose trace mentions `only`) and list the
-    ones that lost or changed a key. `first`: stop at the first."""
+    reopen every posix image (with `only`, those that decide on that file's
+    unprotected data) and list the ones that lost or changed a key. `first`:
+    stop at the first."""
     base = _one_shard_files()
     probe = CrashFS.from_files(base)
     reshard_open(probe, "/d", src_n=1, n=3, names=STANDARD_NAMES, shards=[ks(), ks(), ks()],
@@ -843,7 +844,8 @@ def _posix_losses(profile: Profile, *, only: str = "", first: bool = False) -> l
                 reshard_open(fs, "/d", src_n=1, n=3, names=STANDARD_NAMES,
                              shards=[ks(), ks(), ks()], now_ms=NOW, profile=profile)
             for image in fs.images("posix"):
-                if only and not any(only in line for line in image.trace):
+                if only and not any(d.op == "data" and d.path.endswith("/" + only)
+                                    for d in image.decisions):
                     continue
                 got = document(reopen(image.to_fs(), "/d", 3, STANDARD_NAMES), NOW)
                 if not same_keyspace(expected, got):
@@ -862,7 +864,7 @@ def _one_shard_files() -> dict[str, bytes]:
 
 @pytest.mark.parametrize(("profile", "only"), [
     pytest.param(KEVY_1_17, "", id="kevy-1.17"),
-    pytest.param(HARDENED.with_switches(META_FSYNC_SWITCH, on=False), "shards.meta: ",
+    pytest.param(HARDENED.with_switches(META_FSYNC_SWITCH, on=False), "shards.meta",
                  id="hardened-without-meta-fsync"),
     pytest.param(HARDENED.with_switches(DIR_FSYNC_SWITCH, on=False), "",
                  id="hardened-without-dir-fsync"),
@@ -890,8 +892,8 @@ def test_the_reshard_switches_alone_leave_only_f4_in_the_store_scenario() -> Non
     result = explore("reshard-aof0", profile, "posix")
     assert result.findings, "F4 is not fixed by these switches"
     for finding in result.findings:
-        lost = [line for line in finding.trace if line.endswith("(directory not fsynced)")]
-        assert any(line.startswith("create aof-") for line in lost), \
+        lost = [d for d in finding.decisions if d.fate == "lost" and d.reason == "name"]
+        assert any(d.op == "create" and d.path.startswith("/data/aof-") for d in lost), \
             finding.judgement.explain()
 
 

@@ -113,13 +113,15 @@ one) and records them, so `chosen_image` rebuilds it for a regression case.
 
 The package: `points` (persistence points, crash and fault vocabulary),
 `state` (the recorded file-system state), `fs` (`CrashFS`), `choosers` (how an
-image's decisions are drawn, sampled or replayed), `images` (`CrashImage` and
+image's decisions are drawn, sampled or replayed), `decisions` (`Decision`, one
+record per decision; the trace lines are their `str`), `images` (`CrashImage` and
 the per-model enumeration) and `posix` (the posix model's plan); the public
 names are re-exported here.
 """
 
 from __future__ import annotations
 
+from model.crashfs.decisions import Decision
 from model.crashfs.fs import CrashFS
 from model.crashfs.images import CrashImage
 from model.crashfs.points import (
@@ -138,6 +140,7 @@ __all__ = [
     "MODELS",
     "CrashFS",
     "CrashImage",
+    "Decision",
     "Fault",
     "FaultPlan",
     "Model",

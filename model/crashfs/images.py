@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from impl.fs import basename, dirname
+from impl.fs import dirname
 from model.crashfs.choosers import _Chooser
+from model.crashfs.decisions import Decision
 from model.crashfs.points import (
     _BARRIER_OPS,
     _META_OPS,
@@ -29,7 +30,7 @@ from model.crashfs.posix import (
     _Cut,
     _effective,
     _lazy_product,
-    _posix_line,
+    _posix_decision,
     _PosixPlan,
 )
 from model.crashfs.state import _Entry
@@ -45,7 +46,8 @@ if TYPE_CHECKING:
 class CrashImage:
     """One state the disk may be in after the crash, under `model`.
 
-    `trace` has one line per decision; `files()` gives the bytes; `to_fs()` a
+    `decisions` has one record per decision (model/crashfs/decisions.py) and
+    `trace` the same as printed lines; `files()` gives the bytes; `to_fs()` a
     fresh CrashFS holding them as durable state, for recovery to run on.
     """
 
@@ -53,7 +55,7 @@ class CrashImage:
         self,
         model: Model,
         index: int | None,
-        trace: list[str],
+        decisions: tuple[Decision, ...],
         names: Mapping[str, int],
         data: Mapping[int, tuple[int, int]] | None,
         analysis: _Analysis,
@@ -61,7 +63,7 @@ class CrashImage:
         self.model = model
         self.index = index
         """Position in `images(model)` order, or None for a drawn image."""
-        self.trace = trace
+        self.decisions = decisions
         self.choices: tuple[int, ...] | None = None
         """For an image built by `sample_image`/`chosen_image`: the choices taken."""
         self._names = names
@@ -112,9 +114,14 @@ class CrashImage:
         return CrashFS.from_files(self.files(), dirs=self._an.dirs)
 
     @property
+    def trace(self) -> list[str]:
+        """The decisions as printed, one line each (made on demand)."""
+        return [str(d) for d in self.decisions]
+
+    @property
     def losses(self) -> int:
-        """Decisions in the trace that lost or tore something."""
-        return sum(1 for line in self.trace if not line.endswith(("kept", "moot")))
+        """Decisions that lost or tore something."""
+        return sum(1 for d in self.decisions if d.loses)
 
     def __repr__(self) -> str:
         where = "drawn" if self.index is None else f"#{self.index}"
@@ -223,22 +230,25 @@ class _Analysis:
             return (n, chooser.tear(len(e.data)))
         return (n, 0)
 
-    def describe_choice(self, path: str, ino: int, span: _Span, choice: _DataChoice) -> str:
+    def describe_choice(self, path: str, ino: int, span: _Span, choice: _DataChoice) -> Decision:
         n, tear = choice
         events = self.events[ino]
         total = span.hi - span.lo
-        name = basename(path)
         after = len(events) - span.hi
-        tail = f"; {after} op(s) after an unpersisted truncate lost" if after else ""
         if n == span.hi:
-            return f"{name}: all {total} unprotected data op(s) kept{tail}"
+            return Decision("data", path, "kept", reason="data", total=total, after=after)
         number = sum(1 for e in events[: n + 1] if e.kind == "append")
-        what = events[n].describe(number)
-        if tear:
-            fate = f"{what} torn at byte {tear}"
-        else:
-            fate = f"dropped from {what} on"
-        return f"{name}: {n - span.lo} of {total} unprotected data op(s) kept, {fate}{tail}"
+        return Decision(
+            "data",
+            path,
+            "torn" if tear else "dropped",
+            reason="data",
+            kept=n - span.lo,
+            total=total,
+            event=events[n].describe(number),
+            tear=tear or None,
+            after=after,
+        )
 
     # ---- dispatch ----------------------------------------------------------
 
@@ -284,19 +294,19 @@ class _Analysis:
         return self._posix_draw(chooser)
 
     def _process_image(self) -> CrashImage:
-        trace = ["process crash: every completed call kept"]
+        trace = (Decision("process", "", "kept"),)
         return CrashImage("process-crash", 0, trace, self.cur_names, None, self)
 
     def _data_product(
         self, names: Mapping[str, int], span: Callable[[int], _Span]
-    ) -> Iterator[tuple[dict[int, _DataChoice], list[str]]]:
+    ) -> Iterator[tuple[dict[int, _DataChoice], list[Decision]]]:
         """Every combination of data choices for the files visible in `names`."""
         paths = sorted(names)
         spans = [span(names[p]) for p in paths]
         options = [self.choices(names[p], s) for p, s in zip(paths, spans, strict=True)]
         for combo in itertools.product(*options):
             data: dict[int, _DataChoice] = {}
-            lines: list[str] = []
+            lines: list[Decision] = []
             for p, s, c in zip(paths, spans, combo, strict=True):
                 ino = names[p]
                 data[ino] = c
@@ -306,9 +316,9 @@ class _Analysis:
 
     def _data_draw(
         self, names: Mapping[str, int], span: Callable[[int], _Span], chooser: _Chooser
-    ) -> tuple[dict[int, _DataChoice], list[str]]:
+    ) -> tuple[dict[int, _DataChoice], list[Decision]]:
         data: dict[int, _DataChoice] = {}
-        lines: list[str] = []
+        lines: list[Decision] = []
         for p in sorted(names):
             ino = names[p]
             s = span(ino)
@@ -345,13 +355,18 @@ class _Analysis:
             if c:
                 _apply_name_op(names, after[c - 1])
                 frontier = after[c - 1].seq
-            lost = ", ".join(_describe_op(e.op, e.path, e.dst) for e in after[c:])
-            if lost:
-                line = f"metadata after {barrier_desc}: first {c} of {total} op(s) persisted"
-                line += f"; lost: {lost}"
-            else:
-                line = f"metadata after {barrier_desc}: all {total} op(s) kept"
-            cuts.append(_Cut(dict(names), frontier, line))
+            lost = tuple((e.op, e.path, e.dst) for e in after[c:])
+            decision = Decision(
+                "metadata",
+                after[0].path if after else "",
+                "lost" if lost else "kept",
+                reason="metadata",
+                kept=c,
+                total=total,
+                barrier=barrier_desc,
+                lost_ops=lost,
+            )
+            cuts.append(_Cut(dict(names), frontier, decision))
         cuts.reverse()
         return cuts
 
@@ -365,7 +380,7 @@ class _Analysis:
             for data, lines in self._data_product(
                 cut.names, lambda i, f=cut.frontier: self.span_ordered(i, f)
             ):
-                yield CrashImage("ordered", index, [cut.line, *lines], cut.names, data, self)
+                yield CrashImage("ordered", index, (cut.decision, *lines), cut.names, data, self)
                 index += 1
 
     def _ordered_draw(self, chooser: _Chooser) -> CrashImage:
@@ -374,7 +389,7 @@ class _Analysis:
         data, lines = self._data_draw(
             cut.names, lambda i: self.span_ordered(i, cut.frontier), chooser
         )
-        return CrashImage("ordered", None, [cut.line, *lines], cut.names, data, self)
+        return CrashImage("ordered", None, (cut.decision, *lines), cut.names, data, self)
 
     # ---- posix (Rule 5) --------------------------------------------------------
 
@@ -406,25 +421,26 @@ class _Analysis:
             if part is not None and not _in_part(names, part):
                 index += self._product_size(names, self.span_posix)
                 continue
-            trace: list[tuple[int, str]] = []
+            trace: list[tuple[int, Decision]] = []
             for outcome in combo:
                 trace.extend(outcome.trace)
-            lines = [line for _, line in sorted(trace)]
+            trace.sort(key=lambda t: t[0])
+            lines = [d for _, d in trace]
             for data, data_lines in self._data_product(names, self.span_posix):
-                yield CrashImage("posix", index, [*lines, *data_lines], names, data, self)
+                yield CrashImage("posix", index, (*lines, *data_lines), names, data, self)
                 index += 1
 
     def _posix_draw(self, chooser: _Chooser) -> CrashImage:
         plan = self._posix_plan()
         names = dict(plan.durable)
-        lines: list[str] = []
+        lines: list[Decision] = []
         for e in plan.pending:
             if not _effective(names, e):
-                lines.append(_posix_line(e, "moot"))
+                lines.append(_posix_decision(e, "moot"))
             elif chooser.boolean():
-                lines.append(_posix_line(e, "lost"))
+                lines.append(_posix_decision(e, "lost"))
             else:
                 _apply_name_op(names, e)
-                lines.append(_posix_line(e, "kept"))
+                lines.append(_posix_decision(e, "kept"))
         data, data_lines = self._data_draw(names, self.span_posix, chooser)
-        return CrashImage("posix", None, [*lines, *data_lines], names, data, self)
+        return CrashImage("posix", None, (*lines, *data_lines), names, data, self)

@@ -8,9 +8,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from model.crashfs.points import _describe_op
+from model.crashfs.decisions import Decision
 from model.crashfs.state import _Entry
 
 
@@ -19,14 +19,14 @@ class _Cut:
     names: dict[str, int]
     frontier: int
     """Log position of the last persisted metadata op (-1: none)."""
-    line: str
+    decision: Decision
 
 
 @dataclass(frozen=True)
 class _Outcome:
     names: dict[str, int]
     """The group's names after its decisions (absent = no file)."""
-    trace: list[tuple[int, str]]
+    trace: list[tuple[int, Decision]]
 
 
 class _PosixPlan:
@@ -61,7 +61,7 @@ class _PosixPlan:
     def outcomes(self, ops: list[_Entry]) -> Iterator[_Outcome]:
         """Every decision vector of one group, "kept" before "lost", lazily
         (an explicit stack: a long-running store can leave long groups)."""
-        Trace = tuple[tuple[int, str], ...]
+        Trace = tuple[tuple[int, Decision], ...]
         stack: list[tuple[int, dict[str, int], Trace]] = [(0, self._start(ops), ())]
         while stack:
             k, names, trace = stack.pop()
@@ -70,12 +70,12 @@ class _PosixPlan:
                 continue
             e = ops[k]
             if not _effective(names, e):
-                stack.append((k + 1, names, (*trace, (e.seq, _posix_line(e, "moot")))))
+                stack.append((k + 1, names, (*trace, (e.seq, _posix_decision(e, "moot")))))
                 continue
             kept = dict(names)
             _apply_name_op(kept, e)
-            stack.append((k + 1, names, (*trace, (e.seq, _posix_line(e, "lost")))))
-            stack.append((k + 1, kept, (*trace, (e.seq, _posix_line(e, "kept")))))
+            stack.append((k + 1, names, (*trace, (e.seq, _posix_decision(e, "lost")))))
+            stack.append((k + 1, kept, (*trace, (e.seq, _posix_decision(e, "kept")))))
 
     def weighted_count(self, ops: list[_Entry], weight: Callable[[int], int]) -> int:
         """Sum over the group's outcomes of the product of `weight(inode)` over
@@ -128,10 +128,6 @@ def _apply_name_op(names: dict[str, int], e: _Entry) -> None:
             names[e.dst] = e.ino
 
 
-def _posix_line(e: _Entry, fate: str) -> str:
-    text = _describe_op(e.op, e.path, e.dst)
-    if fate == "lost":
-        return f"{text}: lost (directory not fsynced)"
-    if fate == "moot":
-        return f"{text}: source absent in this image, so moot"
-    return f"{text}: kept"
+def _posix_decision(e: _Entry, fate: Literal["kept", "lost", "moot"]) -> Decision:
+    reason = "moot" if fate == "moot" else "name"
+    return Decision(e.op, e.path, fate, dst=e.dst, reason=reason)  # type: ignore[arg-type]
