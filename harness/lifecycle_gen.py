@@ -262,31 +262,20 @@ def generate(
             inner = _atomic(step) if multi else step
             step = ["fault", inner, _point(rng), rng.choice(FAULT_KINDS)]
         elif rng.random() < crash_rate:
-            step = [
-                "crash",
-                _atomic(step) if multi else step,
-                _point(rng),
-                rng.choice(("before", "after")),
-                rng.choice(MODELS),
-                None,
-            ]
+            step = _crash(rng, _atomic(step) if multi else step)
         program.steps.append(step)
     if not any(s[0] == "crash" for s in program.steps):
         # Every program ends in a power cut somewhere, or it judges only reopens.
         step = _plain(rng, g, shards)
         while step[0] in ("damage", "twin"):
             step = _plain(rng, g, shards)
-        program.steps.append(
-            [
-                "crash",
-                _atomic(step) if multi else step,
-                _point(rng),
-                rng.choice(("before", "after")),
-                rng.choice(MODELS),
-                None,
-            ]
-        )
+        program.steps.append(_crash(rng, _atomic(step) if multi else step))
     return program
+
+
+def _crash(rng: random.Random, inner: Step) -> Step:
+    """A power cut at a drawn point of `inner`; its image is chosen by `fill_choices`."""
+    return ["crash", inner, _point(rng), rng.choice(("before", "after")), rng.choice(MODELS), None]
 
 
 def fill_choices(program: Program, profile: Profile, rng: random.Random) -> Program:
