@@ -35,7 +35,7 @@ from harness.explore import DEFAULT_CORPUS, ExploreResult, explore, write_case
 from harness.explore_walk import MODES
 from harness.finding_ids import group
 from harness.finding_report import ReportContext, decision_json, groups_json, report
-from harness.report_html import write_html
+from harness.report_html import write_html, write_page
 from harness.report_model import crash_points_json, finding_detail_json
 from harness.scenarios import SCENARIOS
 from impl.cli import profile_name
@@ -194,14 +194,8 @@ def cmd_explore(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     doc = {"format": EXPLORE_FORMAT, "profile": args.profile, "runs": runs}
     if args.format == "json":
         out.write(json.dumps(doc, indent=1) + "\n")
-    if args.html is not None:
-        try:
-            write_html(args.html, doc)
-        except OSError as e:
-            err.write(f"kevy-verify explore: cannot write --html {shown(args.html)}: "
-                      f"{shown(e.strerror or str(e))}\n")  # fmt: skip
-            return 2
-        err.write(f"report written: {shown(args.html)}\n")
+    if args.html is not None and not write_page("explore", args.html, doc, write_html, err):
+        return 2
     return 1 if failed else 0
 
 

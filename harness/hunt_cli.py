@@ -30,6 +30,7 @@ from harness.explore import DEFAULT_CORPUS
 from harness.explore_cli import positive_int
 from harness.hunt import hunt, load_case, replay_case, signature
 from harness.lifecycle import Program
+from harness.report_html import write_page
 from harness.report_hunt_html import write_hunt_html
 from impl.cli import profile_name
 from impl.errors import shown
@@ -160,14 +161,8 @@ def cmd_hunt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         "findings": [f.to_json() for f in result.findings],
         "summary": summary,
     }
-    if args.html is not None:
-        try:
-            write_hunt_html(args.html, doc)
-        except OSError as e:
-            err.write(f"kevy-verify hunt: cannot write --html {shown(args.html)}: "
-                      f"{shown(e.strerror or str(e))}\n")  # fmt: skip
-            return 2
-        err.write(f"report written: {shown(args.html)}\n")
+    if args.html is not None and not write_page("hunt", args.html, doc, write_hunt_html, err):
+        return 2
     if args.format == "json":
         _p(out, json.dumps(doc, indent=2))
     else:

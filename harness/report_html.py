@@ -31,12 +31,14 @@ from __future__ import annotations
 import html
 import json
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from harness.report_html_assets import CSS, SCRIPT
+from impl.errors import shown
 from model.contract import keyspace_diff
 
-__all__ = ["DATA_ID", "render_html", "write_html"]
+__all__ = ["DATA_ID", "render_html", "write_html", "write_page"]
 
 #: The id of the embedded document's script block.
 DATA_ID = "kevy-report-data"
@@ -241,3 +243,24 @@ def write_html(path: str, doc: dict[str, Any]) -> None:
     """Write the page for `doc` to `path` (UTF-8)."""
     with open(path, "w", encoding="utf-8") as f:
         f.write(render_html(doc))
+
+
+def write_page(
+    command: str,
+    path: str,
+    doc: dict[str, Any],
+    write: Callable[[str, dict[str, Any]], None],
+    err: TextIO,
+) -> bool:
+    """`write(path, doc)` for `kevy-verify COMMAND --html PATH`; say where it went, or
+    why it could not be written (False: the command exits 2)."""
+    try:
+        write(path, doc)
+    except OSError as e:
+        err.write(
+            f"kevy-verify {command}: cannot write --html {shown(path)}: "
+            f"{shown(e.strerror or str(e))}\n"
+        )
+        return False
+    err.write(f"report written: {shown(path)}\n")
+    return True
