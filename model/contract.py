@@ -437,7 +437,12 @@ class History:
         if admissible:
             # Report the longest admissible match: it is what a reader would call
             # "came back" when several prefixes print the same (e.g. a no-op write).
-            best = admissible[-1]
+            # One whose deadlines are exactly the recovered ones first: a run that
+            # goes on (`rebase`) must go on from the state the store holds, not one
+            # whose TTLs are merely within the tolerance (a lost EXPIRE that moved a
+            # deadline by 500 ms would make the key vanish later than the model says).
+            exact = [i for i in admissible if _split(states[i])[1] == deadlines]
+            best = (exact or admissible)[-1]
             return Judgement(Verdict.OK, prefix=best, recovered=recovered,
                              expected=states[best], evictions_kept=kept.get(best), **common)
         if matches and max(matches) < lo:

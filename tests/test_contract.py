@@ -111,6 +111,23 @@ def test_deadlines_compare_within_tolerance_and_scores_by_bits() -> None:
     assert not judge(z, neg).ok
 
 
+def test_the_prefix_a_run_goes_on_from_has_the_recovered_deadlines() -> None:
+    # SET a 1 PX 1500, then PEXPIRE a 2000, neither promised (`no`): a recovery that
+    # lost the PEXPIRE holds deadline T+1500, which is within the tolerance of both
+    # prefixes. The judged prefix is the one the store now holds, or a run that
+    # goes on (rebase) would expect `a` to live 500 ms longer than it does.
+    h = History("no")
+    h.begin((b"SET", b"a", b"1", b"PX", b"1500"), T)
+    h.ack()
+    h.begin((b"PEXPIRE", b"a", b"2000"), T)
+    h.ack()
+    lost_pexpire = doc_after((b"SET", b"a", b"1", b"PX", b"1500"))
+    j = judge(h, lost_pexpire)
+    assert j.ok and j.prefix == 1
+    both = doc_after((b"SET", b"a", b"1", b"PX", b"1500"), (b"PEXPIRE", b"a", b"2000"))
+    assert judge(h, both).prefix == 2
+
+
 def test_rebase_keeps_what_came_back_and_the_promise() -> None:
     h = history("no")
     h.barrier("fsync_aof", upto=1)
