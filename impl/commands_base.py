@@ -116,6 +116,7 @@ class Ctx:
         "count_errors",
         "del_one_frame",
         "expire_options",
+        "expiry_del",
         "force_count_one",
         "lenient_count",
         "log",
@@ -181,6 +182,7 @@ class Ctx:
         self.xclaim_logs_time = profile.fixes("xclaim_logs_time")
         self.spop_logs_members = profile.fixes("spop_logs_members")
         self.del_one_frame = profile.fixes("del_logs_one_frame")
+        self.expiry_del = profile.fixes("expiry_logs_del")
         # An option word as the writer compared it: kevy compares whole
         # arguments, Redis uses strcasecmp, which stops at a NUL ("NX\0junk"
         # is NX to Redis and logged verbatim), so a Redis log is read that way.

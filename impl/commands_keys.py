@@ -422,6 +422,11 @@ def _expire(unit_ms: int, absolute: bool, name: str) -> object:
                 return 0
         if deadline <= now and c.past_deletes and (absolute or c.redis_expire):
             del ks.raw()[key]
+            if c.log is not None and c.expiry_del:
+                # F43: a replay that judges deadlines only at its end must not meet
+                # this key under a later write; Redis propagates the deletion as DEL.
+                c.log.append([b"DEL", key])
+                return 1
         else:
             e.deadline_ms = deadline
         if c.log is not None:

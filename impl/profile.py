@@ -313,7 +313,8 @@ _register(
 _register(
     "expiry_logs_del",
     "F43",
-    "a key found expired (by a command's lookup or the reaper) is logged as DEL k, as "
+    "a key found expired (by a command's lookup or the reaper) or deleted for a past "
+    "deadline (EXPIREAT now) is logged as DEL k, as "
     "Redis propagates expiries, instead of nothing, where replay meets the stale value "
     "under a later write (APPEND, INCR, LPUSH ...) and the acknowledged write is lost",
 )

@@ -53,3 +53,19 @@ def test_a_logged_del_or_kevys_eager_replay_keeps_it(
 ) -> None:
     # kevy 1.17's replay expires the key mid-log (F23's cause) and so gets this one right.
     assert execute(_program(expire), profile) is None
+
+
+def test_a_deadline_set_in_the_past_is_logged_as_the_deletion_it_is() -> None:
+    # EXPIREAT with a time not in the future deletes at once (kevy for absolute
+    # times, Redis for all); logged as PEXPIREAT, a replay that judges deadlines at
+    # its end keeps the old value until then, and APPEND lands on it.
+    program = Program(
+        "always",
+        1,
+        [["w", "SET", "a", "2"], ["w", "EXPIREAT", "a", "1700000000"],
+         ["w", "APPEND", "a", "1"], ["reopen", 1]],
+    )
+    failure = execute(program, WITHOUT)
+    assert failure is not None and "missing key 'a'" in failure.message, failure
+    assert execute(program, HARDENED) is None
+    assert execute(program, KEVY_1_17) is None  # its replay deletes mid-log (F23's cause)
