@@ -301,8 +301,16 @@ def _run_example(task: tuple[int, str]) -> tuple[Program, Failure | None]:
     seed, profile_name = task
     under = get_profile(profile_name)
     rng = random.Random(seed)
-    program = fill_choices(generate(rng), under, rng)
-    return program, execute(program, under)
+    program = generate(rng)
+    try:
+        program = fill_choices(program, under, rng)
+        return program, execute(program, under)
+    except Exception as e:
+        # A harness bug, not a finding: say which program, so it replays.
+        raise RuntimeError(
+            f"hunt: example seed {seed} under {profile_name} raised {type(e).__name__}: {e}; "
+            f"program {json.dumps(program.to_json())}"
+        ) from e
 
 
 #: once classes are found, every MASK_EVERY-th example runs with one of their switches

@@ -93,7 +93,7 @@ from impl.fs import write_all
 from impl.profile import Profile
 from impl.resp import scan_aof
 from impl.store import DataDirLocked, StoreError, iter_shard_paths
-from model.contract import Judgement
+from model.contract import Judgement, OutsideModel
 from model.crashfs import CrashFS, FaultPlan, NthCallFails, SimulatedCrash, WorkBudgetExceeded
 
 __all__ = [
@@ -343,6 +343,14 @@ class _Machine:
             raise ValueError(f"unknown step {step!r}")
 
     def step(self, step: Step) -> None:
+        try:
+            self._step(step)
+        except OutsideModel as e:
+            # The store answered something no serial run of the client's writes gives
+            # (two processes that each popped from their own copy of a set, F19).
+            self._fail("outside_model", step[0], "none", f"step {self.index} {step!r}: {e}")
+
+    def _step(self, step: Step) -> None:
         if step[0] not in ("w", "fsync"):
             self._sizes = None  # the log may be rewritten, reset or cut: frames re-based
         if step[0] == "crash":

@@ -79,6 +79,7 @@ __all__ = [
     "History",
     "Judgement",
     "Op",
+    "OutsideModel",
     "Policy",
     "RefusalRecord",
     "Verdict",
@@ -200,6 +201,12 @@ def _argv_text(argv: Sequence[bytes]) -> str:
 
 # --------------------------------------------------------------------------
 # The history.
+
+
+class OutsideModel(ValueError):
+    """A write the model cannot apply as the store reported it: an SPOP whose observed
+    pick is no pick of the model's set (or none was observed). The store told its
+    client something no serial execution of the client's writes explains."""
 
 
 @dataclass
@@ -384,7 +391,7 @@ class History:
             for key in op.evicted if evictions else ():
                 model.execute([b"DEL", key], op.now_ms)
         except NotModelled as e:
-            raise ValueError(f"{op.describe()} is outside the model: {e}") from e
+            raise OutsideModel(f"{op.describe()} is outside the model: {e}") from e
 
     def judge(
         self,

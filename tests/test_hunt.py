@@ -133,3 +133,24 @@ def test_a_masked_example_finds_the_class_its_switch_hides() -> None:
     assert _classify(program, f5_failure, under, set(), {}, 7, mask) is None
     # Every MASK_EVERY-th example, the found switches in turn.
     assert [_mask(n, ["x", "y"]) for n in range(8)] == [None] * 3 + ["x"] + [None] * 3 + ["y"]
+
+
+def test_a_reply_no_serial_run_explains_is_a_failure_not_a_crash() -> None:
+    # Two processes on one directory (F19): the second one's SADD never reaches the
+    # first one's memory, whose SPOP then pops nothing from a set the client filled.
+    # The model cannot apply that pick: the program fails (`outside_model`), and the
+    # lock that refuses the second open (F19's switch) is what makes it pass.
+    program = Program(
+        "no",
+        1,
+        [
+            ["w", "SET", "c", "x"],
+            ["twin", [["b", ["w", "SADD", "s", "2", "1"]], ["b", ["save"]]]],
+            ["w", "SPOP", "s"],
+            ["crash", ["w", "SET", "a", "1"], 1, "after", "process-crash", []],
+        ],
+    )
+    failure = execute(program, KEVY_1_17, lenient=True)
+    assert failure is not None and failure.rule == "outside_model", failure
+    assert execute(program, KEVY_1_17.with_switches("data_dir_lock"), lenient=True) is None
+    assert execute(program, HARDENED, lenient=True) is None
