@@ -426,7 +426,7 @@ class _Machine:
             # Only multibulk frames with an argument have a bulk header to flip.
             frames = [fr for fr in frames if fr.kind == "multibulk" and fr.argv]
             if not frames:
-                self._open(r.config.shards)
+                self._reopen_judged(f"a reopen with no frame to flip in {path} (rule 6)")
                 return
             frame = frames[min(len(frames) - 1, int(float(step[2]) * len(frames)))]
             offset = frame.offset
@@ -438,7 +438,7 @@ class _Machine:
         else:
             _, path = next(iter_shard_paths(r.config))
             if not self.fs.exists(path):
-                self._open(r.config.shards)
+                self._reopen_judged(f"a reopen with no {path} to damage (rule 6)")
                 return
             offset = self.fs.file_size(path)
             r.history.damage(len(r.history.ops), path, offset)
@@ -449,7 +449,14 @@ class _Machine:
             f.fsync()
         finally:
             f.close()
-        label = f"a reopen after outside damage ({step[1]}) at {path} offset {offset} (rule 6)"
+        self._reopen_judged(
+            f"a reopen after outside damage ({step[1]}) at {path} offset {offset} (rule 6)"
+        )
+
+    def _reopen_judged(self, label: str) -> None:
+        """Reopen after a damage step: a refusal is judged (rule 6 admits one naming the
+        damage), a store that opens must give back every acknowledged write."""
+        r = self.run
         try:
             self._open(r.config.shards)
         except _Stop:
