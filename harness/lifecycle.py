@@ -584,6 +584,11 @@ class _Machine:
                 rec.doc, error=rec.error, refusal=rec.refusal, now_ms=now, crash=label,
                 model=model, decisions=image.decisions,
             )
+            if j.ok and j.prefix is None:
+                # An admissible refusal (rule 6: the open names the damage): the
+                # operator's move, as after a damage step; the program ends here.
+                self.ended = True
+                return
             if j.verdict.is_violation or j.prefix is None:
                 self._fail(j.verdict.value, inner[0], kind, j.explain(), j)
             first = first or (image, j)
