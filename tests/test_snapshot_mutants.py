@@ -1,0 +1,243 @@
+"""impl/snapshot.py behaviours the suite left unpinned, found by mutmut (README "Adequacy").
+
+Each test states a behaviour of the loader, the writer or the frozen view that a
+mutmut survivor showed no test checked: the fields an error carries for `check`
+and callers, the exact u64/u32 bounds of the writer, the deep copy a frozen view
+holds, what reaches the OS before a writer error, and the directory-fsync hook.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from impl.clock import ManualClock
+from impl.fs import OsFileSystem
+from impl.keyspace import Entry, Keyspace, PelRow, SetValue, Stream, StreamGroup, ZSet
+from impl.keyspace_json import document
+from impl.numbers import U64_MAX
+from impl.profile import SWITCHES, Profile, Switch
+from impl.snapshot import (
+    CHUNK_SIZE,
+    DIR_FSYNC_SWITCH,
+    MAGIC,
+    SnapshotCorrupt,
+    SnapshotTruncated,
+    UnrepresentableValue,
+    copy_value,
+    encode_record,
+    encode_snapshot,
+    freeze,
+    load_snapshot,
+    read_snapshot,
+    save_snapshot,
+    write_snapshot_tmp,
+)
+from tests.recording_fs import RecordingFS
+
+NOW = 1_795_392_000_000
+
+
+def _ks(now: int = NOW) -> Keyspace:
+    return Keyspace(ManualClock(now))
+
+
+# --------------------------------------------------------------------------
+# Errors: what a failed load tells its caller.
+
+
+def test_bad_magic_names_the_header_and_what_was_expected() -> None:
+    with pytest.raises(SnapshotCorrupt) as info:
+        read_snapshot(b"KEVYSNAQ\x04\x00", _ks())
+    err = info.value
+    assert err.unit == "snapshot header"
+    assert err.expected == repr(MAGIC)
+    assert err.got == b"KEVYSNAQ"
+    assert err.path is None
+
+
+def test_truncated_record_carries_the_report_of_what_was_loaded() -> None:
+    data = encode_snapshot([(b"a", b"1", None), (b"b", [b"x", b"y"], None)], NOW)
+    cut = data[: len(data) - 3]  # inside the list record
+    ks = _ks()
+    with pytest.raises(SnapshotTruncated) as info:
+        read_snapshot(cut, ks)
+    err = info.value
+    assert err.unit == "snapshot record"
+    assert err.records_loaded == 1
+    assert err.report is not None
+    assert err.report.records == 1
+    assert err.report.by_type == {"string": 1}
+    assert ks.raw()[b"a"].value == b"1"
+
+
+def test_snapshot_errors_keep_every_field_they_are_given() -> None:
+    # Public constructors: a caller that knows the file may pass path directly.
+    for cls in (SnapshotCorrupt, SnapshotTruncated):
+        err = cls("m", offset=3, at=5, expected="e", got=b"g", path="p", records_loaded=2)
+        assert (err.offset, err.at, err.expected, err.got, err.path) == (3, 5, "e", b"g", "p")
+        assert err.records_loaded == 2
+        assert err.report is None
+
+
+def test_load_snapshot_names_the_file_and_converts_ttls_at_the_given_time(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "dump-0.rdb"
+    # A v3/v4 TTL is an absolute deadline: expired relative to now_ms, live by the
+    # keyspace's own clock. load_snapshot must convert against the now_ms given.
+    path.write_bytes(encode_snapshot([(b"k", b"v", 1000)], NOW))
+    later = NOW + 5000
+    ks = _ks(NOW)
+    report = load_snapshot(OsFileSystem(), str(path), ks, now_ms=later)
+    assert report.now_ms == later
+    assert [k for _, k in report.expired_on_load] == [b"k"]
+    assert ks.raw()[b"k"].deadline_ms == later
+    path.write_bytes(b"KEVYSNAP\x09")
+    with pytest.raises(SnapshotCorrupt) as info:
+        load_snapshot(OsFileSystem(), str(path), _ks())
+    assert info.value.path == str(path)
+
+
+# --------------------------------------------------------------------------
+# Writer bounds.
+
+
+def test_unrepresentable_value_names_key_field_value_and_limit() -> None:
+    key = b"k" * 40
+    too_big = U64_MAX + 1
+    with pytest.raises(UnrepresentableValue) as info:
+        encode_record(key, Stream(entries_added=too_big), None)
+    err = info.value
+    assert (err.key, err.what, err.value, err.limit) == (key, "entries_added", too_big, U64_MAX)
+    # The message quotes at most 32 bytes of the key.
+    assert repr(key[:32]) in str(err)
+    assert repr(key[:33]) not in str(err)
+    assert f"entries_added {too_big} does not fit" in str(err)
+
+
+def test_u64_max_itself_is_representable() -> None:
+    st = Stream(entries_added=U64_MAX, last_id=(U64_MAX, U64_MAX))
+    ks = _ks()
+    read_snapshot(encode_snapshot([(b"s", st, None)], NOW), ks)
+    back = ks.raw()[b"s"].value
+    assert isinstance(back, Stream)
+    assert (back.entries_added, back.last_id) == (U64_MAX, (U64_MAX, U64_MAX))
+
+
+@pytest.mark.parametrize("sid", [(U64_MAX + 1, 0), (0, U64_MAX + 1), (-1, 0), (0, -1)])
+def test_either_half_of_a_stream_id_out_of_u64_is_refused(sid: tuple[int, int]) -> None:
+    with pytest.raises(UnrepresentableValue) as info:
+        encode_record(b"s", Stream(last_id=sid), None)
+    assert info.value.what == f"last_id {sid[0]}-{sid[1]} part"
+
+
+# --------------------------------------------------------------------------
+# The frozen view holds deep copies.
+
+
+def _every_type() -> Keyspace:
+    ks = _ks()
+    t = ks.raw()
+    t[b"str"] = Entry(b"v", None)
+    t[b"hash"] = Entry({b"f": b"1"}, None)
+    t[b"list"] = Entry([b"a", b"b"], None)
+    t[b"set"] = Entry(SetValue.fromkeys([b"m", b"n"]), None)
+    t[b"zset"] = Entry(ZSet({b"m": 1.5}), None)
+    t[b"stream"] = Entry(
+        Stream(
+            entries={(5, 1): [(b"f", b"v")], (7, 0): [(b"g", b"w")]},
+            last_id=(9, 3),
+            max_deleted_id=(6, 2),
+            entries_added=11,
+            groups={
+                b"g1": StreamGroup(
+                    last_delivered=(5, 1),
+                    consumers={b"alice": 42, b"bob": 7},
+                    pel={(5, 1): PelRow(b"alice", 1234, 3), (6, 0): PelRow(b"bob", 99, 1)},
+                )
+            },
+        ),
+        None,
+    )
+    return ks
+
+
+def test_freeze_copies_every_type_exactly() -> None:
+    ks = _every_type()
+    frozen = freeze(ks, NOW)
+    copy = _ks()
+    for key, value, _ in frozen:
+        copy.raw()[key] = Entry(value, None)
+    assert document(copy, NOW) == document(ks, NOW)
+    st = copy.raw()[b"stream"].value
+    assert isinstance(st, Stream)
+    assert (st.last_id, st.max_deleted_id, st.entries_added) == ((9, 3), (6, 2), 11)
+    g = st.groups[b"g1"]
+    assert g.last_delivered == (5, 1)
+    assert g.consumers == {b"alice": 42, b"bob": 7}
+    assert g.pel == {(5, 1): PelRow(b"alice", 1234, 3), (6, 0): PelRow(b"bob", 99, 1)}
+
+
+def test_frozen_copies_do_not_follow_later_writes() -> None:
+    ks = _every_type()
+    before = document(ks, NOW)
+    frozen = freeze(ks, NOW)
+    t = ks.raw()
+    t[b"hash"].value[b"f"] = b"2"
+    t[b"list"].value.append(b"c")
+    t[b"set"].value.add(b"o")
+    t[b"zset"].value.scores[b"m"] = 9.0
+    st = t[b"stream"].value
+    st.entries[(5, 1)].append((b"x", b"y"))
+    st.groups[b"g1"].consumers[b"carol"] = 1
+    st.groups[b"g1"].pel[(7, 0)] = PelRow(b"alice", 5, 1)
+    copy = _ks()
+    for key, value, _ in frozen:
+        copy.raw()[key] = Entry(value, None)
+    assert document(copy, NOW) == before
+
+
+def test_copy_value_refuses_what_is_not_a_keyspace_value() -> None:
+    with pytest.raises(TypeError, match=r"^not a keyspace value: int$"):
+        copy_value(3)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------
+# Files.
+
+
+def test_a_full_chunk_reaches_the_os_before_a_later_record_fails(tmp_path: Path) -> None:
+    # kevy's writer hands the OS each full 1 MiB as soon as it is full; a record
+    # that then fails to encode leaves those bytes in the .tmp file (§3.8).
+    header = len(MAGIC) + 1
+    pad = CHUNK_SIZE - header - len(encode_record(b"k", b"", None))
+    rows = [(b"k", b"x" * pad, None), (b"s", Stream(last_id=(U64_MAX + 1, 0)), None)]
+    assert len(encode_record(b"k", b"x" * pad, None)) + header == CHUNK_SIZE
+    rec = RecordingFS(OsFileSystem())
+    with pytest.raises(UnrepresentableValue):
+        write_snapshot_tmp(rec, rows, str(tmp_path / "d.rdb"), NOW)
+    writes = [c for c in rec.calls if c[0] == "write"]
+    assert [len(c[2]) for c in writes] == [CHUNK_SIZE]
+    assert (tmp_path / "d.rdb.tmp").stat().st_size == CHUNK_SIZE
+
+
+def test_a_registered_dir_fsync_switch_fsyncs_the_directory_after_the_rename(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The hook save_snapshot documents: once a finding registers DIR_FSYNC_SWITCH,
+    # a profile that turns it on fsyncs the snapshot's directory after the rename.
+    monkeypatch.setitem(
+        SWITCHES, DIR_FSYNC_SWITCH, Switch(DIR_FSYNC_SWITCH, "F32", "fsync the dir")
+    )
+    rec = RecordingFS(OsFileSystem())
+    path = str(tmp_path / "dump-0.rdb")
+    save_snapshot(
+        rec, [(b"k", b"v", None)], path, NOW, profile=Profile("t", frozenset({DIR_FSYNC_SWITCH}))
+    )
+    muts = rec.mutations()
+    assert muts[-2:] == [("rename", "dump-0.rdb.tmp", "dump-0.rdb"), ("fsync_dir", tmp_path.name)]
+    rec.calls.clear()
+    save_snapshot(rec, [(b"k", b"v", None)], path, NOW, profile=Profile("off"))
+    assert ("fsync_dir", tmp_path.name) not in rec.calls
