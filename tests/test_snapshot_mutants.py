@@ -241,3 +241,123 @@ def test_a_registered_dir_fsync_switch_fsyncs_the_directory_after_the_rename(
     rec.calls.clear()
     save_snapshot(rec, [(b"k", b"v", None)], path, NOW, profile=Profile("off"))
     assert ("fsync_dir", tmp_path.name) not in rec.calls
+
+
+# --------------------------------------------------------------------------
+# Every writer bound names the key, the field, the value and the limit.
+
+U32_MAX = 0xFFFF_FFFF
+
+
+class _Long(bytes):
+    """Bytes that claim a length over u32: the writer's length guard reads len()
+    before anything else, and 4 GiB does not fit a test."""
+
+    def __len__(self) -> int:
+        return U32_MAX + 1
+
+
+class _LongList(list[tuple[bytes, bytes]]):
+    def __len__(self) -> int:
+        return U32_MAX + 1
+
+
+class _LongDict(dict):  # type: ignore[type-arg]
+    def __len__(self) -> int:
+        return U32_MAX + 1
+
+
+def _group(**kw: object) -> dict[bytes, StreamGroup]:
+    return {b"g": StreamGroup(**kw)}  # type: ignore[arg-type]
+
+
+_BIG = U64_MAX + 1
+_STREAM_BOUNDS = [
+    (Stream(last_id=(_BIG, 0)), f"last_id {_BIG}-0 part", _BIG, U64_MAX),
+    (Stream(max_deleted_id=(3, _BIG)), f"max_deleted_id 3-{_BIG} part", _BIG, U64_MAX),
+    (Stream(entries_added=_BIG), "entries_added", _BIG, U64_MAX),
+    (Stream(entries=_LongDict()), "entry count", U32_MAX + 1, U32_MAX),
+    (Stream(entries={(-1, 2): []}), "entry id -1-2 part", 2, U64_MAX),
+    (Stream(entries={(1, 0): _LongList()}), "entry field count", U32_MAX + 1, U32_MAX),
+    (Stream(entries={(1, 0): [(_Long(b"f"), b"v")]}), "entry field length", U32_MAX + 1, U32_MAX),
+    (Stream(entries={(1, 0): [(b"f", _Long(b"v"))]}), "entry value length", U32_MAX + 1, U32_MAX),
+    (Stream(groups=_LongDict()), "group count", U32_MAX + 1, U32_MAX),
+    (Stream(groups={_Long(b"g"): StreamGroup()}), "group name length", U32_MAX + 1, U32_MAX),
+    (
+        Stream(groups=_group(last_delivered=(_BIG, 1))),
+        f"last_delivered {_BIG}-1 part",
+        _BIG,
+        U64_MAX,
+    ),
+    (Stream(groups=_group(consumers=_LongDict())), "consumer count", U32_MAX + 1, U32_MAX),
+    (
+        Stream(groups=_group(consumers={_Long(b"c"): 0})),
+        "consumer name length",
+        U32_MAX + 1,
+        U32_MAX,
+    ),
+    (Stream(groups=_group(consumers={b"c": _BIG})), "last_seen_ms", _BIG, U64_MAX),
+    (Stream(groups=_group(pel=_LongDict())), "pel count", U32_MAX + 1, U32_MAX),
+    (
+        Stream(groups=_group(consumers={b"c": 0}, pel={(1, _BIG): PelRow(b"c", 0, 1)})),
+        f"pel id 1-{_BIG} part",
+        _BIG,
+        U64_MAX,
+    ),
+    (
+        Stream(groups=_group(pel={(1, 0): PelRow(_Long(b"c"), 0, 1)})),
+        "pel owner length",
+        U32_MAX + 1,
+        U32_MAX,
+    ),
+    (Stream(groups=_group(pel={(1, 0): PelRow(b"c", _BIG, 1)})), "delivery_time_ms", _BIG, U64_MAX),
+    (
+        Stream(groups=_group(pel={(1, 0): PelRow(b"c", 0, U32_MAX + 1)})),
+        "delivery_count",
+        U32_MAX + 1,
+        U32_MAX,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("value", "what", "n", "limit"),
+    _STREAM_BOUNDS,
+    ids=[b[1].split(" ")[0] + "-" + str(i) for i, b in enumerate(_STREAM_BOUNDS)],
+)
+def test_each_stream_bound_names_key_field_value_and_limit(
+    value: Stream, what: str, n: int, limit: int
+) -> None:
+    with pytest.raises(UnrepresentableValue) as info:
+        encode_record(b"the-key", value, None)
+    err = info.value
+    assert (err.key, err.what, err.value, err.limit) == (b"the-key", what, n, limit)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "what"),
+    [
+        (_Long(b"k"), b"v", "key length"),
+        (b"k", {_Long(b"f"): b"v"}, "field length"),
+        (b"k", {b"f": _Long(b"v")}, "value length"),
+        (b"k", [_Long(b"e")], "element length"),
+        (b"k", SetValue.fromkeys([_Long(b"m")]), "element length"),
+        (b"k", ZSet({_Long(b"m"): 1.0}), "member length"),
+    ],
+)
+def test_each_length_bound_names_the_field(key: bytes, value: object, what: str) -> None:
+    with pytest.raises(UnrepresentableValue) as info:
+        encode_record(key, value, None)  # type: ignore[arg-type]
+    err = info.value
+    assert (err.key, err.what, err.value, err.limit) == (key, what, U32_MAX + 1, U32_MAX)
+
+
+def test_u32_bounds_accept_u32_max() -> None:
+    row = PelRow(b"c", U64_MAX, U32_MAX)
+    st = Stream(groups=_group(consumers={b"c": U64_MAX}, pel={(1, 0): row}))
+    ks = _ks()
+    read_snapshot(encode_snapshot([(b"s", st, None)], NOW), ks)
+    back = ks.raw()[b"s"].value
+    assert isinstance(back, Stream)
+    assert back.groups[b"g"].consumers == {b"c": U64_MAX}
+    assert back.groups[b"g"].pel == {(1, 0): row}
