@@ -361,3 +361,35 @@ def test_u32_bounds_accept_u32_max() -> None:
     assert isinstance(back, Stream)
     assert back.groups[b"g"].consumers == {b"c": U64_MAX}
     assert back.groups[b"g"].pel == {(1, 0): row}
+
+
+# --------------------------------------------------------------------------
+# The report's findings, one full line per kind (what `check` prints).
+
+
+def test_findings_pin_every_line() -> None:
+    from impl.snapshot import SnapshotReport
+
+    long_key = b"K" * 40
+    report = SnapshotReport(
+        version=4,
+        now_ms=NOW,
+        trailing_offset=22,
+        trailing_bytes=7,
+        odd_ttl_flags=[(9, 2)],
+        replaced=[(30, long_key)],
+        duplicates=[(40, b"h", "hash field", 2)],
+        non_ascending=[(50, b"x", "pel row", "1-0")],
+        orphan_pel_owners=[(60, b"x", b"C" * 40)],
+    )
+    k32 = repr(long_key[:32])
+    assert report.findings() == [
+        "7 bytes after the EOF marker at offset 22 (ignored)",
+        "record at offset 9: TTL flag 0x02 read as 'no TTL'",
+        f"record at offset 30: key {k32} repeats an earlier key (replaced)",
+        "record at offset 40: key b'h': 2 duplicate hash field(s) collapsed",
+        "record at offset 50: key b'x': pel row 1-0 not in ascending order",
+        f"record at offset 60: key b'x': PEL owner {b'C' * 32!r} not in the consumer "
+        "roster (added with last_seen 0)",
+    ]
+    assert SnapshotReport(version=4, now_ms=NOW).findings() == []
