@@ -393,3 +393,97 @@ def test_findings_pin_every_line() -> None:
         "roster (added with last_seen 0)",
     ]
     assert SnapshotReport(version=4, now_ms=NOW).findings() == []
+
+
+# --------------------------------------------------------------------------
+# Reader bounds: the early "do the declared bytes exist" checks are exact, and
+# a record that ends exactly at the end of the file is complete.
+
+
+def _u32(n: int) -> bytes:
+    return n.to_bytes(4, "little")
+
+
+def _b(x: bytes) -> bytes:
+    return _u32(len(x)) + x
+
+
+def _snap(*records: bytes, version: int = 4, tail: bytes = b"\x00") -> bytes:
+    return MAGIC + bytes([version]) + b"".join(records) + tail
+
+
+def _zset_of_empty_members(n: int) -> bytes:
+    # Each member is its minimal 12 bytes: length 0, then an 8-byte score.
+    body = (_u32(0) + bytes(8)) * n
+    return b"\x05\x00" + _b(b"z") + _u32(n) + body
+
+
+def test_a_zset_of_minimal_members_fills_its_declared_bytes_exactly() -> None:
+    # 3 members of 12 bytes each with only the EOF byte after them: 13 bytes
+    # per member would already be more than the file holds.
+    ks = _ks()
+    report = read_snapshot(_snap(_zset_of_empty_members(3)), ks)
+    assert report.records == 1
+    assert ks.raw()[b"z"].value.scores == {b"": 0.0}
+    assert report.duplicates == [(9, b"z", "zset member", 2)]
+
+
+def test_a_record_ending_at_the_end_of_the_file_is_loaded_before_the_truncation() -> None:
+    # No EOF marker: the last record is complete and stays; the truncation is
+    # at the missing EOF byte, not inside the record.
+    zset = b"\x05\x00" + _b(b"z") + _u32(1) + _b(b"m") + bytes(8)
+    for record in (zset, _zset_of_empty_members(2)):
+        data = _snap(record, tail=b"")
+        ks = _ks()
+        with pytest.raises(SnapshotTruncated) as info:
+            read_snapshot(data, ks)
+        assert info.value.records_loaded == 1
+        assert info.value.offset == len(data)
+        assert b"z" in ks.raw()
+
+
+def _entry(ms: int, seq: int, *pairs: bytes) -> bytes:
+    return (
+        ms.to_bytes(8, "little")
+        + seq.to_bytes(8, "little")
+        + _u32(len(pairs) // 2)
+        + b"".join(_b(p) for p in pairs)
+    )
+
+
+def _stream(entries: list[bytes], *, groups: bytes = _u32(0)) -> bytes:
+    head = bytes(40) + _u32(len(entries))
+    return b"\x06\x00" + _b(b"x") + head + b"".join(entries) + groups
+
+
+def test_a_stream_of_field_less_entries_fills_its_declared_bytes_exactly() -> None:
+    # Six entries of 20 bytes (ID + a field count of 0) and 5 bytes after them
+    # (the group count and EOF): 21 bytes per entry would not fit.
+    ks = _ks()
+    report = read_snapshot(_snap(_stream([_entry(i, 0) for i in range(1, 7)])), ks)
+    assert report.records == 1
+    assert sorted(ks.raw()[b"x"].value.entries) == [(i, 0) for i in range(1, 7)]
+
+
+def test_a_v3_stream_ending_at_the_end_of_the_file_is_loaded() -> None:
+    data = _snap(_stream([_entry(1, 0), _entry(2, 0)], groups=b""), version=3, tail=b"")
+    ks = _ks()
+    with pytest.raises(SnapshotTruncated) as info:
+        read_snapshot(data, ks)
+    assert info.value.records_loaded == 1
+    assert sorted(ks.raw()[b"x"].value.entries) == [(1, 0), (2, 0)]
+
+
+def test_an_equal_stream_id_is_out_of_order_and_only_the_first_is_reported() -> None:
+    ks = _ks()
+    report = read_snapshot(_snap(_stream([_entry(1, 0, b"f", b"a"), _entry(1, 0, b"f", b"b")])), ks)
+    assert report.non_ascending == [(9, b"x", "stream entry", "1-0")]
+    assert report.duplicates == [(9, b"x", "stream entry", 1)]
+    entries = [_entry(3, 0), _entry(2, 0), _entry(1, 0)]
+    report = read_snapshot(_snap(_stream(entries)), _ks())
+    assert report.non_ascending == [(9, b"x", "stream entry", "2-0")]
+
+
+def test_a_deadline_before_the_epoch_is_written_as_0() -> None:
+    rec = encode_snapshot([(b"k", b"v", -NOW - 5)], NOW)
+    assert rec[9:11] == b"\x01\x01" and rec[11:19] == bytes(8)
