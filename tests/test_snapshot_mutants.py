@@ -370,26 +370,26 @@ def test_u32_bounds_accept_u32_max() -> None:
 def test_findings_pin_every_line() -> None:
     from impl.snapshot import SnapshotReport
 
-    long_key = b"K" * 40
+    key = b"K" * 40
     report = SnapshotReport(
         version=4,
         now_ms=NOW,
         trailing_offset=22,
         trailing_bytes=7,
         odd_ttl_flags=[(9, 2)],
-        replaced=[(30, long_key)],
-        duplicates=[(40, b"h", "hash field", 2)],
-        non_ascending=[(50, b"x", "pel row", "1-0")],
-        orphan_pel_owners=[(60, b"x", b"C" * 40)],
+        replaced=[(30, key)],
+        duplicates=[(40, key, "hash field", 2)],
+        non_ascending=[(50, key, "pel row", "1-0")],
+        orphan_pel_owners=[(60, key, b"C" * 40)],
     )
-    k32 = repr(long_key[:32])
+    k32 = repr(key[:32])  # every line quotes at most 32 bytes of a key or owner
     assert report.findings() == [
         "7 bytes after the EOF marker at offset 22 (ignored)",
         "record at offset 9: TTL flag 0x02 read as 'no TTL'",
         f"record at offset 30: key {k32} repeats an earlier key (replaced)",
-        "record at offset 40: key b'h': 2 duplicate hash field(s) collapsed",
-        "record at offset 50: key b'x': pel row 1-0 not in ascending order",
-        f"record at offset 60: key b'x': PEL owner {b'C' * 32!r} not in the consumer "
+        f"record at offset 40: key {k32}: 2 duplicate hash field(s) collapsed",
+        f"record at offset 50: key {k32}: pel row 1-0 not in ascending order",
+        f"record at offset 60: key {k32}: PEL owner {b'C' * 32!r} not in the consumer "
         "roster (added with last_seen 0)",
     ]
     assert SnapshotReport(version=4, now_ms=NOW).findings() == []
@@ -487,3 +487,133 @@ def test_an_equal_stream_id_is_out_of_order_and_only_the_first_is_reported() -> 
 def test_a_deadline_before_the_epoch_is_written_as_0() -> None:
     rec = encode_snapshot([(b"k", b"v", -NOW - 5)], NOW)
     assert rec[9:11] == b"\x01\x01" and rec[11:19] == bytes(8)
+
+
+def test_a_list_of_minimal_elements_fills_its_declared_bytes_exactly() -> None:
+    # 3 empty elements of 4 bytes and only the EOF byte after them.
+    ks = _ks()
+    read_snapshot(_snap(b"\x03\x00" + _b(b"l") + _u32(3) + _u32(0) * 3), ks)
+    assert list(ks.raw()[b"l"].value) == [b"", b"", b""]
+
+
+def _group_bytes(name: bytes, consumers: bytes = _u32(0), pel: bytes = _u32(0)) -> bytes:
+    return _b(name) + bytes(16) + consumers + pel
+
+
+def _pel_row(ms: int, owner: bytes) -> bytes:
+    return ms.to_bytes(8, "little") + bytes(8) + _b(owner) + bytes(8) + _u32(1)
+
+
+def test_minimal_groups_consumers_and_pel_rows_fill_their_declared_bytes_exactly() -> None:
+    # Three groups of 28 bytes, then EOF: 29 bytes per group would not fit.
+    groups = _u32(3) + _group_bytes(b"") * 3
+    ks = _ks()
+    report = read_snapshot(_snap(_stream([], groups=groups)), ks)
+    assert list(ks.raw()[b"x"].value.groups) == [b""]
+    assert report.duplicates == [(9, b"x", "group", 1)] * 2
+    # Six consumers of 12 bytes, then the PEL count and EOF (5 bytes).
+    consumers = _u32(6) + (_b(b"") + bytes(8)) * 6
+    ks = _ks()
+    report = read_snapshot(_snap(_stream([], groups=_u32(1) + _group_bytes(b"g", consumers))), ks)
+    assert ks.raw()[b"x"].value.groups[b"g"].consumers == {b"": 0}
+    assert report.duplicates == [(9, b"x", "consumer", 1)] * 5
+    # Two PEL rows of 32 bytes (empty owner), then EOF.
+    pel = _u32(2) + _pel_row(1, b"") + _pel_row(2, b"")
+    ks = _ks()
+    read_snapshot(_snap(_stream([], groups=_u32(1) + _group_bytes(b"g", _u32(0), pel))), ks)
+    assert sorted(ks.raw()[b"x"].value.groups[b"g"].pel) == [(1, 0), (2, 0)]
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        _u32(1) + _group_bytes(b""),  # groups end the file
+        _u32(1) + _group_bytes(b"g", _u32(0), _u32(1) + _pel_row(1, b"")),  # a PEL row does
+    ],
+    ids=["group", "pel"],
+)
+def test_a_stream_whose_groups_end_the_file_is_loaded(groups: bytes) -> None:
+    data = _snap(_stream([], groups=groups), tail=b"")
+    ks = _ks()
+    with pytest.raises(SnapshotTruncated) as info:
+        read_snapshot(data, ks)
+    assert info.value.records_loaded == 1 and info.value.offset == len(data)
+    assert b"x" in ks.raw()
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        b"\x03\x00" + _b(b"l") + _u32(2) + _u32(0) * 2,  # empty elements end the file
+        b"\x03\x00" + _b(b"l") + _u32(1) + _b(b"last"),  # a non-empty one does
+    ],
+    ids=["empty", "non-empty"],
+)
+def test_a_list_ending_at_the_end_of_the_file_is_loaded(record: bytes) -> None:
+    data = _snap(record, tail=b"")
+    ks = _ks()
+    with pytest.raises(SnapshotTruncated) as info:
+        read_snapshot(data, ks)
+    assert info.value.records_loaded == 1 and info.value.offset == len(data)
+    assert b"l" in ks.raw()
+
+
+def test_an_equal_pel_id_is_out_of_order() -> None:
+    pel = _u32(2) + _pel_row(1, b"c") + _pel_row(1, b"c")
+    report = read_snapshot(
+        _snap(_stream([], groups=_u32(1) + _group_bytes(b"g", _u32(0), pel))), _ks()
+    )
+    assert report.non_ascending == [(9, b"x", "pel row", "1-0")]
+    assert report.duplicates == [(9, b"x", "pel row", 1)]
+
+
+# --------------------------------------------------------------------------
+# Element-count bounds: 2**32 elements do not fit a test, so the length the
+# writer reads is patched on the value's own class for the test's duration.
+
+
+class _Exactly(bytes):
+    def __len__(self) -> int:
+        return U32_MAX
+
+
+def test_a_length_of_exactly_u32_max_is_written() -> None:
+    out = encode_record(_Exactly(b"k"), b"v", None)
+    assert out[2:6] == b"\xff\xff\xff\xff"
+
+
+@pytest.mark.parametrize("kind", ["list", "set", "zset"])
+def test_element_counts_over_u32_are_refused_and_u32_max_is_written(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from impl.keyspace import ListValue
+
+    value: object
+    cls: type
+    # A hash shares the list and set code path (one count check for all three).
+    if kind == "list":
+        value, cls = ListValue(), ListValue
+    elif kind == "set":
+        value, cls = SetValue(), SetValue
+    else:
+        value, cls = ZSet(), ZSet
+    for n, refused in ((U32_MAX + 1, True), (U32_MAX, False)):
+        if kind == "zset":
+            fake = type("_Fake", (list,), {"__len__": lambda self, n=n: n})
+            monkeypatch.setattr(ZSet, "ordered", lambda self, f=fake: f())
+        else:
+            monkeypatch.setattr(cls, "__len__", lambda self, n=n: n)
+        if refused:
+            with pytest.raises(UnrepresentableValue) as info:
+                encode_record(b"k", value, None)  # type: ignore[arg-type]
+            err = info.value
+            assert (err.key, err.what, err.value, err.limit) == (b"k", "element count", n, U32_MAX)
+        else:
+            out = encode_record(b"k", value, None)  # type: ignore[arg-type]
+            assert out[7:11] == b"\xff\xff\xff\xff"
+        monkeypatch.undo()
+
+
+def test_encode_record_refuses_what_is_not_a_keyspace_value() -> None:
+    with pytest.raises(TypeError, match=r"^not a keyspace value: int$"):
+        encode_record(b"k", 3, None)  # type: ignore[arg-type]
