@@ -617,3 +617,143 @@ def test_element_counts_over_u32_are_refused_and_u32_max_is_written(
 def test_encode_record_refuses_what_is_not_a_keyspace_value() -> None:
     with pytest.raises(TypeError, match=r"^not a keyspace value: int$"):
         encode_record(b"k", 3, None)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------
+# Header and opcode errors: every field `check` prints.
+
+
+@pytest.mark.parametrize(
+    ("data", "cls", "message", "offset", "at", "expected", "got"),
+    [
+        (b"KEVY", SnapshotTruncated, "file ends inside the magic", 0, 4, repr(MAGIC), b"KEVY"),
+        (b"XX", SnapshotCorrupt, "kevy snapshot: bad magic", 0, 0, repr(MAGIC), b"XX"),
+        (
+            b"KEVYSNAQ\x04",
+            SnapshotCorrupt,
+            "kevy snapshot: bad magic",
+            0,
+            0,
+            repr(MAGIC),
+            b"KEVYSNAQ",
+        ),
+        (b"KEVYSNAP", SnapshotTruncated, "file ends before the version byte", 8, 8, None, None),
+        (
+            b"KEVYSNAP\x05\x00",
+            SnapshotCorrupt,
+            "kevy snapshot: bad version",
+            8,
+            8,
+            "a version in 2..=4",
+            b"\x05",
+        ),
+    ],
+    ids=["short-magic", "short-bad-magic", "bad-magic", "no-version", "bad-version"],
+)
+def test_each_header_error_names_its_fields(
+    data: bytes,
+    cls: type,
+    message: str,
+    offset: int,
+    at: int,
+    expected: str | None,
+    got: bytes | None,
+) -> None:
+    with pytest.raises(cls) as info:
+        read_snapshot(data, _ks())
+    err = info.value
+    assert type(err) is cls
+    assert (err.message, err.offset, err.at, err.expected, err.got) == (
+        message,
+        offset,
+        at,
+        expected,
+        got,
+    )
+    assert err.unit == "snapshot header"
+
+
+def test_a_header_with_no_record_is_a_truncated_record() -> None:
+    with pytest.raises(SnapshotTruncated) as info:
+        read_snapshot(b"KEVYSNAP\x04", _ks())
+    assert (info.value.offset, info.value.unit) == (9, "snapshot record")
+
+
+def test_an_unknown_opcode_names_its_byte_and_carries_the_report() -> None:
+    good = b"\x01\x00" + _b(b"a") + _b(b"1")
+    data = _snap(good, b"\x07\x00" + _b(b"k") + b"more")
+    with pytest.raises(SnapshotCorrupt) as info:
+        read_snapshot(data, _ks())
+    err = info.value
+    rec = 9 + len(good)
+    assert (err.offset, err.at, err.expected, err.got) == (rec, rec, "an opcode in 0..=6", b"\x07")
+    assert err.message == "kevy snapshot: unknown opcode 7"
+    assert err.records_loaded == 1
+    assert err.report is not None
+    assert (err.report.records, err.report.by_type) == (1, {"string": 1})
+
+
+def test_an_unknown_opcode_whose_key_ends_the_file_is_corrupt() -> None:
+    # Rule 2: TTL and key are read first; both are complete, so the opcode is judged.
+    with pytest.raises(SnapshotCorrupt):
+        read_snapshot(_snap(b"\x07\x00" + _b(b"k"), tail=b""), _ks())
+
+
+def test_a_string_ending_at_the_end_of_the_file_is_loaded() -> None:
+    data = _snap(b"\x01\x00" + _b(b"k") + _b(b"v"), tail=b"")
+    ks = _ks()
+    with pytest.raises(SnapshotTruncated) as info:
+        read_snapshot(data, ks)
+    assert info.value.records_loaded == 1 and ks.raw()[b"k"].value == b"v"
+
+
+def test_records_are_counted_per_type() -> None:
+    rows = [
+        (b"a", b"1", None),
+        (b"b", b"2", None),
+        (b"l", [b"x"], None),
+        (b"h", {b"f": b"v"}, None),
+    ]
+    report = read_snapshot(encode_snapshot(rows, NOW), _ks())
+    assert report.records == 4
+    assert report.by_type == {"string": 2, "hash": 1, "list": 1}
+
+
+def test_a_bytearray_or_memoryview_loads_as_bytes() -> None:
+    data = encode_snapshot([(b"k", b"v", None), (b"l", [b"x"], None)], NOW)
+    for view in (bytearray(data), memoryview(data)):
+        ks = _ks()
+        read_snapshot(view, ks)  # type: ignore[arg-type]
+        assert all(type(k) is bytes for k in ks.raw())
+        assert type(ks.raw()[b"k"].value) is bytes
+        assert document(ks, NOW) == document(_loaded(data), NOW)
+
+
+def _loaded(data: bytes) -> Keyspace:
+    ks = _ks()
+    read_snapshot(data, ks)
+    return ks
+
+
+def test_a_load_leaves_the_garbage_collector_as_it_found_it() -> None:
+    import gc
+
+    data = encode_snapshot([(b"k", b"v", None)], NOW)
+    assert gc.isenabled()
+    read_snapshot(data, _ks())
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        read_snapshot(data, _ks())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_live_view_judges_expiry_at_the_time_it_is_given() -> None:
+    from impl.snapshot import live_view
+
+    ks = _ks(NOW)
+    ks.put(b"soon", b"v", NOW + 10)
+    ks.put(b"later", b"v", NOW + 100)
+    assert [(k, rem) for k, _, rem in live_view(ks, NOW + 20)] == [(b"later", 80)]
