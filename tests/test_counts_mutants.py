@@ -118,3 +118,23 @@ def test_check_uses_the_counts_it_is_given(tmp_path: Path) -> None:
     with pytest.raises(ShardCountError):
         check_recorded_counts(FS, str(tmp_path), recorded)
     check_recorded_counts(FS, str(tmp_path))
+
+
+def test_a_repeated_journal_count_is_refused_at_its_last_assignment(tmp_path: Path) -> None:
+    # parse_journal keeps the last value of a repeated field, so the offset
+    # must point there, not at an earlier, harmless one.
+    data = _journal(2, 2) + f"n={HUGE}\n".encode()
+    (tmp_path / "reshard.journal").write_bytes(data)
+    recorded = read_recorded_counts(FS, str(tmp_path))
+    assert recorded.journal is not None and recorded.journal.n == HUGE
+    with pytest.raises(ShardCountError) as info:
+        check_recorded_counts(FS, str(tmp_path), recorded)
+    assert info.value.offset == data.rindex(b"\nn=") + 3
+    assert data[info.value.offset :].startswith(str(HUGE).encode())
+
+
+def test_a_journal_that_is_not_utf8_records_bytes_but_no_journal(tmp_path: Path) -> None:
+    (tmp_path / "reshard.journal").write_bytes(b"\xff\xfe")
+    r = read_recorded_counts(FS, str(tmp_path))
+    assert r.journal is None and r.journal_data == b"\xff\xfe" and r.journal_error is None
+    assert r.shard_count == 1
