@@ -337,3 +337,47 @@ def test_a_log_file_replays_in_kevys_dialect_unless_asked_to_detect(tmp_path: Pa
     assert report.error is not None and report.error.path == str(path)
     report = replay_aof(OsFileSystem(), str(path), _ks(), profile=KEVY_1_17, dialect=None)
     assert report.dialect is Dialect.REDIS
+
+
+# --------------------------------------------------------------------------
+# Edges mutmut found unpinned.
+
+
+def test_bytes_replay_has_a_placeholder_path() -> None:
+    _, report = _replay(_log("SET a 1"))
+    assert report.path == "<bytes>"
+
+
+def test_an_empty_frame_in_a_redis_log_is_an_empty_event() -> None:
+    cmds = ["SELECT 0", [], "SET a 1"]
+    ks, report = _replay(_log(*cmds))
+    assert _events(report) == [(_offsets(*cmds)[1], EventKind.EMPTY, "empty command")]
+    assert b"a" in ks.raw()
+
+
+def test_a_forced_redis_replay_without_select_applies_database_0() -> None:
+    ks, report = _replay(_log("SET a 1", "SET b 2"), dialect=Dialect.REDIS)
+    assert sorted(ks.raw()) == [b"a", b"b"] and report.events == []
+
+
+def test_a_redis_log_replays_with_redis_semantics() -> None:
+    # Redis honours SET's PXAT; kevy 1.17's replay ignores SET options (§5).
+    data = _log("SELECT 0", f"SET k v PXAT {NOW + 500}")
+    ks, _ = _replay(data)
+    assert ks.raw()[b"k"].deadline_ms == NOW + 500
+    ks, _ = _replay(data, dialect=Dialect.KEVY)
+    assert ks.raw()[b"k"].deadline_ms is None
+
+
+@pytest.mark.parametrize(
+    ("cmd", "undetermined"),
+    [("SPOP s", True), ("SPOP s 0", False), ("SPOP", False), ("SPOP s 3", False)],
+)
+def test_which_spop_frames_are_undetermined(cmd: str, undetermined: bool) -> None:
+    _, report = _replay(_log("SADD s a b c", cmd))
+    kinds = [e.kind for e in report.events]
+    assert (EventKind.UNDETERMINED in kinds) is undetermined
+    if cmd == "SPOP":
+        assert _events(report) == [
+            (_offsets("SADD s a b c", cmd)[1], EventKind.IGNORED, "SPOP: missing arguments")
+        ]
