@@ -1,0 +1,77 @@
+"""impl/rewrite.py edges mutmut found unpinned (README "Adequacy").
+
+Which streams rule 3 drops (and which it must keep), step 2's dummy entry at
+the smallest non-zero last ID, the profile reaching every entry point, and what
+reaches the OS before a later row fails.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from impl.fs import OsFileSystem
+from impl.keyspace import Stream, StreamGroup, ZSet
+from impl.profile import KEVY_1_17, Profile, get_profile
+from impl.resp import MAGIC, encode_frame
+from impl.rewrite import dump_aof, key_group, rewrite_frames
+from impl.snapshot import CHUNK_SIZE
+from tests.recording_fs import RecordingFS
+
+NOW = 1_000_000
+
+
+def _text(frames: list[list[bytes]]) -> list[str]:
+    return [" ".join(a.decode() for a in f) for f in frames]
+
+
+def test_an_empty_stream_with_a_group_is_kept() -> None:
+    # Rule 3 drops a stream only when it has no entries, last ID 0-0 *and* no groups.
+    st = Stream(groups={b"g": StreamGroup()})
+    assert _text(key_group(b"s", st, None, NOW)) == ["XGROUP CREATE s g 0-0 MKSTREAM"]
+    assert key_group(b"s", Stream(), None, NOW) == []
+
+
+def test_a_stream_with_entries_is_kept_whatever_its_last_id() -> None:
+    # A hostile snapshot can load entries under last ID 0-0; the rewrite must
+    # still write every entry rather than drop the key.
+    st = Stream(entries={(0, 1): [(b"f", b"v")]})
+    frames = _text(key_group(b"s", st, None, NOW))
+    assert frames[0] == "XADD s 0-1 f v"
+
+
+def test_the_dummy_entry_recreates_the_smallest_last_id() -> None:
+    st = Stream(last_id=(1, 0), entries_added=1, max_deleted_id=(1, 0))
+    assert _text(key_group(b"s", st, None, NOW)) == ["XADD s MAXLEN 0 1-0 x x"]
+
+
+@pytest.mark.parametrize("profile", [KEVY_1_17, get_profile("hardened")])
+def test_every_entry_point_writes_scores_as_the_profile_says(
+    tmp_path: Path, profile: Profile
+) -> None:
+    rows = [(b"z", ZSet({b"m": 0.1}), None)]
+    text = "0.1" if profile.fixes("exact_rewrite_scores") else "0.10000000000000001"
+    expected = [b"ZADD", b"z", text.encode(), b"m"]
+    assert list(rewrite_frames(rows, NOW, profile=profile)) == [expected]
+    path = tmp_path / "aof.rewrite"
+    dump_aof(OsFileSystem(), str(path), rows, NOW, profile=profile)
+    assert path.read_bytes() == MAGIC + encode_frame(expected)
+
+
+def test_a_full_chunk_reaches_the_os_before_a_later_row_fails(tmp_path: Path) -> None:
+    # kevy's BufWriter hands the OS each full 1 MiB as soon as it is full; a row
+    # that then fails leaves those bytes in the partial file (§2.6).
+    def frame_len(n: int) -> int:
+        return len(encode_frame([b"SET", b"k", b"x" * n]))
+
+    n = CHUNK_SIZE - len(MAGIC) - frame_len(0)
+    while len(MAGIC) + frame_len(n) > CHUNK_SIZE:
+        n -= 1
+    assert len(MAGIC) + frame_len(n) == CHUNK_SIZE
+    rows = [(b"k", b"x" * n, None), (b"bad", 3, None)]
+    rec = RecordingFS(OsFileSystem())
+    with pytest.raises(TypeError, match="not a keyspace value: int"):
+        dump_aof(rec, str(tmp_path / "aof.rewrite"), rows, NOW)  # type: ignore[arg-type]
+    assert [len(c[2]) for c in rec.calls if c[0] == "write"] == [CHUNK_SIZE]
+    assert (tmp_path / "aof.rewrite").stat().st_size == CHUNK_SIZE
