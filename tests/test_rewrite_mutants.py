@@ -75,3 +75,16 @@ def test_a_full_chunk_reaches_the_os_before_a_later_row_fails(tmp_path: Path) ->
         dump_aof(rec, str(tmp_path / "aof.rewrite"), rows, NOW)  # type: ignore[arg-type]
     assert [len(c[2]) for c in rec.calls if c[0] == "write"] == [CHUNK_SIZE]
     assert (tmp_path / "aof.rewrite").stat().st_size == CHUNK_SIZE
+
+
+def test_no_xsetid_when_the_entries_leave_the_scalars_as_they_are() -> None:
+    # XADD of each entry leaves last ID = the largest entry, entries_added = the
+    # entry count, max_deleted_id 0-0: nothing for XSETID to restore.
+    st = Stream(
+        entries={(1, 0): [(b"f", b"v")], (2, 0): [(b"f", b"w")]}, last_id=(2, 0), entries_added=2
+    )
+    assert _text(key_group(b"s", st, None, NOW)) == ["XADD s 1-0 f v", "XADD s 2-0 f w"]
+    st.max_deleted_id = (0, 1)
+    assert _text(key_group(b"s", st, None, NOW))[-1] == (
+        "XSETID s 2-0 ENTRIESADDED 2 MAXDELETEDID 0-1"
+    )
