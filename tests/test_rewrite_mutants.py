@@ -88,3 +88,7 @@ def test_no_xsetid_when_the_entries_leave_the_scalars_as_they_are() -> None:
     assert _text(key_group(b"s", st, None, NOW))[-1] == (
         "XSETID s 2-0 ENTRIESADDED 2 MAXDELETEDID 0-1"
     )
+
+
+def test_a_deadline_before_the_epoch_is_written_as_0() -> None:
+    assert _text(key_group(b"k", b"v", -NOW - 5, NOW))[-1] == "PEXPIREAT k 0"
