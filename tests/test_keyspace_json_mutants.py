@@ -210,3 +210,18 @@ def test_values_differ_by_score_bits_and_the_line_shows_both_cut_at_120() -> Non
         + (json.dumps(long_a, ensure_ascii=False)[:120])
     )
     assert describe_difference(_doc(_k("a", ["x"], "list")), _doc(_k("a", ["x"], "list"))) is None
+
+
+def test_six_missing_or_unexpected_keys_count_the_sixth() -> None:
+    six = _doc(*(_k(f"k{i}") for i in range(6)))
+    assert describe_difference(six, _doc()) == "missing keys ['k0', 'k1', 'k2', 'k3', 'k4'] (+1)"
+    assert describe_difference(_doc(), six) == (
+        "unexpected keys ['k0', 'k1', 'k2', 'k3', 'k4'] (+1)"
+    )
+
+
+def test_value_json_refuses_what_is_not_a_keyspace_value() -> None:
+    from impl.keyspace_json import value_json
+
+    with pytest.raises(TypeError, match=r"^not a keyspace value: int$"):
+        value_json(3)  # type: ignore[arg-type]
