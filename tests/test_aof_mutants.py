@@ -240,3 +240,70 @@ def test_close_ignores_a_failed_final_flush(clock) -> None:
     aof.close()
     assert aof.closed is True
     assert fs.read_bytes(f"{D}/{A}") == MAGIC
+
+
+# --------------------------------------------------------------------------
+# Faults CrashFS does not inject: a handle whose size() or close() fails.
+
+
+class _FailingFile:
+    """A real file whose named methods raise EIO (the rest pass through)."""
+
+    def __init__(self, inner, failing: set[str]) -> None:  # type: ignore[no-untyped-def]
+        self._inner = inner
+        self._failing = failing
+        self.path = inner.path
+        self.closed = False
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        if name in self._failing:
+
+            def fail(*_: object) -> None:
+                raise OSError(5, f"{name} failed (injected)", self.path)
+
+            return fail
+        return getattr(self._inner, name)
+
+    def close(self) -> None:
+        self.closed = True
+        if "close" in self._failing:
+            self._inner.close()  # release the descriptor, then report the failure
+            raise OSError(5, "close failed (injected)", self.path)
+        self._inner.close()
+
+
+class _FailingFS(RecordingFS):
+    def __init__(self, failing: set[str]) -> None:
+        super().__init__(OsFileSystem())
+        self.failing = failing
+        self.opened: list[_FailingFile] = []
+
+    def open_append(self, path: str, *, create: bool = True):  # type: ignore[no-untyped-def]
+        f = _FailingFile(self.base.open_append(path, create=create), self.failing)
+        self.opened.append(f)
+        return f
+
+
+def test_a_size_that_cannot_be_read_counts_as_an_empty_log(tmp_path: Path, clock) -> None:
+    # docs/SPEC.md §2.2: "0 if it cannot be determined": kevy then writes MAGIC
+    # as for a new file, after whatever the file already held.
+    path = tmp_path / A
+    path.write_bytes(MAGIC + SET)
+    aof = Aof.open(_FailingFS({"size"}), str(path), clock=clock)
+    assert aof.size_bytes == len(MAGIC)
+    aof.close()
+    assert path.read_bytes() == MAGIC + SET + MAGIC
+
+
+@pytest.mark.parametrize("failing", [{"write"}, {"close"}, {"write", "close"}])
+def test_close_ignores_a_failing_flush_or_close(tmp_path: Path, clock, failing) -> None:
+    # Rust's Drop: flush best effort, close, errors ignored (docs/SPEC.md §2.1).
+    path = tmp_path / A
+    path.write_bytes(MAGIC)
+    fs = _FailingFS(set())
+    aof = Aof.open(fs, str(path), FsyncPolicy.NO, clock=clock)
+    aof.append([b"SET", b"k", b"v"])
+    fs.failing.update(failing)
+    aof.close()
+    assert fs.opened[0].closed
+    assert path.read_bytes() == (MAGIC if "write" in failing else MAGIC + SET)
