@@ -307,3 +307,53 @@ def test_close_ignores_a_failing_flush_or_close(tmp_path: Path, clock, failing) 
     aof.close()
     assert fs.opened[0].closed
     assert path.read_bytes() == (MAGIC if "write" in failing else MAGIC + SET)
+
+
+# --------------------------------------------------------------------------
+# F25's fix at the log itself (`append_failure_fails_shard`): a failed append or
+# sync fails the log, rolls the file back to its last synced length, and every
+# later call is refused with an error that names the first failure.
+
+
+@pytest.mark.parametrize("synced_first", [False, True])
+def test_a_failed_append_rolls_back_to_the_synced_length_and_fails_the_log(
+    clock: ManualClock, synced_first: bool
+) -> None:
+    from model.crashfs import Fault
+
+    fs = CrashFS()
+    path = "/data/aof-0.aof"
+    fs.makedirs("/data")
+    aof = Aof.open(fs, path, FsyncPolicy.ALWAYS, clock=clock, profile=HARDENED)
+    if synced_first:
+        aof.append([b"SET", b"k", b"v"])  # ALWAYS: written and synced
+    synced = fs.read_bytes(path)
+    assert synced == (MAGIC + SET if synced_first else MAGIC)
+    fs.faults.faults.append(Fault("write", path, "short", nbytes=5))  # 5 bytes land...
+    fs.fail_next("write", path, "enospc")  # ...then the rest fails
+    with pytest.raises(OSError) as first:
+        aof.append([b"SET", b"k", b"w"])
+    assert fs.read_bytes(path) == synced  # the half-written frame is cut off
+    assert aof.failed is first.value
+    for call in (lambda: aof.append([b"SET", b"x", b"y"]), aof.sync):
+        with pytest.raises(OSError) as later:
+            call()
+        assert later.value.errno == 5
+        assert later.value.strerror == f"the log failed earlier ({first.value}); reopen"
+        assert later.value.filename == path
+    assert fs.read_bytes(path) == synced
+    aof.close()
+
+
+def test_a_failed_sync_fails_the_log_with_that_error(clock: ManualClock) -> None:
+    fs = CrashFS()
+    path = "/data/aof-0.aof"
+    fs.makedirs("/data")
+    aof = Aof.open(fs, path, FsyncPolicy.NO, clock=clock, profile=HARDENED)
+    aof.append([b"SET", b"k", b"v"])
+    fs.fail_next("fdatasync", path, "eio")
+    with pytest.raises(OSError) as first:
+        aof.sync()
+    assert aof.failed is first.value
+    assert fs.read_bytes(path) == MAGIC  # back to what was synced: the header
+    aof.close()
