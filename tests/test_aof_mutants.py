@@ -357,3 +357,20 @@ def test_a_failed_sync_fails_the_log_with_that_error(clock: ManualClock) -> None
     assert aof.failed is first.value
     assert fs.read_bytes(path) == MAGIC  # back to what was synced: the header
     aof.close()
+
+
+def test_a_rollback_that_fails_too_still_fails_the_log_with_the_first_error(
+    clock: ManualClock,
+) -> None:
+    fs = CrashFS()
+    path = "/data/aof-0.aof"
+    fs.makedirs("/data")
+    aof = Aof.open(fs, path, FsyncPolicy.ALWAYS, clock=clock, profile=HARDENED)
+    fs.fail_next("write", path, "enospc")
+    fs.fail_next("truncate", path, "eio")  # the rollback's own truncate fails
+    with pytest.raises(OSError) as first:
+        aof.append([b"SET", b"k", b"v"])
+    assert aof.failed is first.value
+    with pytest.raises(OSError, match="the log failed earlier"):
+        aof.append([b"SET", b"k", b"w"])
+    aof.close()
