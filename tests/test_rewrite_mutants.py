@@ -41,9 +41,11 @@ def test_a_stream_with_entries_is_kept_whatever_its_last_id() -> None:
     assert frames[0] == "XADD s 0-1 f v"
 
 
-def test_the_dummy_entry_recreates_the_smallest_last_id() -> None:
-    st = Stream(last_id=(1, 0), entries_added=1, max_deleted_id=(1, 0))
-    assert _text(key_group(b"s", st, None, NOW)) == ["XADD s MAXLEN 0 1-0 x x"]
+@pytest.mark.parametrize("last", [(0, 1), (1, 0)])
+def test_the_dummy_entry_recreates_the_smallest_last_ids(last: tuple[int, int]) -> None:
+    st = Stream(last_id=last, entries_added=1, max_deleted_id=last)
+    text = f"{last[0]}-{last[1]}"
+    assert _text(key_group(b"s", st, None, NOW)) == [f"XADD s MAXLEN 0 {text} x x"]
 
 
 @pytest.mark.parametrize("profile", [KEVY_1_17, get_profile("hardened")])
