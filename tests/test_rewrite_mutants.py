@@ -94,3 +94,22 @@ def test_no_xsetid_when_the_entries_leave_the_scalars_as_they_are() -> None:
 
 def test_a_deadline_before_the_epoch_is_written_as_0() -> None:
     assert _text(key_group(b"k", b"v", -NOW - 5, NOW))[-1] == "PEXPIREAT k 0"
+
+
+def test_a_tombstone_pel_row_is_skipped_and_the_rows_after_it_are_kept() -> None:
+    from impl.keyspace import PelRow
+
+    st = Stream(
+        entries={(2, 0): [(b"f", b"v")]},
+        last_id=(2, 0),
+        entries_added=1,
+        groups={
+            b"g": StreamGroup(
+                (2, 0), {b"c": 0}, {(1, 0): PelRow(b"c", 5, 1), (2, 0): PelRow(b"c", 7, 2)}
+            )
+        },
+    )
+    frames = _text(key_group(b"s", st, None, NOW))
+    assert [f for f in frames if f.startswith("XCLAIM")] == [
+        "XCLAIM s g c 0 2-0 TIME 7 RETRYCOUNT 2 FORCE JUSTID"
+    ]
