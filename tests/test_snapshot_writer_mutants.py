@@ -367,3 +367,16 @@ def test_live_view_judges_expiry_at_the_time_it_is_given() -> None:
     ks.put(b"soon", b"v", NOW + 10)
     ks.put(b"later", b"v", NOW + 100)
     assert [(k, rem) for k, _, rem in live_view(ks, NOW + 20)] == [(b"later", 80)]
+
+
+def test_an_exact_frozen_view_keeps_a_key_without_ttl_without_ttl() -> None:
+    from impl.profile import HARDENED
+
+    ks = _ks(NOW)
+    ks.put(b"forever", b"v", None)
+    ks.put(b"soon", b"v", NOW + 1000)
+    view = freeze(ks, NOW, profile=HARDENED)
+    assert sorted((k, rem) for k, _, rem in view.items_at(NOW + 300)) == [
+        (b"forever", None),
+        (b"soon", 700),
+    ]
