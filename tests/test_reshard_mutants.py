@@ -84,3 +84,96 @@ def test_the_roll_forward_runs_under_the_profile_it_is_given(tmp_path: Path) -> 
     fs = RecordingFS(OsFileSystem())
     recover_journal(fs, str(d2), STANDARD_NAMES, log=[].append)
     assert not any(c[0] in ("fsync_dir", "fsync") for c in fs.mutations())
+
+
+# --------------------------------------------------------------------------
+# The open-time re-shard judges time by the `now_ms` it is given and pops SPOP
+# members in the shards' own order.
+
+T = 1_800_000_000_000
+
+
+def _aof(*cmds: str) -> bytes:
+    from impl.resp import MAGIC, encode_frame
+
+    return MAGIC + b"".join(encode_frame([w.encode() for w in c.split(" ")]) for c in cmds)
+
+
+def _one_shard_dir(tmp_path: Path, *, snapshot: list | None = None, aof: bytes = b"") -> str:
+    from impl.snapshot import encode_snapshot
+
+    if snapshot is not None:
+        (tmp_path / "dump-0.rdb").write_bytes(encode_snapshot(snapshot, T))
+    if aof:
+        (tmp_path / "aof-0.aof").write_bytes(aof)
+    return str(tmp_path)
+
+
+def _reshard(d: str, n: int, now_ms: int, *, seed: int | None = None, profile=KEVY_1_17):  # type: ignore[no-untyped-def]
+    from impl.clock import ManualClock
+    from impl.keyspace import Keyspace
+    from impl.reshard import reshard_open
+
+    shards = [Keyspace(ManualClock(T), hash_seed=seed) for _ in range(n)]
+    reshard_open(
+        OsFileSystem(),
+        d,
+        src_n=1,
+        n=n,
+        names=STANDARD_NAMES,
+        shards=shards,
+        now_ms=now_ms,
+        profile=profile,
+    )
+    return {k: e for s in shards for k, e in s.raw().items()}
+
+
+def test_the_reshard_expires_by_the_time_it_is_given(tmp_path: Path) -> None:
+    # The shards' clock says T; the re-shard runs at T + 1000. A key whose
+    # deadline falls in between is gone at the re-shard's time.
+    d = _one_shard_dir(
+        tmp_path, snapshot=[(b"soon", b"v", 500), (b"later", b"v", 5000)], aof=_aof("SET a 1")
+    )
+    got = _reshard(d, 2, T + 1000)
+    assert sorted(got) == [b"a", b"later"]
+    assert got[b"later"].deadline_ms == T + 5000
+
+
+def test_a_wrong_number_of_keyspaces_is_refused(tmp_path: Path) -> None:
+    from impl.clock import ManualClock
+    from impl.keyspace import Keyspace
+    from impl.reshard import reshard_open
+
+    with pytest.raises(ValueError, match=r"^reshard_open needs 2 keyspaces, got 1$"):
+        reshard_open(
+            OsFileSystem(),
+            str(tmp_path),
+            src_n=1,
+            n=2,
+            names=STANDARD_NAMES,
+            shards=[Keyspace(ManualClock(T))],
+            now_ms=T,
+            profile=KEVY_1_17,
+        )
+
+
+@pytest.mark.parametrize("per_shard", [False, True])
+def test_spop_in_a_merged_log_pops_in_the_shards_order(tmp_path: Path, per_shard: bool) -> None:
+    from impl.clock import ManualClock
+    from impl.keyspace import Keyspace, SetValue
+    from impl.reshard import MERGE_PER_SHARD_SWITCH
+
+    members = [b"a", b"b", b"c", b"d", b"e", b"f"]
+    seed = next(
+        s
+        for s in range(100)
+        if Keyspace(ManualClock(T), hash_seed=s).first_members(SetValue.fromkeys(members), 1)
+        != [b"a"]
+    )
+    popped = Keyspace(ManualClock(T), hash_seed=seed).first_members(SetValue.fromkeys(members), 1)
+    d = _one_shard_dir(
+        tmp_path, aof=_aof("SADD s " + " ".join(m.decode() for m in members), "SPOP s 1")
+    )
+    profile = KEVY_1_17.with_switches(MERGE_PER_SHARD_SWITCH) if per_shard else KEVY_1_17
+    got = _reshard(d, 2, T, seed=seed, profile=profile)
+    assert sorted(got[b"s"].value) == sorted(set(members) - set(popped))
