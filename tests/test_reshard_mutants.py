@@ -177,3 +177,51 @@ def test_spop_in_a_merged_log_pops_in_the_shards_order(tmp_path: Path, per_shard
     profile = KEVY_1_17.with_switches(MERGE_PER_SHARD_SWITCH) if per_shard else KEVY_1_17
     got = _reshard(d, 2, T, seed=seed, profile=profile)
     assert sorted(got[b"s"].value) == sorted(set(members) - set(popped))
+
+
+def test_a_v2_snapshot_merges_its_relative_ttls_at_the_time_given(tmp_path: Path) -> None:
+    # v2 stores remaining ms: the deadline is the merge's now + remaining (§3.4).
+    record = b"\x01\x01" + (5000).to_bytes(8, "little") + b"\x01\x00\x00\x00k\x01\x00\x00\x00v"
+    (tmp_path / "dump-0.rdb").write_bytes(b"KEVYSNAP\x02" + record + b"\x00")
+    got = _reshard(str(tmp_path), 2, T + 1000)
+    assert got[b"k"].deadline_ms == T + 6000
+
+
+def test_a_per_shard_merge_moves_only_keys_live_at_the_time_given(tmp_path: Path) -> None:
+    from impl.clock import ManualClock
+    from impl.keyspace import Keyspace
+    from impl.reshard import MERGE_PER_SHARD_SWITCH, merge_sources
+
+    d = _one_shard_dir(tmp_path, snapshot=[(b"soon", b"v", 500), (b"later", b"v", 5000)])
+    temp = Keyspace(ManualClock(T))
+    merge_sources(
+        OsFileSystem(),
+        d,
+        1,
+        STANDARD_NAMES,
+        temp,
+        profile=KEVY_1_17.with_switches(MERGE_PER_SHARD_SWITCH),
+        now_ms=T + 1000,
+    )
+    assert sorted(temp.raw()) == [b"later"]
+
+
+def test_commit_clears_stale_reshard_files_by_the_target_layouts_names(tmp_path: Path) -> None:
+    from impl.clock import ManualClock
+    from impl.keyspace import Keyspace
+    from impl.layout import FileNames
+    from impl.reshard import commit_reshard
+
+    names = FileNames.embedded("data.snap", "data.aof")  # its own names for 1 shard
+    fs = RecordingFS(OsFileSystem())
+    commit_reshard(
+        fs,
+        str(tmp_path),
+        prev_n=2,
+        target=Layout(1, Routing.KEVYHASH),
+        stores=[Keyspace(ManualClock(T))],
+        names=names,
+        stamp=STAMP,
+        now_ms=T,
+    )
+    assert fs.calls[0] == ("unlink", "data.snap.reshard")
