@@ -83,8 +83,11 @@ def read_recorded_counts(fs: FileSystem, directory: str) -> RecordedCounts:
 
 
 def _count_offset(data: bytes, field: bytes) -> int:
-    """Where the value of `field=` starts in a journal (0 if not found)."""
-    at = data.find(b"\n" + field + b"=")
+    """Where the value of `field=` starts in a journal (0 if not found).
+
+    The last line wins: `parse_journal` keeps the value a repeated field was
+    last assigned, so that is the count being refused."""
+    at = data.rfind(b"\n" + field + b"=")
     return 0 if at < 0 else at + 2 + len(field)
 
 

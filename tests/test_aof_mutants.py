@@ -240,3 +240,137 @@ def test_close_ignores_a_failed_final_flush(clock) -> None:
     aof.close()
     assert aof.closed is True
     assert fs.read_bytes(f"{D}/{A}") == MAGIC
+
+
+# --------------------------------------------------------------------------
+# Faults CrashFS does not inject: a handle whose size() or close() fails.
+
+
+class _FailingFile:
+    """A real file whose named methods raise EIO (the rest pass through)."""
+
+    def __init__(self, inner, failing: set[str]) -> None:  # type: ignore[no-untyped-def]
+        self._inner = inner
+        self._failing = failing
+        self.path = inner.path
+        self.closed = False
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        if name in self._failing:
+
+            def fail(*_: object) -> None:
+                raise OSError(5, f"{name} failed (injected)", self.path)
+
+            return fail
+        return getattr(self._inner, name)
+
+    def close(self) -> None:
+        self.closed = True
+        if "close" in self._failing:
+            self._inner.close()  # release the descriptor, then report the failure
+            raise OSError(5, "close failed (injected)", self.path)
+        self._inner.close()
+
+
+class _FailingFS(RecordingFS):
+    def __init__(self, failing: set[str]) -> None:
+        super().__init__(OsFileSystem())
+        self.failing = failing
+        self.opened: list[_FailingFile] = []
+
+    def open_append(self, path: str, *, create: bool = True):  # type: ignore[no-untyped-def]
+        f = _FailingFile(self.base.open_append(path, create=create), self.failing)
+        self.opened.append(f)
+        return f
+
+
+def test_a_size_that_cannot_be_read_counts_as_an_empty_log(tmp_path: Path, clock) -> None:
+    # docs/SPEC.md §2.2: "0 if it cannot be determined": kevy then writes MAGIC
+    # as for a new file, after whatever the file already held.
+    path = tmp_path / A
+    path.write_bytes(MAGIC + SET)
+    aof = Aof.open(_FailingFS({"size"}), str(path), clock=clock)
+    assert aof.size_bytes == len(MAGIC)
+    aof.close()
+    assert path.read_bytes() == MAGIC + SET + MAGIC
+
+
+@pytest.mark.parametrize("failing", [{"write"}, {"close"}, {"write", "close"}])
+def test_close_ignores_a_failing_flush_or_close(tmp_path: Path, clock, failing) -> None:
+    # Rust's Drop: flush best effort, close, errors ignored (docs/SPEC.md §2.1).
+    path = tmp_path / A
+    path.write_bytes(MAGIC)
+    fs = _FailingFS(set())
+    aof = Aof.open(fs, str(path), FsyncPolicy.NO, clock=clock)
+    aof.append([b"SET", b"k", b"v"])
+    fs.failing.update(failing)
+    aof.close()
+    assert fs.opened[0].closed
+    assert path.read_bytes() == (MAGIC if "write" in failing else MAGIC + SET)
+
+
+# --------------------------------------------------------------------------
+# F25's fix at the log itself (`append_failure_fails_shard`): a failed append or
+# sync fails the log, rolls the file back to its last synced length, and every
+# later call is refused with an error that names the first failure.
+
+
+@pytest.mark.parametrize("synced_first", [False, True])
+def test_a_failed_append_rolls_back_to_the_synced_length_and_fails_the_log(
+    clock: ManualClock, synced_first: bool
+) -> None:
+    from model.crashfs import Fault
+
+    fs = CrashFS()
+    path = "/data/aof-0.aof"
+    fs.makedirs("/data")
+    aof = Aof.open(fs, path, FsyncPolicy.ALWAYS, clock=clock, profile=HARDENED)
+    if synced_first:
+        aof.append([b"SET", b"k", b"v"])  # ALWAYS: written and synced
+    synced = fs.read_bytes(path)
+    assert synced == (MAGIC + SET if synced_first else MAGIC)
+    fs.faults.faults.append(Fault("write", path, "short", nbytes=5))  # 5 bytes land...
+    fs.fail_next("write", path, "enospc")  # ...then the rest fails
+    with pytest.raises(OSError) as first:
+        aof.append([b"SET", b"k", b"w"])
+    assert fs.read_bytes(path) == synced  # the half-written frame is cut off
+    assert aof.failed is first.value
+    for call in (lambda: aof.append([b"SET", b"x", b"y"]), aof.sync):
+        with pytest.raises(OSError) as later:
+            call()
+        assert later.value.errno == 5
+        assert later.value.strerror == f"the log failed earlier ({first.value}); reopen"
+        assert later.value.filename == path
+    assert fs.read_bytes(path) == synced
+    aof.close()
+
+
+def test_a_failed_sync_fails_the_log_with_that_error(clock: ManualClock) -> None:
+    fs = CrashFS()
+    path = "/data/aof-0.aof"
+    fs.makedirs("/data")
+    aof = Aof.open(fs, path, FsyncPolicy.NO, clock=clock, profile=HARDENED)
+    aof.append([b"SET", b"k", b"v"])
+    fs.fail_next("fdatasync", path, "eio")
+    with pytest.raises(OSError) as first:
+        aof.sync()
+    assert aof.failed is first.value
+    assert fs.read_bytes(path) == MAGIC  # back to what was synced: the header
+    aof.close()
+
+
+def test_a_rollback_that_fails_too_still_fails_the_log_with_the_first_error(
+    clock: ManualClock,
+) -> None:
+    fs = CrashFS()
+    path = "/data/aof-0.aof"
+    fs.makedirs("/data")
+    aof = Aof.open(fs, path, FsyncPolicy.ALWAYS, clock=clock, profile=HARDENED)
+    fs.fail_next("write", path, "enospc")
+    fs.fail_next("truncate", path, "eio")  # the rollback's own truncate fails
+    with pytest.raises(OSError) as first:
+        aof.append([b"SET", b"k", b"v"])
+    assert aof.failed is first.value
+    with pytest.raises(OSError, match="the log failed earlier"):
+        aof.append([b"SET", b"k", b"w"])
+    aof.close()
