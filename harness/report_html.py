@@ -38,7 +38,7 @@ from harness.report_html_assets import CSS, SCRIPT
 from impl.errors import shown
 from model.contract import keyspace_diff
 
-__all__ = ["DATA_ID", "render_html", "write_html", "write_page"]
+__all__ = ["DATA_ID", "page", "render_html", "write_html", "write_page"]
 
 #: The id of the embedded document's script block.
 DATA_ID = "kevy-report-data"
@@ -227,15 +227,25 @@ def render_html(doc: dict[str, Any]) -> str:
                            ("findings", "distinct findings"),
                            ("groups", "finding-id groups"))
     )  # fmt: skip
+    return page(
+        f"kevy-verify explore: {profile}",
+        f"<h1>kevy-verify explore: profile {profile}</h1>"
+        f'<p id="totals">{totals}.</p>{runs}',
+        doc,
+        SCRIPT,
+    )
+
+
+def page(title: str, body: str, doc: dict[str, Any], script: str) -> str:
+    """One self-contained page: `body` (escaped HTML), `doc` embedded as JSON for the
+    page's own `script`, no network (the CSP allows only what is inline)."""
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
-        f"<title>kevy-verify explore: {profile}</title><style>{CSS}</style></head><body>"
-        f"<h1>kevy-verify explore: profile {profile}</h1>"
-        f'<p id="totals">{totals}.</p>{runs}'
+        f"<title>{title}</title><style>{CSS}</style></head><body>{body}"
         f'<script type="application/json" id="{DATA_ID}">{_embedded(doc)}</script>'
-        f"<script>{SCRIPT}</script></body></html>\n"
+        f"<script>{script}</script></body></html>\n"
     )
 
 

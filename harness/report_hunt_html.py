@@ -23,8 +23,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.report_html import _CSP, DATA_ID, _embedded, _text
-from harness.report_html_assets import CSS
+from harness.report_html import _text, page
 
 __all__ = ["HUNT_SCRIPT", "render_hunt_html", "write_hunt_html"]
 
@@ -103,16 +102,13 @@ def render_hunt_html(doc: dict[str, Any]) -> str:
         for key, label in (("findings", "distinct findings"), ("new", "new"),
                            ("examples", "programs run"), ("seconds", "s"))
     )  # fmt: skip
-    return (
-        "<!DOCTYPE html>\n"
-        f'<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
-        f"<title>kevy-verify hunt: {profile}</title><style>{CSS}</style></head><body>"
+    return page(
+        f"kevy-verify hunt: {profile}",
         f"<h1>kevy-verify hunt: profile {profile}, seed {_text(doc['seed'])}</h1>"
         f'<p id="totals">{totals}.</p><p>{_text(doc.get("summary", ""))}</p>'
-        f'<section class="hunt"><h2>Findings ({len(findings)})</h2>{table}{details}</section>'
-        f'<script type="application/json" id="{DATA_ID}">{_embedded(doc)}</script>'
-        f"<script>{HUNT_SCRIPT}</script></body></html>\n"
+        f'<section class="hunt"><h2>Findings ({len(findings)})</h2>{table}{details}</section>',
+        doc,
+        HUNT_SCRIPT,
     )
 
 
