@@ -254,7 +254,7 @@ def execute(ks: Keyspace, argv: Sequence[bytes], *, profile: Profile) -> Result:
         return Result(ErrorReply(wrong_args(verb.decode("latin-1").lower())))
     # F43: with `expiry_logs_del`, a key this call found expired is logged as a DEL
     # before the call's own frames, as Redis propagates a lazy expiry.
-    expired: list[bytes] | None = [] if profile.fixes("expiry_logs_del") else None
+    expired: list[bytes] | None = [] if c.expiry_del else None
     ks.expired = expired
     try:
         reply: Reply = handler(ks, argv, c)

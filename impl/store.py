@@ -577,8 +577,7 @@ class Store:
                 raise
             shard.save = None
             if shard.aof is None:
-                if self.profile.fixes("save_resets_stale_log"):
-                    self._reset_stale_log(fs, shard)
+                self._reset_stale_log(fs, shard)  # F42's fix; a no-op without it
                 return
             aof = shard.aof
             tmp = aof.tmp_path

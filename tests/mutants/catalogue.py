@@ -157,8 +157,7 @@ MUTANTS: tuple[Mutant, ...] = (
             "                raise",
             "            shard.save = None",
             "            if shard.aof is None:",
-            "                if self.profile.fixes(\"save_resets_stale_log\"):",
-            "                    self._reset_stale_log(fs, shard)",
+            "                self._reset_stale_log(fs, shard)  # F42's fix; a no-op without it",
             "                return",
             "            aof = shard.aof",
             "            tmp = aof.tmp_path",
@@ -173,7 +172,7 @@ MUTANTS: tuple[Mutant, ...] = (
         ),
         new=_lines(
             "            shard.save = None",
-            "            if shard.aof is None and self.profile.fixes(\"save_resets_stale_log\"):",
+            "            if shard.aof is None:",
             "                self._reset_stale_log(fs, shard)",
             "            if shard.aof is not None:",
             "                aof = shard.aof",
@@ -668,7 +667,7 @@ MUTANTS: tuple[Mutant, ...] = (
         description="expiry_logs_del is ignored for a command's lazy expiry: replay as "
         "written meets the stale value under a later write (F43)",
         file="impl/commands.py",
-        old='    expired: list[bytes] | None = [] if profile.fixes("expiry_logs_del") else None',
+        old="    expired: list[bytes] | None = [] if c.expiry_del else None",
         new="    expired: list[bytes] | None = None",
         tests=("tests/test_expiry_log.py",),
     ),
