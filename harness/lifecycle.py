@@ -77,6 +77,15 @@ Rules (the contract per configuration, each from its source):
    close made durable (rule 2) must come back whatever the next open's
    configuration: an operator who turns the log off expects the store to hold
    what it held.
+13. Several shards are one store to the client: the contract is one log's, under
+   every policy (Redis has one AOF; redis.io "Persistence": everysec may lose the
+   last second of writes - a suffix, never a write before one that survived). A
+   crash or failure inside a command that spans shards (FLUSHALL, FLUSHDB, a DEL
+   of keys on several shards) leaves it done everywhere or nowhere. An everysec
+   sync, or a save or rewrite of one shard, promises the acknowledged writes
+   only when no other shard's log is left behind
+   (`harness.scenarios.all_synced`). kevy 1.17 keeps each shard's log on its own
+   (F44, F45).
 """
 
 from __future__ import annotations
@@ -87,7 +96,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from harness.scenarios import DATA_DIR, RECOVERY_SEED, Run, Scenario, recover, refusal_record
+from harness.scenarios import (
+    DATA_DIR,
+    RECOVERY_SEED,
+    Run,
+    Scenario,
+    all_synced,
+    recover,
+    refusal_record,
+)
 from harness.sites import record_site, site_of_crash
 from impl.fs import write_all
 from impl.profile import Profile
@@ -309,7 +326,7 @@ class _Machine:
         elif verb == "save":
             r.save()
         elif verb == "rewrite":
-            if store.rewrite_aof() is not None:
+            if store.rewrite_aof() is not None and all_synced(store):
                 r.history.barrier("rewrite completed")
         elif verb == "bgsave":
             # A save as kevy runs it (docs/SPEC.md §9.3): the view is frozen, clients

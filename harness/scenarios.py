@@ -220,6 +220,11 @@ class Run:
             popped = _popped(store, argv, before, reply, evicted) if picks else []
             if popped:
                 self.history.chose(popped)
+            elif picks and reply is _NO_REPLY and self.history.in_flight is not None:
+                # Cut short with the set as it was: the SPOP never ran (a crash or a
+                # failure in what comes before it, e.g. F44's sync of another shard's
+                # log), or it ran as a no-op; either way it is not in the history.
+                self.history.settle(applied=False)
             if evicted:
                 self.history.evicted(evicted)
         self.history.ack(f"{self._last_point()}, its ack under appendfsync always")
@@ -232,16 +237,19 @@ class Run:
         """Time passes and the reaper runs `maybe_sync` on every log (docs/SPEC.md §9.5)."""
         self.clock.advance(ms)
         store = self._store()
+        synced = False
         for i in range(store.n):
             aof = store.aof(i)
             if aof is not None and aof.maybe_sync():
-                self.history.synced(f"{self._last_point()} (everysec maybe_sync)")
+                synced = True
+        if synced and all_synced(store):
+            self.history.synced(f"{self._last_point()} (everysec maybe_sync)")
 
     def background_pass(self, ms: int, reaper_pass: Callable[[], int]) -> None:
         """Time passes and the store's own background reaper runs one pass (its
         thread's work, scheduled by the harness: `Store.open(scheduler=...)`)."""
         self.clock.advance(ms)
-        if reaper_pass():
+        if reaper_pass() and all_synced(self._store()):
             self.history.synced(f"{self._last_point()} (background reaper pass)")
 
     def fsync_aof(self) -> None:
@@ -258,9 +266,13 @@ class Run:
         self._store().write_save(0)
 
     def commit_save(self, freeze: int) -> None:
-        self._store().commit_save(0)
-        self.history.barrier(f"{self._last_point()} (save completed; frozen after op {freeze})",
-                             upto=freeze)
+        """Phase 3 on shard 0: what shard 0 held at the freeze is durable; the other
+        shards' writes before it only if their own logs hold them synced."""
+        store = self._store()
+        store.commit_save(0)
+        if all_synced(store, but=0):
+            self.history.barrier(
+                f"{self._last_point()} (save completed; frozen after op {freeze})", upto=freeze)
 
     def save(self) -> None:
         """A whole save of every shard (docs/SPEC.md §9.3)."""
@@ -276,8 +288,11 @@ class Run:
         self._store().write_rewrite(0)
 
     def finish_rewrite(self) -> None:
-        self._store().finish_rewrite(0)
-        self.history.barrier(f"{self._last_point()} (rewrite completed)")
+        """Phase 3 on shard 0: its new log is synced; the other shards' only if clean."""
+        store = self._store()
+        store.finish_rewrite(0)
+        if all_synced(store):
+            self.history.barrier(f"{self._last_point()} (rewrite completed)")
 
     def close(self) -> None:
         store, self.store = self._store(), None
@@ -401,6 +416,15 @@ def _popped(store: Store, argv: tuple[bytes, ...], before: list[bytes], reply: A
     count = int(argv[2]) if len(argv) > 2 and bytes(argv[2]).lstrip(b"-").isdigit() else 1
     ks = store.keyspace(store.shard_for(key))
     return ks.first_members(SetValue(dict.fromkeys(before)), max(0, count))
+
+
+def all_synced(store: Store, but: int | None = None) -> bool:
+    """No shard's log (other than `but`'s) holds acknowledged bytes it has not synced.
+    A sync or a one-shard save or rewrite promises every acknowledged write only
+    then: with several shards each log syncs on its own, and may still hold
+    another shard's writes unsynced (under everysec/no)."""
+    return not any(
+        (aof := store.aof(i)) is not None and aof.dirty for i in range(store.n) if i != but)
 
 
 def _members(store: Store, key: bytes) -> list[bytes]:

@@ -7,7 +7,8 @@ rollback and F8's torn-tail cut at the next open), failing save and rewrite
 steps (their cleanup unlinks, the hardened commit's roll-forward at open), a
 store without a log (the hardened save's plain rename), and re-shards that
 fail and are finished or retried by the next open (the journal's recovery).
-`kevy-verify sites` lists which site each one reaches.
+`kevy-verify sites` lists which site each one reaches. `cross-shard` reaches
+the intent of F45 (written, torn, rolled forward) and F44's ordering syncs.
 
 Why faults: a scenario is a deterministic program, so a step that must fail
 fails by a fault it arms on its own CrashFS (`model.crashfs.Fault`) right
@@ -70,9 +71,9 @@ def _restart(run: Run, shards: int | None = None) -> None:
     run.open(shards)
 
 
-def _settle_by_reading(run: Run, key: bytes, value: bytes) -> None:
-    """Rule 1: the write in flight was `SET key value`; after a restart the client
-    reads `key` and so learns whether it took."""
+def _settle_by_reading(run: Run, key: bytes, value: bytes | None) -> None:
+    """Rule 1: the write in flight was `SET key value` (`value` None: a DEL of `key`);
+    after a restart the client reads `key` and so learns whether it took."""
     if run.history.in_flight is None:
         return
     store = run.store
@@ -270,4 +271,38 @@ def reshard_roll_forward(run: Run) -> None:
     # After the commit point: the next open's recover_journal finishes the re-shard.
     _faulty(run, [Fault("rename", "*/aof-0.aof")], lambda: run.open(shards=3))
     _restart(run, shards=3)
+    run.write(b"SET", b"b", b"2")
+
+
+_INTENT = "*/cross-shard.intent"
+
+
+@scenario(
+    "cross-shard",
+    "three shards under everysec: writes, a DEL across shards, one whose intent is "
+    "torn by a failing disk (a restart deletes it), one whose intent cannot be removed "
+    "(a restart runs it again) - F44's order and F45's intent",
+    policy="everysec",
+    shards=3,
+)
+def cross_shard(run: Run) -> None:
+    # Shards of 3: a -> 1, b -> 2, c -> 0, n -> 0.
+    run.write(b"SET", b"a", b"1")
+    run.write(b"SET", b"b", b"1")
+    run.write(b"SET", b"c", b"1")
+    run.write(b"DEL", b"a", b"b")
+    run.write(b"INCRBY", b"n", b"5")
+    run.write(b"SET", b"a", b"2")
+    # kevy 1.17 writes no intent, so neither fault fires there: its DELs just run.
+    _faulty(
+        run,
+        [Fault("write", _INTENT, "short", nbytes=5), Fault("write", _INTENT, "eio")],
+        lambda: run.write(b"DEL", b"a", b"c"),
+    )
+    _restart(run)
+    _settle_by_reading(run, b"c", None)
+    run.write(b"SET", b"c", b"2")
+    _faulty(run, [Fault("unlink", _INTENT)], lambda: run.write(b"DEL", b"a", b"c"))
+    _restart(run)
+    _settle_by_reading(run, b"c", None)
     run.write(b"SET", b"b", b"2")

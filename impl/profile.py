@@ -333,6 +333,22 @@ _register(
     "failed append keeps the first keys' deletions and loses the rest",
 )
 _register(
+    "cross_shard_order",
+    "F44",
+    "with several shards, a write first syncs every other shard's log that holds "
+    "unsynced bytes, so at most one shard's log is behind and a power cut loses a suffix "
+    "of the acknowledged writes, as one log would, instead of an earlier write on one "
+    "shard while a later one on another survives",
+)
+_register(
+    "cross_shard_intent",
+    "F45",
+    "FLUSHALL, FLUSHDB and a DEL of keys on several shards first make an intent durable "
+    "(cross-shard.intent), run on every shard, sync every log and remove it; an open runs "
+    "a left intent's command again - instead of a power cut between two shards leaving "
+    "the command done on some shards and not on others",
+)
+_register(
     "replay_stream_writes",
     "compat",
     "replay also applies the stream writes a live log carries (XDEL, XTRIM, XACK, "

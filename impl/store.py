@@ -57,7 +57,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from impl import commands, replay, snapshot
+from impl import commands, cross_shard, replay, snapshot
 from impl.aof import (
     AUTO_REWRITE_MIN_SIZE,
     AUTO_REWRITE_PERCENTAGE,
@@ -115,6 +115,10 @@ Sleeper = Callable[[float], None]
 #: the pass as a step of its own schedule. The pass returns how many logs it synced.
 Scheduler = Callable[[Callable[[], int], int], None]
 Argv = list[bytes]
+
+
+def _stderr_line(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 def _real_sleep(seconds: float) -> None:
@@ -287,6 +291,14 @@ class Store:
         #: switch `data_dir_lock`: held from before recovery until close()
         self.dir_lock: DirLock | None = None
         self.closed = False
+        #: switch `cross_shard_order` (F44): writes are ordered across shards' logs
+        self._ordered = len(shards) > 1 and profile.fixes("cross_shard_order")
+        #: switch `cross_shard_intent` (F45): a command on several shards' logs is
+        #: all-or-nothing
+        self._intents = (len(shards) > 1 and config.aof_enabled and fs is not None
+                         and config.data_dir is not None
+                         and profile.fixes("cross_shard_intent"))
+        self._order_lock = threading.Lock()
 
     # -- open (§9.1) -----------------------------------------------------------
     @classmethod
@@ -342,6 +354,8 @@ class Store:
                     assert shard.aof_path is not None
                     shard.aof = Aof.open(fs, shard.aof_path, config.appendfsync,
                                          clock=clock, profile=profile)
+            if directory is not None and profile.fixes("cross_shard_intent"):
+                store._finish_intent(log)
         except Exception:
             store._close_logs(sync=False)
             store._release_dir_lock()
@@ -389,21 +403,77 @@ class Store:
         if not args:
             raise UsageError("empty command")
         verb = args[0].upper()
+        parts = self._parts(verb, args)
+        if parts is None:
+            key = _routing_key(args)
+            return self._run(self._shards[0 if key is None else self.shard_for(key)], args)
+        if len(parts) > 1 and self._intents:
+            return self._run_with_intent(args, parts)
+        return self._run_parts(verb, parts)
+
+    def _parts(self, verb: bytes, args: Argv) -> list[tuple[_Shard, Argv]] | None:
+        """What a command runs on each shard, if it may span shards: FLUSHALL and
+        FLUSHDB on every shard, a multi-key DEL/UNLINK on each shard its keys live
+        on (in shard order). None for a command of one key's shard."""
         if verb in (b"FLUSHALL", b"FLUSHDB"):
-            reply: Any = None
-            for shard in self._shards:
-                reply = self._run(shard, args)
-            return reply
+            return [(shard, args) for shard in self._shards]
         if verb in (b"DEL", b"UNLINK") and self.n > 1 and len(args) > 2:
             by_shard: dict[int, list[bytes]] = {}
             for key in args[1:]:
                 by_shard.setdefault(self.shard_for(key), []).append(key)
-            total = 0
-            for i in sorted(by_shard):
-                total += int(self._run(self._shards[i], [args[0], *by_shard[i]]))
-            return total
-        key = _routing_key(args)
-        return self._run(self._shards[0 if key is None else self.shard_for(key)], args)
+            return [(self._shards[i], [args[0], *by_shard[i]]) for i in sorted(by_shard)]
+        return None
+
+    def _run_parts(self, verb: bytes, parts: list[tuple[_Shard, Argv]]) -> Any:
+        replies = [self._run(shard, part) for shard, part in parts]
+        if verb in (b"DEL", b"UNLINK"):
+            return sum(int(r) for r in replies)
+        return replies[-1]
+
+    def _run_with_intent(self, args: Argv, parts: list[tuple[_Shard, Argv]]) -> Any:
+        """Switch `cross_shard_intent` (F45): a command on several shards is made
+        all-or-nothing by a durable intent (impl/cross_shard.py). Any failure on the
+        way fails every shard: the next open's roll-forward settles the command
+        before another write can follow it."""
+        fs, directory = self._require_dir(), self.config.data_dir
+        assert directory is not None
+        try:
+            # The intent makes the command durable: every write before it must be
+            # first, or a power cut could keep the command and lose them.
+            self.fsync_aof()
+            cross_shard.write_intent(fs, directory, args)
+            reply = self._run_parts(args[0].upper(), parts)
+            self.fsync_aof()
+            cross_shard.remove_intent(fs, directory)
+        except Exception as err:
+            for shard in self._shards:
+                with shard.lock:
+                    if shard.failed is None:
+                        self._fail_shard(shard, err)
+            raise
+        return reply
+
+    def _finish_intent(self, log: Callable[[str], None] | None) -> None:
+        """Switch `cross_shard_intent` at open: run again the command of an intent a
+        crash or failure left (on the current layout, which a re-shard may have
+        changed), make it durable, and remove the intent."""
+        fs, directory = self._require_dir(), self.config.data_dir
+        assert directory is not None
+        argv = cross_shard.read_intent(fs, directory, log or _stderr_line)
+        if argv is None:
+            return
+        verb, args = argv[0].upper(), list(argv)
+        parts = self._parts(verb, args)
+        if parts is None:  # a DEL of several keys, now on one shard
+            key = _routing_key(args)
+            self._run(self._shards[0 if key is None else self.shard_for(key)], args)
+        else:
+            self._run_parts(verb, parts)
+        if self.config.aof_enabled:
+            self.fsync_aof()
+        else:
+            self.save()  # no log to hold it: the snapshots must
+        cross_shard.remove_intent(fs, directory)
 
     def log(self, argv: Sequence[bytes]) -> None:
         """kevy's `Store::log(parts)`: append a raw frame to the shard of `parts[1]` (§5.1)."""
@@ -423,6 +493,31 @@ class Store:
                               f"({failed}); reopen the store") from failed
 
     def _run(self, shard: _Shard, args: Argv) -> Any:
+        if self._ordered and shard.aof is not None:
+            with self._order_lock:
+                self._sync_other_logs(shard)
+                return self._run_locked(shard, args)
+        return self._run_locked(shard, args)
+
+    def _sync_other_logs(self, shard: _Shard) -> None:
+        """Switch `cross_shard_order` (F44): before `shard` logs a write, sync every
+        other shard's log that holds unsynced bytes.
+
+        Each shard's log syncs on its own (everysec, no), and a power cut keeps each
+        file's unsynced tail or not independently, so kevy 1.17 can keep a later
+        write on one shard and lose an earlier one on another: a hole no single log
+        (Redis's AOF) can have. With this, at most one log is behind at any time, and
+        what a power cut loses is a suffix of the acknowledged writes. A failed sync
+        fails the write before it runs (nothing applied). The order lock keeps two
+        client threads from interleaving their shards between the sync and the write.
+        """
+        for other in self._shards:
+            if other is not shard:
+                with other.lock:
+                    if other.aof is not None and other.aof.dirty:
+                        other.aof.sync()
+
+    def _run_locked(self, shard: _Shard, args: Argv) -> Any:
         with shard.lock:
             self._check_usable(shard)
             result = commands.execute(shard.ks, args, profile=self.profile)

@@ -64,6 +64,16 @@ REACHES: dict[str, dict[str, set[str]]] = {
     "reshard-roll-forward": {
         p: {"reshard:finish_reshard:rename#1"} for p in ("kevy-1.17", "hardened")
     },
+    "cross-shard": {
+        "hardened": {
+            "cross_shard:write_intent:create#1",
+            "cross_shard:write_intent:write#1",
+            "cross_shard:write_intent:fsync#1",
+            "cross_shard:write_intent:fsync_dir#1",
+            "cross_shard:remove_intent:unlink#1",
+            "cross_shard:remove_intent:fsync_dir#1",
+        },
+    },
 }
 
 #: (scenario, model) -> the switches that fix every kevy 1.17 violation (none: clean)
@@ -89,6 +99,8 @@ KEVY_FINDINGS: dict[tuple[str, str], tuple[str, ...]] = {
     ("reshard-torn-journal", "ordered"): (),
     ("reshard-roll-forward", "process-crash"): (),
     ("reshard-roll-forward", "ordered"): (),
+    ("cross-shard", "process-crash"): (),
+    ("cross-shard", "ordered"): ("cross_shard_intent", "cross_shard_order"),
 }
 
 
@@ -106,7 +118,8 @@ def test_each_scenario_reaches_the_sites_it_was_written_for(name: str, profile: 
 
 
 #: posix walks cheap under hardened only (kevy 1.17's are the nightly's: ~40 s, millions)
-HARDENED_POSIX = [("big-value", "posix"), ("reshard-roll-forward", "posix")]
+HARDENED_POSIX = [("big-value", "posix"), ("reshard-roll-forward", "posix"),
+                  ("cross-shard", "posix")]
 
 
 @pytest.mark.parametrize(("name", "model"), sorted(KEVY_FINDINGS) + HARDENED_POSIX)
@@ -142,6 +155,7 @@ NIGHTLY_KEVY: dict[tuple[str, int | None], tuple[str, ...]] = {
     ("big-value", None): ("aof_dir_fsync", "save_commit_roll_forward"),
     ("reshard-torn-journal", 50): ("aof_dir_fsync", "reshard_dir_fsync", "reshard_meta_fsync"),
     ("reshard-roll-forward", 50): ("aof_dir_fsync", "reshard_dir_fsync", "reshard_meta_fsync"),
+    ("cross-shard", None): ("aof_dir_fsync", "cross_shard_intent", "cross_shard_order"),
 }
 
 

@@ -672,6 +672,24 @@ MUTANTS: tuple[Mutant, ...] = (
         tests=("tests/test_expiry_log.py",),
     ),
     Mutant(
+        id="shards-logged-out-of-order-under-the-fix",
+        description="cross_shard_order is ignored: each shard's log syncs on its own, so a "
+        "power cut keeps a later write on one shard and loses an earlier one (F44)",
+        file="impl/store.py",
+        old='self._ordered = len(shards) > 1 and profile.fixes("cross_shard_order")',
+        new="self._ordered = False",
+        tests=("tests/test_cross_shard.py",),
+    ),
+    Mutant(
+        id="cross-shard-command-without-intent-under-the-fix",
+        description="cross_shard_intent is ignored: FLUSHALL or a DEL across shards runs "
+        "shard by shard with no commit, so a power cut leaves it half done (F45)",
+        file="impl/store.py",
+        old="        if len(parts) > 1 and self._intents:",
+        new="        if False:",
+        tests=("tests/test_cross_shard.py",),
+    ),
+    Mutant(
         id="failed-append-goes-on",
         description="append_failure_fails_shard is ignored: after a failed write or "
         "fdatasync the log keeps its half-written or page-dropped frame and the store "
