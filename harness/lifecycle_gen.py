@@ -215,11 +215,9 @@ def generate(
     """A program drawn from `rng`. Crash steps get their image choices at run time
     (`fill_choices`), since the image space depends on the log so far.
 
-    Every policy runs with every shard count: the contract is one log's (a power
-    cut loses a suffix of the acknowledged writes, never a hole), which kevy 1.17's
-    independent per-shard logs break (F44, F45). The one cut left: without a log
-    (`aof_enabled: false`) a program has one shard, since a save of several shards
-    commits shard by shard with no commit across them (FINDINGS.md, "Also found").
+    Every policy runs with every shard count, with or without a log: the contract
+    is one log's (a power cut loses a suffix of the acknowledged writes, never a
+    hole), which kevy 1.17's independent per-shard files break (F44, F45, F46).
     """
     program = Program(rng.choice(POLICIES), rng.choice(shards))
     if rng.random() < evict_rate:
@@ -230,14 +228,9 @@ def generate(
         program.config.update(rng.choice(CONFIGS))
         if program.config.get("aof_enabled") is False:
             # No log: nothing is durable at an ack (rule 9), whatever the policy says.
-            # One shard: without logs a save of several shards is not atomic across
-            # them (the open cross-shard class of the docstring).
             program.policy = "no"
-            program.shards = 1
-            shards = (1,)
-    # The AOF is toggled only under `no` (rule 12) and with one shard (no log: the
-    # open class of the docstring).
-    g = {"xid": 0, "toggle": int(program.policy == "no" and shards == (1,))}
+    # The AOF is toggled only under `no` (rule 12).
+    g = {"xid": 0, "toggle": int(program.policy == "no")}
     for _ in range(rng.randint(2, max_steps)):
         step = _plain(rng, g, shards)
         if step[0] in ("damage", "twin"):

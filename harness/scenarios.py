@@ -419,12 +419,13 @@ def _popped(store: Store, argv: tuple[bytes, ...], before: list[bytes], reply: A
 
 
 def all_synced(store: Store, but: int | None = None) -> bool:
-    """No shard's log (other than `but`'s) holds acknowledged bytes it has not synced.
-    A sync or a one-shard save or rewrite promises every acknowledged write only
-    then: with several shards each log syncs on its own, and may still hold
-    another shard's writes unsynced (under everysec/no)."""
+    """Every shard (other than `but`) has a log and it holds no acknowledged bytes it
+    has not synced. A sync or a one-shard save or rewrite promises every acknowledged
+    write only then: with several shards each log syncs on its own and may still hold
+    another shard's writes unsynced (under everysec/no), and a shard without a log (the
+    AOF disabled, or failed) holds its writes in memory only, until its own save."""
     return not any(
-        (aof := store.aof(i)) is not None and aof.dirty for i in range(store.n) if i != but)
+        (aof := store.aof(i)) is None or aof.dirty for i in range(store.n) if i != but)
 
 
 def _members(store: Store, key: bytes) -> list[bytes]:

@@ -349,6 +349,14 @@ _register(
     "the command done on some shards and not on others",
 )
 _register(
+    "save_commit_across_shards",
+    "F46",
+    "with the AOF disabled, a save of several shards writes every shard's snapshot, "
+    "commits with a durable record (save.commit), then renames them all, and an open "
+    "finishes a committed one - instead of renaming shard by shard, where a power cut "
+    "between two renames recovers shards from two different saves",
+)
+_register(
     "replay_stream_writes",
     "compat",
     "replay also applies the stream writes a live log carries (XDEL, XTRIM, XACK, "

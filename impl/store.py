@@ -57,7 +57,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from impl import commands, cross_shard, replay, snapshot
+from impl import commands, cross_shard, replay, save_commit, snapshot
 from impl.aof import (
     AUTO_REWRITE_MIN_SIZE,
     AUTO_REWRITE_PERCENTAGE,
@@ -804,20 +804,72 @@ class Store:
         """§9.3 for every shard in index order. False without a data directory."""
         if self.config.data_dir is None:
             return False
+        if self._saves_together():
+            self._save_together()
+            return True
         for i in range(self.n):
-            retries = 0
-            while True:
-                try:
-                    self.begin_save(i)
-                    break
-                except ShardBusy:
-                    if retries >= SAVE_RETRIES:
-                        raise SaveTimedOut(i, retries) from None
-                    retries += 1
-                    self.sleeper(SAVE_RETRY_SLEEP_S)
+            self._begin_save_retrying(i)
             self.write_save(i)
             self.commit_save(i)
         return True
+
+    def _begin_save_retrying(self, i: int) -> None:
+        retries = 0
+        while True:
+            try:
+                self.begin_save(i)
+                return
+            except ShardBusy:
+                if retries >= SAVE_RETRIES:
+                    raise SaveTimedOut(i, retries) from None
+                retries += 1
+                self.sleeper(SAVE_RETRY_SLEEP_S)
+
+    def _saves_together(self) -> bool:
+        """Switch `save_commit_across_shards` (F46): several shards and no log."""
+        return (self.n > 1 and self.profile.fixes("save_commit_across_shards")
+                and all(shard.aof is None for shard in self._shards))
+
+    def _save_together(self) -> None:
+        """F46's save (impl/save_commit.py): every shard's `.tmp` (and, under F42's fix,
+        a stale log's empty `.reset`) written and synced, the commit record made
+        durable, then every rename, a directory sync, and the record removed. A
+        failure before the record leaves the old snapshots (the save failed); after
+        it, every shard fails until a reopen, whose roll-forward finishes the save."""
+        fs, directory = self._require_dir(), self.config.data_dir
+        assert directory is not None
+        installs: list[tuple[str, str]] = []
+        try:
+            for i, shard in enumerate(self._shards):
+                self._begin_save_retrying(i)
+                tmp = self.write_save(i)
+                with shard.lock:
+                    phase = self._save_phase(shard, need_tmp=True)
+                    shard.save = None
+                installs.append((tmp, phase.target))
+                stale = self._stale_log(fs, shard)
+                if stale is not None:
+                    write_aof_base(fs, reset_path(stale))
+                    installs.append((reset_path(stale), stale))
+            fs.fsync_dir(directory)  # every `.tmp` and `.reset` name, before the commit
+            save_commit.write_commit(fs, directory, self.n)
+        except Exception:
+            for shard in self._shards:
+                with shard.lock:
+                    if shard.save is not None:
+                        self.abort_save(shard.index)
+            raise
+        try:
+            for src, dst in installs:
+                fs.rename(src, dst)
+            fs.fsync_dir(directory)
+            save_commit.remove_commit(fs, directory)
+        except Exception as err:
+            for shard in self._shards:
+                with shard.lock:
+                    if shard.failed is None:
+                        self._fail_shard(shard, err)
+            raise
 
     # -- AOF rewrite (§9.4) --------------------------------------------------------------
     def begin_rewrite(self, i: int) -> bool:
@@ -1219,6 +1271,10 @@ def _recover(fs: FileSystem, directory: str, n: int, config: StoreConfig,
     fs.makedirs(directory)
     if profile.fixes("bounded_shard_counts"):  # F40: before any loop by a recorded count
         check_recorded_counts(fs, directory)
+    if profile.fixes("save_commit_across_shards"):  # F46: before anything reads a snapshot
+        save_commit.roll_forward(fs, directory,
+                                 lambda i, k: names.snapshot_path(directory, i, k),
+                                 log or _stderr_line)
     _recover_journal(fs, directory, names, profile, log)
     prev = _read_meta(fs, directory)
     same = (prev is not None and prev.n == n and prev.routing is Routing.KEVYHASH) or (

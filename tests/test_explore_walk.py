@@ -84,7 +84,8 @@ _CHEAP = [
     for name in SCENARIOS
     for model in MODELS
     # 2.7 M / 2.3 M / 0.7 M images: the bench, and the site scenarios' nightly walks
-    if not ((name.startswith("reshard") or name == "cross-shard") and model == "posix")
+    if not ((name.startswith("reshard") or name in ("cross-shard", "save-shards-no-aof"))
+            and model == "posix")
     # A 1 MiB value in every image (~1 s a model, ~40 s under posix): walked by
     # tests/test_scenarios_sites.py (representative; exhaustive under posix nightly)
     and name != "big-value"

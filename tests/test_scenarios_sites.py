@@ -74,6 +74,17 @@ REACHES: dict[str, dict[str, set[str]]] = {
             "cross_shard:remove_intent:fsync_dir#1",
         },
     },
+    "save-shards-no-aof": {
+        "hardened": {
+            "save_commit:write_commit:create#1",
+            "save_commit:write_commit:write#1",
+            "save_commit:write_commit:fsync#1",
+            "save_commit:write_commit:fsync_dir#1",
+            "save_commit:remove_commit:unlink#1",
+            "save_commit:roll_forward:rename#1",
+            "store:Store._save_together:rename#1",
+        },
+    },
 }
 
 #: (scenario, model) -> the switches that fix every kevy 1.17 violation (none: clean)
@@ -101,6 +112,9 @@ KEVY_FINDINGS: dict[tuple[str, str], tuple[str, ...]] = {
     ("reshard-roll-forward", "ordered"): (),
     ("cross-shard", "process-crash"): (),
     ("cross-shard", "ordered"): ("cross_shard_intent", "cross_shard_order"),
+    ("save-shards-no-aof", "process-crash"): ("close_saves_without_aof",
+                                              "save_commit_across_shards"),
+    ("save-shards-no-aof", "ordered"): ("close_saves_without_aof", "save_commit_across_shards"),
 }
 
 
@@ -119,7 +133,7 @@ def test_each_scenario_reaches_the_sites_it_was_written_for(name: str, profile: 
 
 #: posix walks cheap under hardened only (kevy 1.17's are the nightly's: ~40 s, millions)
 HARDENED_POSIX = [("big-value", "posix"), ("reshard-roll-forward", "posix"),
-                  ("cross-shard", "posix")]
+                  ("cross-shard", "posix"), ("save-shards-no-aof", "posix")]
 
 
 @pytest.mark.parametrize(("name", "model"), sorted(KEVY_FINDINGS) + HARDENED_POSIX)

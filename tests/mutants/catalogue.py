@@ -690,6 +690,16 @@ MUTANTS: tuple[Mutant, ...] = (
         tests=("tests/test_cross_shard.py",),
     ),
     Mutant(
+        id="no-log-save-renames-shard-by-shard-under-the-fix",
+        description="save_commit_across_shards is ignored: a save of several shards "
+        "without a log renames each snapshot in turn, so a power cut between two "
+        "renames recovers shards from two different saves (F46)",
+        file="impl/store.py",
+        old='        return (self.n > 1 and self.profile.fixes("save_commit_across_shards")',
+        new="        return (self.n > 1 and False",
+        tests=("tests/test_save_commit.py",),
+    ),
+    Mutant(
         id="failed-append-goes-on",
         description="append_failure_fails_shard is ignored: after a failed write or "
         "fdatasync the log keeps its half-written or page-dropped frame and the store "
