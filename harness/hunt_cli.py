@@ -58,14 +58,15 @@ def register(sub: Any) -> None:
         "hunt",
         help="generative crash search: seeded lifecycle programs, shrunk and triaged",
         description="Draw lifecycle programs (harness/lifecycle_gen.py) from --seed: fsync "
-        "policy, 1/2/3/4/10/16 shards, file names, auto-rewrite, maxmemory with each eviction "
+        "policy with 1/2/3/4/10/16 shards, file names, auto-rewrite, maxmemory with each eviction "
         "policy, AOF off, the background reaper as the store's own step; writes of every value "
         "type (multi-key DEL, FLUSHALL, SPOP, TTLs, streams with groups, XCLAIM, XACK); time "
         "jumps from 1 ms to days; saves and rewrites whole or in phases with writes between; "
         "reopens with another shard count (re-shard), reaper mode or AOF setting; a second "
         "process on the same directory; failed calls (EIO, ENOSPC, short or half writes) on "
-        "any step; outside damage (appended garbage, a frame flipped inside the log, a "
-        "shards.meta count no directory backs); power cuts at any persistence point under the "
+        "any step; outside damage (appended garbage, a frame flipped inside the log, another "
+        "log appended, a shards.meta count no directory backs); power cuts at any persistence "
+        "point under the "
         "process-crash/ordered/posix models. Each program runs against --profile and is judged "
         "by the contract rules of harness/lifecycle.py; every failure is shrunk, classified "
         "by signature (rule/verb/point kind/policy/shards/config), triaged by the fix switch "

@@ -436,8 +436,9 @@ class _Machine:
             self._fail(j.verdict.value, "reopen", "none", j.explain(), j)
 
     def damage(self, step: Step) -> None:
-        """Rule 6: close, append `DAMAGE[kind]` to the first log (or replace
-        `shards.meta` by `META_DAMAGE[kind]`), reopen and judge."""
+        """Rule 6: close, append `DAMAGE[kind]` to the first log (or, for `concat`,
+        the last shard's log: two logs concatenated; or replace `shards.meta` by
+        `META_DAMAGE[kind]`; or flip a frame inside the log), reopen and judge."""
         r = self.run
         r.close()
         r.history.barrier("clean close returned (rule 2)")
@@ -466,14 +467,23 @@ class _Machine:
             f = self.fs.create_truncate(path)
             data = old[:flip] + b"!" + old[flip + 1 :]
         else:
-            _, path = next(iter_shard_paths(r.config))
+            paths = [aof for _, aof in iter_shard_paths(r.config)]
+            path = paths[0]
             if not self.fs.exists(path):
                 self._reopen_judged(f"a reopen with no {path} to damage (rule 6)")
                 return
+            if kind == "concat":
+                # Two logs concatenated (`cat aof-N.aof >> aof-0.aof`, a botched
+                # restore): the last shard's log, or with one shard the log itself.
+                if not self.fs.exists(paths[-1]):
+                    self._reopen_judged(f"a reopen with no {paths[-1]} to append (rule 6)")
+                    return
+                data = self.fs.read_bytes(paths[-1])
+            else:
+                data = DAMAGE[kind]
             offset = self.fs.file_size(path)
             r.history.damage(len(r.history.ops), path, offset)
             f = self.fs.open_append(path, create=False)
-            data = DAMAGE[kind]
         try:
             write_all(f, data)
             f.fsync()

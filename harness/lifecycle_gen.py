@@ -172,7 +172,7 @@ def _plain(rng: random.Random, g: dict[str, int], shards: tuple[int, ...]) -> St
     if r < 0.93:
         return ["bgrewrite", _during(rng, g), _during(rng, g)]
     if r < 0.95:
-        kind = rng.choice([*sorted(DAMAGE), *sorted(META_DAMAGE), "flip"])
+        kind = rng.choice([*sorted(DAMAGE), *sorted(META_DAMAGE), "flip", "concat"])
         # A flip names its frame as a fraction of the log's frames (known at run time).
         return ["damage", kind, round(rng.random(), 3)] if kind == "flip" else ["damage", kind]
     if r < 0.965:

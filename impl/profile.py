@@ -357,6 +357,14 @@ _register(
     "between two renames recovers shards from two different saves",
 )
 _register(
+    "aof_refuse_concatenated",
+    "F47",
+    "an open refuses a log holding a second log's header (MAGIC past offset 0: two "
+    "logs concatenated), naming the file and the offset, instead of skipping the header "
+    "as an unknown inline command and replaying the other log's writes a second time "
+    "or into the wrong shard",
+)
+_register(
     "replay_stream_writes",
     "compat",
     "replay also applies the stream writes a live log carries (XDEL, XTRIM, XACK, "

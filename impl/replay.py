@@ -38,18 +38,28 @@ from dataclasses import dataclass, field
 from impl import commands
 from impl.commands import Dialect
 from impl.commands import Outcome as ApplyOutcome
-from impl.errors import shown
+from impl.errors import CorruptInput, CorruptLogRefused, shown
 from impl.fs import FileSystem, basename
 from impl.keyspace import Keyspace, SetValue
 from impl.profile import Profile
-from impl.resp import AofScan, CorruptFrame, Frame, Outcome, format_replay_summary, scan_aof
+from impl.resp import (
+    MAGIC,
+    AofScan,
+    CorruptFrame,
+    Frame,
+    Outcome,
+    format_replay_summary,
+    scan_aof,
+)
 
 __all__ = [
     "EVENT_LIST_LIMIT",
+    "ConcatenatedLog",
     "EventKind",
     "ReplayEvent",
     "ReplayReport",
     "detect_dialect",
+    "refuse_concatenated",
     "replay_aof",
     "replay_bytes",
 ]
@@ -370,3 +380,41 @@ def replay_aof(
     if report.error is not None:
         report.error.with_path(path)
     return report
+
+
+class ConcatenatedLog(CorruptInput):
+    """A log holds a second log's header (MAGIC) past its start: two logs joined end
+    to end (F47). Every byte parses, so no frame is corrupt, but what follows the
+    header is another log's history."""
+
+    unit = "frame"
+
+
+def refuse_concatenated(report: ReplayReport) -> None:
+    """Switch `aof_refuse_concatenated` (F47): refuse a log with a second MAGIC line.
+
+    kevy writes MAGIC only at offset 0 (docs/SPEC.md §1.1) and only multibulk
+    frames after it, so a MAGIC later in the file - which replay reads as an
+    inline command `KEVYAOF1 ...` and skips, then reads the other log's frames,
+    misaligned as inline commands or whole - can only be the start of another log
+    appended to this one (`cat aof-1.aof >> aof-0.aof`, a botched restore).
+    Replaying that log's frames here applies them a second time or in the wrong
+    shard (a FLUSHALL of another shard wipes this one). Nothing can tell which
+    part is the right one, so the open stops, naming the file and the offset where
+    the second log begins. A second parse of the file, at open only.
+    """
+    if report.scan is None:
+        return
+    # The header's LF ends no inline line (they end at CRLF), so the first frame
+    # of the appended log joins it: `KEVYAOF1 *1` - the name comes first.
+    name = MAGIC.rstrip(b"\n")
+    for frame in report.scan.frames:
+        if frame.kind == "inline" and frame.argv[:1] == (name,):
+            cause = ConcatenatedLog(
+                "a second log's header: two logs concatenated",
+                offset=frame.offset,
+                expected="a RESP frame",
+                got=MAGIC,
+                path=report.path,
+            )
+            raise CorruptLogRefused(report.path, frame.offset, report.size, cause)

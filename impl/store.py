@@ -1297,6 +1297,8 @@ def _recover(fs: FileSystem, directory: str, n: int, config: StoreConfig,
             reports.append(replay.replay_aof(fs, shard.aof_path, shard.ks, profile=profile))
             if profile.fixes("aof_refuse_corrupt"):
                 _refuse_corrupt(reports[-1])
+            if profile.fixes("aof_refuse_concatenated"):
+                replay.refuse_concatenated(reports[-1])
         if n > 1 or names.default_names:
             from impl import reshard  # the seam, as in `_recover_journal`
 

@@ -700,6 +700,15 @@ MUTANTS: tuple[Mutant, ...] = (
         tests=("tests/test_save_commit.py",),
     ),
     Mutant(
+        id="concatenated-log-replayed-under-the-fix",
+        description="aof_refuse_concatenated is ignored: a log with a second log appended "
+        "replays the other log's writes again or into the wrong shard (F47)",
+        file="impl/store.py",
+        old='            if profile.fixes("aof_refuse_concatenated"):',
+        new="            if False:",
+        tests=("tests/test_concat_log.py",),
+    ),
+    Mutant(
         id="failed-append-goes-on",
         description="append_failure_fails_shard is ignored: after a failed write or "
         "fdatasync the log keeps its half-written or page-dropped frame and the store "
