@@ -41,7 +41,8 @@ Rules (the contract per configuration, each from its source):
    is stricter still: under `always` it exits on an AOF write error
    (aof.c `flushAppendOnlyFile`), and it truncates a partial write back.
 6. Outside damage (`["damage", kind]`): the store is closed (a barrier), bytes
-   that are no frame are appended to the first log, and the store reopened.
+   that are no frame are appended to the first log (or another log's bytes:
+   `concat`, two logs concatenated, F47), and the store reopened.
    Every frame before them is intact, so every acknowledged write must come
    back - or the open must refuse, naming the log and the damage's offset
    (model.contract rule 6); a refusal ends the program, as the next move is

@@ -354,6 +354,14 @@ class Store:
                     assert shard.aof_path is not None
                     shard.aof = Aof.open(fs, shard.aof_path, config.appendfsync,
                                          clock=clock, profile=profile)
+            if store._ordered:
+                # F44's invariant (at most one log behind) must hold from the start:
+                # what this open replayed and will serve may be bytes no process
+                # synced (a log a failed store closed unsynced), and a later write
+                # made durable on another shard must not outlive them.
+                for shard in shards:
+                    if shard.aof is not None:
+                        shard.aof.sync()
             if directory is not None and profile.fixes("cross_shard_intent"):
                 store._finish_intent(log)
         except Exception:

@@ -261,3 +261,24 @@ def test_a_failed_intent_write_runs_nothing_and_fails_every_shard() -> None:
     store = _open(fs)
     assert _keys(store) == {"c"}
     store.close()
+
+
+def test_an_open_syncs_what_it_serves_before_another_shard_can_outlive_it() -> None:
+    # The 600 s hardened hunt's history (10 shards; `l` and `s` on shard 7). A failed
+    # barrier fails every shard, and each log is closed unsynced: `l` sits in shard
+    # 7's file, unsynced, and the reopen serves it. A later failed sync of shard 7
+    # drops its unsynced pages - `l` with them - while `h` on shard 6 is made
+    # durable: a hole, unless the open synced every log it serves (F44's invariant).
+    program = Program(
+        "everysec",
+        10,
+        [
+            ["w", "RPUSH", "l", "1"],
+            ["fault", ["w", "DEL", "c", "z"], 7, "short"],
+            ["w", "SADD", "s", "2", "x"],
+            ["fault", ["w", "SET", "b", "2"], 2, "partial"],
+            ["w", "HSET", "h", "fx", "x"],
+            ["crash", ["w", "XDEL", "x", "1-1"], 8, "before", "posix", []],
+        ],
+    )
+    assert execute(program, HARDENED, lenient=True) is None
