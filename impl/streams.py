@@ -339,8 +339,12 @@ def cmd_xsetid(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
                 if added < 0:
                     raise CommandError("ERR entries_added must be positive")
             else:
-                # kevy's own counter is a u64, and the rewrite writes it in full.
-                added = c.uint(a[i + 1])
+                # kevy's own counter is a u64, and the rewrite writes it in full:
+                # kevy's UINT whatever grammar the profile gives client arguments
+                # (with `redis_strict_numbers`, `c.uint` stops at i64, and the
+                # rewrite's XSETID of a counter past 2^63 - 1 was dropped, taking the
+                # stream's last ID back to its top entry's).
+                added = parse_uint(a[i + 1])
                 if added is None:
                     raise CommandError("ERR entries_added must be positive")
         elif opt == b"MAXDELETEDID" and i + 1 < len(a):

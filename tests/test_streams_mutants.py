@@ -347,6 +347,19 @@ def test_kevys_replay_sets_xsetid_scalars_verbatim() -> None:
     assert out == Applied(Outcome.IGNORED, b"XSETID", "ERR entries_added must be positive")
 
 
+def test_hardened_replays_the_rewrites_xsetid_of_a_counter_past_i64() -> None:
+    # The rewrite writes kevy's u64 entries_added in full; hardened's strict
+    # client grammar (redis_strict_numbers) must not drop the frame, or the
+    # stream's last ID falls back to its top entry and XADD hands out 6-0 again.
+    ks = _replay(
+        ["XADD s 5-1 f v", f"XSETID s 9-0 ENTRIESADDED {2**63} MAXDELETEDID 0-0"], HARDENED
+    )
+    st = stream(ks)
+    assert (st.last_id, st.entries_added) == ((9, 0), 2**63)
+    out = apply(ks, _argv("XADD s 6-0 f v"), profile=HARDENED)
+    assert out.outcome is Outcome.IGNORED
+
+
 def test_a_redis_log_reads_maxdeletedid_zero_as_not_given() -> None:
     ks = _replay(
         ["XADD s 5-1 f v", "XDEL s 5-1", "XSETID s 6-0 MAXDELETEDID 0-0"],
