@@ -2,7 +2,7 @@
 
 What: one handler per verb, `handler(ks, argv, ctx) -> reply`, shared by
 `impl.commands.execute` and `impl.commands.apply` where their semantics agree,
-plus the replay-only variants kevy 1.17 uses (`replay_set`, `replay_expire_*`).
+plus the replay-only forms kevy 1.17 uses (`replay_set`; `replay_set_pxat` for F15).
 
 Why here: strings and TTLs are the verbs every log is full of, so their replay
 forms are written for speed (no option parsing, one dict write).
