@@ -18,7 +18,7 @@ import pytest
 from impl.clock import ManualClock
 from impl.commands import Applied, Outcome, apply, execute
 from impl.commands_base import ErrorReply
-from impl.keyspace import Keyspace
+from impl.keyspace import Keyspace, ListValue, SetValue
 from impl.numbers import float_bits
 from impl.profile import KEVY_1_17, Profile
 
@@ -318,3 +318,32 @@ def test_zrem_and_zincrby() -> None:
     assert run(ks, "ZINCRBY z 2 b") == (b"4", ["ZINCRBY z 2 b"])
     assert run(ks, "ZREM z b") == (1, ["ZREM z b"])
     assert ks.raw() == {}
+
+
+def test_a_zero_pop_count_is_no_error_even_under_redis_count_errors() -> None:
+    errors = KEVY_1_17.with_switches("redis_negative_count_errors")
+    ks = ks_with("RPUSH l a", "SADD s a")
+    assert run(ks, "LPOP l 0", errors) == ([], [])
+    assert run(ks, "SPOP s 0", errors) == ([], [])
+
+
+def test_a_plain_list_stored_by_a_caller_becomes_a_list_value() -> None:
+    # impl/keyspace.py rule 5: a plain list is accepted and converted once
+    ks = ks_with()
+    ks.put(b"l", [b"a", b"b", b"c"])
+    assert run(ks, "LPOP l") == (b"a", ["LPOP l 1"])
+    assert isinstance(ks.lookup(b"l").value, ListValue)
+    assert reply(ks, "LRANGE l 0 -1") == [b"b", b"c"]
+
+
+def test_ltrim_inside_the_list() -> None:
+    ks = ks_with("RPUSH l a b c")
+    assert run(ks, "LTRIM l 1 1") == ("OK", ["LTRIM l 1 1"])
+    assert reply(ks, "LRANGE l 0 -1") == [b"b"]
+
+
+def test_sadd_stores_members_as_every_other_set_builder_does() -> None:
+    # Keyspaces are compared by value (dump, check, the differential tests): a
+    # set SADD built must equal the same set loaded from a snapshot.
+    ks = ks_with("SADD s a b")
+    assert ks.lookup(b"s").value == SetValue.fromkeys([b"a", b"b"])
