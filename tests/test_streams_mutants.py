@@ -679,3 +679,72 @@ def test_stream_replay_minimum_arguments(cmd: str, argc: int) -> None:
         ks = Keyspace(ManualClock(T0), lazy_expire=dialect is Dialect.KEVY)
         out = apply(ks, short, profile=profile, dialect=dialect)
         assert out == Applied(Outcome.IGNORED, verb, "missing arguments"), (cmd, dialect)
+
+
+# -- edges found by the mutation run -----------------------------------------------------
+
+
+def test_xrange_minus_starts_at_0_0() -> None:
+    ks = ks_with("XADD s 0-1 f v", "XADD s 0-2 g w")
+    assert _ids(run(ks, "XRANGE s - +")[0]) == [b"0-1", b"0-2"]
+    assert _ids(run(ks, "XRANGE s - + COUNT 1")[0]) == [b"0-1"]
+    # an entry 0-0 (no XADD makes one; a snapshot may hold it) is inside "-"
+    st = stream(ks)
+    st.entries[(0, 0)] = [(b"z", b"z")]
+    assert _ids(run(ks, "XRANGE s - 0-1")[0]) == [b"0-0", b"0-1"]
+
+
+def test_xsetid_logs_a_call_without_maxdeletedid_verbatim() -> None:
+    ks = ks_with("XADD s 5-1 f v")
+    assert run(ks, "XSETID s 9 entriesadded 3") == ("OK", ["XSETID s 9 entriesadded 3"])
+
+
+def test_xsetid_live_edges() -> None:
+    ks = ks_with("XADD s MAXLEN 0 5-1 x x")
+    assert run(ks, "XSETID s 6-0 ENTRIESADDED 0") == ("OK", ["XSETID s 6-0 ENTRIESADDED 0"])
+    assert stream(ks).entries_added == 0
+    assert run(ks, "XSETID s 7-0 MAXDELETEDID") == (err("ERR syntax error"), [])
+    # an ID equal to max_deleted_id is allowed
+    ks = ks_with("XADD s 5-1 f v", "XDEL s 5-1")
+    assert run(ks, "XSETID s 5-1") == ("OK", ["XSETID s 5-1"])
+
+
+def test_xgroup_setid_and_delconsumer_on_a_missing_key() -> None:
+    ks = _ks()
+    assert run(ks, "XGROUP SETID nope g 0") == (NEED_KEY, [])
+    assert run(ks, "XGROUP DELCONSUMER nope g c") == (NEED_KEY, [])
+
+
+def test_xclaim_options_after_lastid_are_read() -> None:
+    ks = _claimable()
+    assert run(ks, "XCLAIM s g c 0 1-1 LASTID 5-0 JUSTID FORCE")[0] == [b"1-1"]
+    assert stream(ks).groups[b"g"].last_delivered == (5, 0)
+
+
+def test_xclaim_lastid_equal_to_last_delivered_logs_nothing_under_f16() -> None:
+    ks = _claimable()
+    run(ks, "XGROUP SETID s g 2-0", HARDENED)
+    assert run(ks, "XCLAIM s g c 999 1-1 LASTID 2-0", HARDENED) == ([], [])
+    assert run(ks, "XCLAIM s g c 999 1-1 LASTID 2-1", HARDENED) == ([], ["XGROUP SETID s g 2-1"])
+
+
+def test_xclaim_goes_on_past_an_id_it_skips() -> None:
+    ks = _claimable()
+    # a missing entry first, then one to claim
+    assert run(ks, "XCLAIM s g d 0 9-9 1-1 FORCE JUSTID")[0] == [b"1-1"]
+    # an entry no one read (no FORCE) first, then one with a row
+    assert run(ks, "XCLAIM s g e 0 2-1 1-1 JUSTID")[0] == [b"1-1"]
+    # one not idle long enough first, then one that is
+    ks = _claimable()
+    run(ks, "XCLAIM s g c 0 2-1 FORCE JUSTID")
+    ks.clock.advance(100)  # type: ignore[attr-defined]
+    run(ks, "XCLAIM s g c 0 1-1 FORCE JUSTID")
+    assert run(ks, "XCLAIM s g d 50 1-1 2-1 JUSTID")[0] == [b"2-1"]
+
+
+def test_xclaim_min_idle_zero_and_one() -> None:
+    ks = _claimable()
+    run(ks, f"XCLAIM s g c 0 1-1 FORCE TIME {T0 + 1000}")  # delivered "in the future"
+    assert run(ks, "XCLAIM s g d 0 1-1 JUSTID")[0] == [b"1-1"]  # 0: no idle check at all
+    run(ks, "XCLAIM s g c 0 2-1 FORCE JUSTID")  # delivered now: idle 0
+    assert run(ks, "XCLAIM s g d 1 2-1 JUSTID")[0] == []
