@@ -748,3 +748,25 @@ def test_xclaim_min_idle_zero_and_one() -> None:
     assert run(ks, "XCLAIM s g d 0 1-1 JUSTID")[0] == [b"1-1"]  # 0: no idle check at all
     run(ks, "XCLAIM s g c 0 2-1 FORCE JUSTID")  # delivered now: idle 0
     assert run(ks, "XCLAIM s g d 1 2-1 JUSTID")[0] == []
+
+
+def test_xgroup_create_reads_every_option() -> None:
+    ks = ks_with("XADD s 3-1 f v")
+    want = err("ERR unknown subcommand or wrong number of arguments for 'CREATE'. Try XGROUP HELP.")
+    assert run(ks, "XGROUP CREATE t g $ MKSTREAM BOGUS") == (want, [])
+    assert run(ks, "XGROUP CREATE s g $ ENTRIESREAD 5 BOGUS") == (want, [])
+    assert run(ks, "XGROUP CREATE t g $ ENTRIESREAD 5 MKSTREAM") == (
+        "OK",
+        ["XGROUP CREATE t g 0-0 MKSTREAM"],
+    )
+
+
+def test_xadd_option_words_without_an_id_or_fields() -> None:
+    wrong = err("ERR wrong number of arguments for 'xadd' command")
+    # MAXLEN with nothing after it is read as the ID (and is none)
+    assert run(_ks(), "XADD s NOMKSTREAM NOMKSTREAM MAXLEN") == (ERR_ID, [])
+    # options that eat every argument: no ID, no fields
+    assert run(_ks(), "XADD s NOMKSTREAM MAXLEN 5") == (wrong, [])
+    assert run(_ks(), "XADD s NOMKSTREAM NOMKSTREAM NOMKSTREAM") == (wrong, [])
+    # an ID and no fields
+    assert run(_ks(), "XADD s NOMKSTREAM NOMKSTREAM 1-1") == (wrong, [])
