@@ -140,6 +140,7 @@ def test_lrem_from_the_head_the_tail_and_everywhere() -> None:
         (3, 9, []),
         (2, 1, []),
         (0, -4, []),
+        (2, -9, []),
     ],
 )
 def test_lrange_indices(start: int, stop: int, want: list[bytes]) -> None:
@@ -151,6 +152,13 @@ def test_lrange_and_ltrim_want_integers() -> None:
     ks = ks_with("RPUSH l a b c")
     for cmd in ("LRANGE l x 1", "LRANGE l 1 x", "LTRIM l x 1", "LTRIM l 1 x"):
         assert run(ks, cmd) == (NOT_INT, [])
+
+
+def test_a_start_past_the_stop_is_empty_wherever_the_stop_falls() -> None:
+    ks = ks_with("RPUSH l a b c", "ZADD z 1 a 2 b 3 c")
+    assert reply(ks, "ZRANGE z 2 -9") == []
+    assert run(ks, "LTRIM l 2 -9") == ("OK", ["LTRIM l 2 -9"])
+    assert ks.lookup(b"l") is None
 
 
 def test_ltrim_logs_only_when_it_removed_something() -> None:
