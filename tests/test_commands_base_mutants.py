@@ -115,6 +115,16 @@ def test_expire_seconds_use_kevy_uint_or_the_strict_grammar(seconds: str) -> Non
     assert ks.lookup(b"k") is not None and ks.lookup(b"k").deadline_ms is None
 
 
+@pytest.mark.parametrize(("seconds", "deadline"), [("100", T0 + 100_000), ("0", T0)])
+def test_expire_seconds_in_both_grammars(seconds: str, deadline: int) -> None:
+    # 0 is a UINT in both (kevy's EXPIRE 0 sets the deadline to now, docs/SPEC.md §6.2)
+    for profile in (KEVY_1_17, KEVY_1_17.with_switches(STRICT)):
+        ks = _ks()
+        _run(ks, "SET k v", profile)
+        assert _run(ks, f"EXPIRE k {seconds}", profile).reply == 1
+        assert ks.raw()[b"k"].deadline_ms == deadline
+
+
 def _not_int() -> ErrorReply:
     return ErrorReply("ERR value is not an integer or out of range")
 
