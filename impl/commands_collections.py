@@ -200,27 +200,32 @@ def _count(a: Sequence[bytes], c: Ctx) -> int | None:
     return n
 
 
-def _pop(left: bool, verb: bytes) -> object:
-    def cmd_pop(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
-        count = _count(a, c)
-        lst = _list(ks, a[1])
-        if lst is None:
-            return None
-        k = min(1 if count is None else count, len(lst))
-        # O(k), not O(len): popleft/pop at the ends of the deque.
-        out = [lst.popleft() for _ in range(k)] if left else [lst.pop() for _ in range(k)]
-        _gone_if_empty(ks, a[1], lst)
-        if k and c.log is not None:
-            c.log.append([verb, a[1], _d(k)])
-        if count is None:
-            return out[0] if out else None
-        return out
+def _pop(left: bool, verb: bytes, ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
+    # A shared function under two thin `def`s, not a closure built at import
+    # (impl/commands_keys.py `_flush` says why).
+    count = _count(a, c)
+    lst = _list(ks, a[1])
+    if lst is None:
+        return None
+    k = min(1 if count is None else count, len(lst))
+    # O(k), not O(len): popleft/pop at the ends of the deque.
+    out = [lst.popleft() for _ in range(k)] if left else [lst.pop() for _ in range(k)]
+    _gone_if_empty(ks, a[1], lst)
+    if k and c.log is not None:
+        c.log.append([verb, a[1], _d(k)])
+    if count is None:
+        return out[0] if out else None
+    return out
 
-    return cmd_pop
+
+def cmd_lpop(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
+    return _pop(True, b"LPOP", ks, a, c)
 
 
-cmd_lpop = _pop(True, b"LPOP")
-cmd_rpop = _pop(False, b"RPOP")
+def cmd_rpop(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
+    return _pop(False, b"RPOP", ks, a, c)
+
+
 replay_lpop = cmd_lpop
 replay_rpop = cmd_rpop
 

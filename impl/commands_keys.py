@@ -2,7 +2,7 @@
 
 What: one handler per verb, `handler(ks, argv, ctx) -> reply`, shared by
 `impl.commands.execute` and `impl.commands.apply` where their semantics agree,
-plus the replay-only variants kevy 1.17 uses (`replay_set`, `replay_expire_*`).
+plus the replay-only forms kevy 1.17 uses (`replay_set`; `replay_set_pxat` for F15).
 
 Why here: strings and TTLs are the verbs every log is full of, so their replay
 forms are written for speed (no option parsing, one dict write).
@@ -118,8 +118,11 @@ def cmd_set(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
             get = True
         elif opt == b"KEEPTTL" and unit is None:
             keepttl = True
-        elif opt in _SET_UNITS and not keepttl and i + 1 < n and (
-            unit is None or unit == _SET_UNITS[opt]
+        elif (
+            opt in _SET_UNITS
+            and not keepttl
+            and i + 1 < n
+            and (unit is None or unit == _SET_UNITS[opt])
         ):
             unit = _SET_UNITS[opt]
             i += 1
@@ -351,21 +354,27 @@ def cmd_dbsize(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     return len(ks)
 
 
-def _flush(verb: bytes) -> object:
-    def cmd_flush(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
-        if not c.replay and (len(a) > 2 or (len(a) == 2 and a[1].upper() not in (b"ASYNC",
-                                                                                  b"SYNC"))):
-            raise CommandError(ERR_SYNTAX)
-        ks.flush()
-        if c.log is not None:
-            c.log.append([verb])
-        return "OK"
-
-    return cmd_flush
+# The verbs that differ only by a constant are thin `def`s over one shared
+# function, not closures a factory builds at import: a closure built at import
+# is what every later call runs, so mutmut (which forks its test runs from a
+# process that has imported impl/) could never swap in a mutant of its body.
 
 
-cmd_flushdb = _flush(b"FLUSHDB")
-cmd_flushall = _flush(b"FLUSHALL")
+def _flush(verb: bytes, ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
+    if not c.replay and (len(a) > 2 or (len(a) == 2 and a[1].upper() not in (b"ASYNC", b"SYNC"))):
+        raise CommandError(ERR_SYNTAX)
+    ks.flush()
+    if c.log is not None:
+        c.log.append([verb])
+    return "OK"
+
+
+def cmd_flushdb(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
+    return _flush(b"FLUSHDB", ks, a, c)
+
+
+def cmd_flushall(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
+    return _flush(b"FLUSHALL", ks, a, c)
 
 
 # -- TTL ------------------------------------------------------------------------
@@ -388,58 +397,67 @@ def _expire_flags(a: Sequence[bytes], c: Ctx) -> set[bytes]:
     return flags
 
 
-def _expire(unit_ms: int, absolute: bool, name: str) -> object:
-    """Build EXPIRE (1000, False), PEXPIRE (1, False), EXPIREAT, PEXPIREAT."""
-
-    def cmd_expire(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
-        key = a[1]
-        flags = _expire_flags(a, c) if c.expire_options else ()
-        now = ks.now()
-        if c.redis_expire:
-            t = c.sint(a[2])
-            if t is None:
-                raise CommandError(ERR_NOT_INT)
-            bad = f"ERR invalid expire time in '{name}' command"
-            ms = check_i64(t * unit_ms, bad)
-            deadline = ms if absolute else check_i64(ms + now, bad)
-        else:
-            t = c.uint(a[2])
-            if t is None:
-                raise CommandError(ERR_NOT_INT)
-            ms = sat_u64(t * unit_ms)
-            deadline = ms if absolute else now + ms
-        e = ks.lookup(key)
-        if e is None:
+def _expire(
+    unit_ms: int, absolute: bool, name: str, ks: Keyspace, a: Sequence[bytes], c: Ctx
+) -> Reply:
+    """EXPIRE (unit 1000, relative), PEXPIRE (1, relative), EXPIREAT (1000, absolute),
+    PEXPIREAT (1, absolute); `name` is the verb Redis names in its error."""
+    key = a[1]
+    flags = _expire_flags(a, c) if c.expire_options else ()
+    now = ks.now()
+    if c.redis_expire:
+        t = c.sint(a[2])
+        if t is None:
+            raise CommandError(ERR_NOT_INT)
+        bad = f"ERR invalid expire time in '{name}' command"
+        ms = check_i64(t * unit_ms, bad)
+        deadline = ms if absolute else check_i64(ms + now, bad)
+    else:
+        t = c.uint(a[2])
+        if t is None:
+            raise CommandError(ERR_NOT_INT)
+        ms = sat_u64(t * unit_ms)
+        deadline = ms if absolute else now + ms
+    e = ks.lookup(key)
+    if e is None:
+        return 0
+    if flags:
+        cur = e.deadline_ms
+        if (
+            (b"NX" in flags and cur is not None)
+            or (b"XX" in flags and cur is None)
+            or (b"GT" in flags and (cur is None or deadline <= cur))
+            or (b"LT" in flags and cur is not None and deadline >= cur)
+        ):
             return 0
-        if flags:
-            cur = e.deadline_ms
-            if (
-                (b"NX" in flags and cur is not None)
-                or (b"XX" in flags and cur is None)
-                or (b"GT" in flags and (cur is None or deadline <= cur))
-                or (b"LT" in flags and cur is not None and deadline >= cur)
-            ):
-                return 0
-        if deadline <= now and c.past_deletes and (absolute or c.redis_expire):
-            del ks.raw()[key]
-            if c.log is not None and c.expiry_del:
-                # F43: a replay that judges deadlines only at its end must not meet
-                # this key under a later write; Redis propagates the deletion as DEL.
-                c.log.append([b"DEL", key])
-                return 1
-        else:
-            e.deadline_ms = deadline
-        if c.log is not None:
-            c.log.append([b"PEXPIREAT", key, _d(deadline)])
-        return 1
-
-    return cmd_expire
+    if deadline <= now and c.past_deletes and (absolute or c.redis_expire):
+        del ks.raw()[key]
+        if c.log is not None and c.expiry_del:
+            # F43: a replay that judges deadlines only at its end must not meet
+            # this key under a later write; Redis propagates the deletion as DEL.
+            c.log.append([b"DEL", key])
+            return 1
+    else:
+        e.deadline_ms = deadline
+    if c.log is not None:
+        c.log.append([b"PEXPIREAT", key, _d(deadline)])
+    return 1
 
 
-cmd_expire = _expire(1000, False, "expire")
-cmd_pexpire = _expire(1, False, "pexpire")
-cmd_expireat = _expire(1000, True, "expireat")
-cmd_pexpireat = _expire(1, True, "pexpireat")
+def cmd_expire(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
+    return _expire(1000, False, "expire", ks, a, c)
+
+
+def cmd_pexpire(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
+    return _expire(1, False, "pexpire", ks, a, c)
+
+
+def cmd_expireat(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
+    return _expire(1000, True, "expireat", ks, a, c)
+
+
+def cmd_pexpireat(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
+    return _expire(1, True, "pexpireat", ks, a, c)
 
 
 def cmd_persist(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
@@ -452,22 +470,23 @@ def cmd_persist(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     return 1
 
 
-def _ttl(unit_ms: int) -> object:
-    def cmd_ttl(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
-        e = ks.lookup(a[1])
-        if e is None:
-            return -2
-        if e.deadline_ms is None:
-            return -1
-        left = max(0, e.deadline_ms - ks.now())
-        # Redis rounds TTL to the nearest second.
-        return left if unit_ms == 1 else (left + 500) // 1000
-
-    return cmd_ttl
+def _ttl(unit_ms: int, ks: Keyspace, a: Sequence[bytes]) -> Reply:
+    e = ks.lookup(a[1])
+    if e is None:
+        return -2
+    if e.deadline_ms is None:
+        return -1
+    left = max(0, e.deadline_ms - ks.now())
+    # Redis rounds TTL to the nearest second.
+    return left if unit_ms == 1 else (left + 500) // 1000
 
 
-cmd_ttl = _ttl(1000)
-cmd_pttl = _ttl(1)
+def cmd_ttl(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
+    return _ttl(1000, ks, a)
+
+
+def cmd_pttl(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
+    return _ttl(1, ks, a)
 
 
 #: verb → (handler, min argc, max argc or None); arity as Redis 7 checks it

@@ -194,8 +194,7 @@ def cmd_xadd(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
         elif opt == b"MAXLEN" and i + 1 < len(a):
             if maxlen is not None:
                 raise CommandError(
-                    "ERR syntax error, MAXLEN and MINID options at the same time are not "
-                    "compatible"
+                    "ERR syntax error, MAXLEN and MINID options at the same time are not compatible"
                 )
             maxlen, i = _maxlen_arg(a, i, c)
         else:
@@ -279,8 +278,11 @@ def _bound(raw: bytes, is_start: bool) -> StreamId:
     as_int = (sid[0] << 64) | sid[1]
     as_int += 1 if is_start else -1
     if not 0 <= as_int < 1 << 128:
-        raise CommandError("ERR invalid start ID for the interval" if is_start
-                           else "ERR invalid end ID for the interval")
+        raise CommandError(
+            "ERR invalid start ID for the interval"
+            if is_start
+            else "ERR invalid end ID for the interval"
+        )
     return as_int >> 64, as_int & U64_MAX
 
 
@@ -337,8 +339,12 @@ def cmd_xsetid(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
                 if added < 0:
                     raise CommandError("ERR entries_added must be positive")
             else:
-                # kevy's own counter is a u64, and the rewrite writes it in full.
-                added = c.uint(a[i + 1])
+                # kevy's own counter is a u64, and the rewrite writes it in full:
+                # kevy's UINT whatever grammar the profile gives client arguments
+                # (with `redis_strict_numbers`, `c.uint` stops at i64, and the
+                # rewrite's XSETID of a counter past 2^63 - 1 was dropped, taking the
+                # stream's last ID back to its top entry's).
+                added = parse_uint(a[i + 1])
                 if added is None:
                     raise CommandError("ERR entries_added must be positive")
         elif opt == b"MAXDELETEDID" and i + 1 < len(a):
@@ -430,8 +436,10 @@ def _xgroup_create(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
 
 def _subcommand_syntax(a: Sequence[bytes]) -> str:
     """Redis's addReplySubcommandSyntaxError: the subcommand as the client spelled it."""
-    return (f"ERR unknown subcommand or wrong number of arguments for "
-            f"'{a[1][:128].decode('latin-1')}'. Try {a[0].decode('latin-1').upper()} HELP.")
+    return (
+        f"ERR unknown subcommand or wrong number of arguments for "
+        f"'{a[1][:128].decode('latin-1')}'. Try {a[0].decode('latin-1').upper()} HELP."
+    )
 
 
 def _xgroup_createconsumer(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
@@ -494,20 +502,28 @@ _XGROUP = {
 }
 #: the XGROUP subcommands the rewrite emits (docs/SPEC.md §4.3)
 _XGROUP_REWRITE = (b"CREATE", b"CREATECONSUMER")
+_XGROUP_ALL = tuple(_XGROUP)
 
 
-def _xgroup(allowed: Sequence[bytes]) -> object:
-    def cmd_xgroup(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
-        sub = a[1].upper()
-        if sub not in allowed:
-            if c.replay:
-                raise CommandError(f"XGROUP {sub.decode('latin-1')} is not replayed")
-            raise CommandError(
-                f"ERR unknown subcommand '{a[1].decode('latin-1')}'. Try XGROUP HELP."
-            )
-        return _XGROUP[sub](ks, a, c)
+def _xgroup(allowed: Sequence[bytes], ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
+    # A shared function under thin `def`s, not a closure built at import
+    # (impl/commands_keys.py `_flush` says why).
+    sub = a[1].upper()
+    if sub not in allowed:
+        if c.replay:
+            raise CommandError(f"XGROUP {sub.decode('latin-1')} is not replayed")
+        raise CommandError(f"ERR unknown subcommand '{a[1].decode('latin-1')}'. Try XGROUP HELP.")
+    return _XGROUP[sub](ks, a, c)
 
-    return cmd_xgroup
+
+def cmd_xgroup(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
+    """XGROUP with every subcommand (live, the Redis dialect, `replay_stream_writes`)."""
+    return _xgroup(_XGROUP_ALL, ks, a, c)
+
+
+def replay_xgroup_rewrite(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
+    """XGROUP as `replay_stream_verbs` replays it: the rewrite's subcommands only."""
+    return _xgroup(_XGROUP_REWRITE, ks, a, c)
 
 
 def cmd_xclaim(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
@@ -518,8 +534,10 @@ def cmd_xclaim(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     st = _stream(ks, a[1])
     g = None if st is None else st.groups.get(a[2])
     if st is None or g is None:
-        raise CommandError(f"NOGROUP No such key '{a[1].decode('latin-1')}' or "
-                           f"consumer group '{a[2].decode('latin-1')}'")
+        raise CommandError(
+            f"NOGROUP No such key '{a[1].decode('latin-1')}' or "
+            f"consumer group '{a[2].decode('latin-1')}'"
+        )
     min_idle = c.sint(a[4])
     if min_idle is None:
         raise CommandError("ERR Invalid min-idle-time argument for XCLAIM")
@@ -540,7 +558,8 @@ def cmd_xclaim(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
             n = c.sint(a[i + 1])
             if n is None:
                 raise CommandError(
-                    f"ERR Invalid {opt.decode('latin-1')} option argument for XCLAIM")
+                    f"ERR Invalid {opt.decode('latin-1')} option argument for XCLAIM"
+                )
             if opt == b"IDLE":
                 deliver_at = now - n
             elif opt == b"TIME":
@@ -593,8 +612,14 @@ def cmd_xclaim(ks: Keyspace, a: Sequence[bytes], c: Ctx) -> Reply:
     return out
 
 
-def _log_xclaim_rows(log: list[list[bytes]], key: bytes, group: bytes, g: StreamGroup,
-                     changed: list[tuple[StreamId, PelRow]], moved: bool) -> None:
+def _log_xclaim_rows(
+    log: list[list[bytes]],
+    key: bytes,
+    group: bytes,
+    g: StreamGroup,
+    changed: list[tuple[StreamId, PelRow]],
+    moved: bool,
+) -> None:
     """Switch `xclaim_logs_time` (F16): log an XCLAIM as Redis 7 propagates it
     (t_stream.c streamPropagateXCLAIM), one absolute frame per PEL row it changed,
     so replay at any later time installs the same (owner, delivery time, count).
@@ -607,9 +632,24 @@ def _log_xclaim_rows(log: list[list[bytes]], key: bytes, group: bytes, g: Stream
     """
     last = _fmt(g.last_delivered)
     for sid, row in changed:
-        log.append([b"XCLAIM", key, group, row.owner, b"0", _fmt(sid),
-                    b"TIME", b"%d" % row.delivery_ms, b"RETRYCOUNT", b"%d" % row.delivery_count,
-                    b"FORCE", b"JUSTID", b"LASTID", last])
+        log.append(
+            [
+                b"XCLAIM",
+                key,
+                group,
+                row.owner,
+                b"0",
+                _fmt(sid),
+                b"TIME",
+                b"%d" % row.delivery_ms,
+                b"RETRYCOUNT",
+                b"%d" % row.delivery_count,
+                b"FORCE",
+                b"JUSTID",
+                b"LASTID",
+                last,
+            ]
+        )
     if moved and not changed:
         log.append([b"XGROUP", b"SETID", key, group, last])
 
@@ -634,7 +674,7 @@ STREAM_VERBS: dict[bytes, tuple[object, int, int | None]] = {
     b"XLEN": (cmd_xlen, 2, 2),
     b"XRANGE": (cmd_xrange, 4, None),
     b"XSETID": (cmd_xsetid, 3, None),
-    b"XGROUP": (_xgroup(tuple(_XGROUP)), 2, None),
+    b"XGROUP": (cmd_xgroup, 2, None),
     b"XCLAIM": (cmd_xclaim, 6, None),
     b"XACK": (cmd_xack, 4, None),
 }
@@ -643,7 +683,7 @@ STREAM_VERBS: dict[bytes, tuple[object, int, int | None]] = {
 STREAM_REWRITE_VERBS: dict[bytes, tuple[object, int]] = {
     b"XADD": (cmd_xadd, 5),
     b"XSETID": (cmd_xsetid, 3),
-    b"XGROUP": (_xgroup(_XGROUP_REWRITE), 2),
+    b"XGROUP": (replay_xgroup_rewrite, 2),
     b"XCLAIM": (cmd_xclaim, 6),
 }
 
@@ -653,7 +693,7 @@ STREAM_WRITE_VERBS: dict[bytes, tuple[object, int]] = {
     b"XDEL": (cmd_xdel, 3),
     b"XTRIM": (cmd_xtrim, 4),
     b"XSETID": (cmd_xsetid, 3),
-    b"XGROUP": (_xgroup(tuple(_XGROUP)), 2),
+    b"XGROUP": (cmd_xgroup, 2),
     b"XCLAIM": (cmd_xclaim, 6),
     b"XACK": (cmd_xack, 4),
 }
