@@ -51,7 +51,13 @@ def register(sub: Any) -> None:
         epilog="Exit codes: 0 all killed; 1 a mutant survived, timed out or errored; 2 usage.",
     )
     p.add_argument(
-        "--only", nargs="+", metavar="ID", default=None, help="run only these mutant ids"
+        "--only",
+        nargs="+",
+        metavar="ID",
+        default=None,
+        help="run only these mutant ids; with --tool mutmut, mutmut's mutant names or "
+        "fnmatch globs (e.g. 'impl.store.x*_save_together*'): the rest of MODULE counts "
+        "as not run",
     )
     p.add_argument(
         "--format",
@@ -149,7 +155,8 @@ def cmd_mutmut(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.flush()
 
     results = mutmut.run_mutmut(
-        root, modules, tests=args.tests, max_children=args.max_children, progress=progress
+        root, modules, tests=args.tests, max_children=args.max_children, progress=progress,
+        only=args.only,
     )
     tallies = mutmut.tally(results, mutmut.load_equivalents(root))
     survivors = [n for t in tallies.values() for n in t.survivors]

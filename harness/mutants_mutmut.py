@@ -169,8 +169,11 @@ def run_mutmut(
     timeout: float = 3600.0,
     progress: Callable[[str], None] | None = None,
     keep: Path | None = None,
+    only: list[str] | None = None,
 ) -> dict[str, str]:
-    """Run mutmut on `modules` in a copy of `root`; mutant name -> status."""
+    """Run mutmut on `modules` in a copy of `root`; mutant name -> status. `only`:
+    mutmut runs just the mutants these names or fnmatch globs match (the functions
+    a change touched); the others are reported unchecked ("not run")."""
     modules = [module_name(m) for m in modules]
     work = Path(tempfile.mkdtemp(prefix="kevy-mutmut-")) if keep is None else keep
     try:
@@ -187,6 +190,7 @@ def run_mutmut(
             "run",
             "--max-children",
             str(max_children),
+            *(only or ()),
         ]
         with subprocess.Popen(
             cmd, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

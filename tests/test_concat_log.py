@@ -87,7 +87,15 @@ def test_the_refusal_names_the_file_and_the_second_headers_offset() -> None:
         len(first),
         len(first + second),
     )
-    assert isinstance(e.value.cause, ConcatenatedLog)
+    cause = e.value.cause
+    assert isinstance(cause, ConcatenatedLog)
+    assert (cause.message, cause.offset, cause.expected, cause.got, cause.path) == (
+        "a second log's header: two logs concatenated",
+        len(first),
+        "a RESP frame",
+        MAGIC,
+        "/data/aof-0.aof",
+    )
 
 
 @pytest.mark.parametrize(
@@ -95,6 +103,8 @@ def test_the_refusal_names_the_file_and_the_second_headers_offset() -> None:
     [
         MAGIC + encode_frame([b"SET", b"KEVYAOF1", b"KEVYAOF1\n"]),  # the name as data
         MAGIC + encode_frame([b"SET", b"k", b"v"]),
+        MAGIC + b"SET k v\r\n",  # an inline command of another kind: not this switch's
+        MAGIC + encode_frame([b"KEVYAOF1", b"*1"]),  # the name as a multibulk verb
         b"",
         MAGIC,
     ],
