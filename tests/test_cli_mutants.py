@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -252,4 +253,301 @@ def test_error_text_of_os_errors_and_our_own() -> None:
     assert _error_text(UsageError("mine")) == "mine"
     assert _error_text(ReadOnlyViolation("unlink", "d/x")) == (
         "d/x: refusing to unlink on a read-only file system"
+    )
+
+
+# --- main: exit codes and the one line on stderr ------------------------------------
+
+
+def test_main_exit_codes_and_their_lines(tmp_path: Path) -> None:
+    # A refusal: 1 (after the dropped lines); a decode or usage error: 2, one line.
+    torn = tmp_path / "aof-0.aof"
+    torn.write_bytes(b"KEVYAOF1\n*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1")
+    code, out, err = run("dump", "--now-ms", "0", "--strict", str(torn))
+    assert (code, out) == (1, "")
+    tail = "22 bytes of an incomplete frame (needs CRLF ending the bulk length of element 3 of 3)"
+    assert err.splitlines() == [
+        f"kevy-verify: dropped: {torn}: offset 9: skipped-verb: PING",
+        f"kevy-verify: dropped: {torn}: offset 23: torn-tail: {tail}",
+        f"kevy-verify: refused: {torn}: --strict: recovery would skip or drop data "
+        f"(2 place(s), first: {torn}: offset 9: skipped-verb: PING)",
+    ]
+    bad = tmp_path / "dump-0.rdb"
+    bad.write_bytes(b"NOTASNAP")
+    code, out, err = run("dump", "--now-ms", "0", str(bad))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"kevy-verify: error: {bad}: ") and err.count("\n") == 1
+    (tmp_path / "d.aof").mkdir()
+    code, out, err = run("dump", "--now-ms", "0", "--as", "aof", str(tmp_path / "d.aof"))
+    assert code == 2
+    assert err == (
+        f"kevy-verify: error: {tmp_path}/d.aof: --as aof names a file, this is a directory\n"
+    )
+    fifo = tmp_path / "f.aof"
+    os.mkfifo(fifo)
+    code, out, err = run("dump", "--now-ms", "0", str(fifo))
+    assert code == 2
+    assert err == (
+        f"kevy-verify: error: {fifo}: not a regular file (a FIFO); refusing to read it\n"
+    )
+
+
+def test_dump_prints_notes_only_when_verbose(tmp_path: Path) -> None:
+    log = tmp_path / "aof-0.aof"
+    # INCR of a non-integer fails at replay: a harmless note, not a loss.
+    log.write_bytes(
+        b"KEVYAOF1\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*2\r\n$4\r\nINCR\r\n$1\r\nk\r\n"
+    )
+    code, out, err = run("dump", "--now-ms", "0", str(log))
+    assert (code, err) == (0, "")
+    code, out2, err = run("dump", "--now-ms", "0", "-v", str(log))
+    assert code == 0 and out2 == out
+    assert err.startswith(f"kevy-verify: note: {log}: ")
+    assert err.count("\n") == 1
+
+
+# --- check: the report of one log ------------------------------------------------
+
+
+def _frame(*argv: bytes) -> bytes:
+    return b"*%d\r\n" % len(argv) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in argv)
+
+
+def _check_lines(path: Path) -> tuple[int, list[str]]:
+    code, out, err = run("check", "--now-ms", "0", str(path))
+    assert err == ""
+    return code, out.splitlines()
+
+
+def test_check_aof_lists_twenty_noncanonical_frames_then_counts_the_rest(tmp_path: Path) -> None:
+    p = tmp_path / "nc.aof"
+    p.write_bytes(
+        b"KEVYAOF1\n"
+        + b"SET a b\r\n" * 22
+        + _frame(b"XADD", b"s", b"*", b"f", b"v")
+        + _frame(b"SET", b"k", b"v")
+        + _frame(b"INCR", b"k")
+        + _frame(b"INCR", b"k")
+    )
+    code, lines = _check_lines(p)
+    assert code == 1
+    inline = [
+        f"  offset {9 + 9 * i}: inline frame not in kevy's canonical form: (b'SET', b'a', b'b')"
+        for i in range(20)
+    ]
+    assert lines == [
+        f"{p}: aof, 318 bytes, magic KEVYAOF1",
+        *inline,
+        "  ... 2 more non-canonical frames",
+        "  frames: 26 complete, outcome clean, dialect kevy",
+        "  skipped verb XADD: 1 frame(s), first at offset 207",
+        "  2 command(s) failed at replay and were discarded (first at offset 276: INCR: "
+        "ERR value is not an integer or out of range)",
+        "2 problem(s)",
+    ]
+
+
+def test_check_aof_with_exactly_twenty_noncanonical_frames_has_no_more_line(
+    tmp_path: Path,
+) -> None:
+    p = tmp_path / "nc.aof"
+    p.write_bytes(b"KEVYAOF1\n" + b"SET a b\r\n" * 20)
+    code, lines = _check_lines(p)
+    assert code == 1
+    assert lines[-3:] == [
+        "  offset 180: inline frame not in kevy's canonical form: (b'SET', b'a', b'b')",
+        "  frames: 20 complete, outcome clean, dialect kevy",
+        "1 problem(s)",
+    ]
+    q = tmp_path / "one.aof"
+    q.write_bytes(b"KEVYAOF1\n" + b"SET a b\r\n" + _frame(b"SET", b"c", b"d"))
+    assert _check_lines(q) == (
+        1,
+        [
+            f"{q}: aof, 45 bytes, magic KEVYAOF1",
+            "  offset 9: inline frame not in kevy's canonical form: (b'SET', b'a', b'b')",
+            "  frames: 2 complete, outcome clean, dialect kevy",
+            "1 problem(s)",
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "header", "rest"),
+    [
+        (
+            _frame(b"SET", b"k", b"v"),
+            "27 bytes, no magic (legacy layout; kevy 1.2+ writes one)",
+            ["  frames: 1 complete, outcome clean, dialect kevy", "1 problem(s)"],
+        ),
+        (
+            b"KEVYA",
+            "5 bytes, no magic (legacy layout; kevy 1.2+ writes one); starts like a partial "
+            "magic header",
+            [
+                "  frames: 0 complete, outcome truncated_tail, dialect kevy",
+                "  offset 0: torn-tail: 5 bytes of an incomplete frame (needs CRLF ending the "
+                "inline command)",
+                "2 problem(s)",
+            ],
+        ),
+        (
+            b"Kxx",
+            "3 bytes, no magic (legacy layout; kevy 1.2+ writes one); starts like a partial "
+            "magic header",
+            [
+                "  frames: 0 complete, outcome truncated_tail, dialect kevy",
+                "  offset 0: torn-tail: 3 bytes of an incomplete frame (needs CRLF ending the "
+                "inline command)",
+                "2 problem(s)",
+            ],
+        ),
+        (
+            b"",
+            "0 bytes, no magic (legacy layout; kevy 1.2+ writes one)",
+            ["  frames: 0 complete, outcome clean, dialect kevy", "ok"],
+        ),
+    ],
+    ids=["legacy", "partial-magic", "starts-with-K", "empty"],
+)
+def test_check_aof_header_says_whether_the_magic_is_there(
+    tmp_path: Path, data: bytes, header: str, rest: list[str]
+) -> None:
+    p = tmp_path / "x.aof"
+    p.write_bytes(data)
+    code, lines = _check_lines(p)
+    assert lines == [f"{p}: aof, {header}", *rest]
+    assert code == (0 if rest[-1] == "ok" else 1)
+
+
+# --- check: shards.meta, the journal and a snapshot, line by line ------------------
+
+
+def _run_private(fn: object, *args: object) -> tuple[int, list[str]]:
+    out = io.StringIO()
+    code = fn(*args, out)  # type: ignore[operator]
+    return code, out.getvalue().splitlines()
+
+
+def test_check_meta_lines(tmp_path: Path) -> None:
+    from impl.cli import _check_meta
+    from impl.fs import OsFileSystem
+
+    fs = OsFileSystem()
+    p = tmp_path / "shards.meta"
+    p.write_bytes(b"2\nkevyhash\n")
+    assert _run_private(_check_meta, fs, str(p)) == (
+        0,
+        [f"{p}: shards.meta, 2 shard(s), routing kevyhash"],
+    )
+    p.write_bytes(b" 2\r\nkevyhash")
+    assert _run_private(_check_meta, fs, str(p)) == (
+        3,
+        [
+            f"{p}: shards.meta, 2 shard(s), routing kevyhash",
+            "  CRLF line endings (kevy writes LF)",
+            "  no newline after the last line",
+            "  whitespace around the shard count",
+        ],
+    )
+    p.write_bytes(b"  5000\nkevyhash\n")
+    code, lines = _run_private(_check_meta, fs, str(p))
+    assert code == 1
+    assert lines[0] == f"{p}: shards.meta, 5000 shard(s), routing kevyhash"
+    # The count's offset is past the leading spaces.
+    assert lines[1].startswith(f"  {p}: corrupt shard count at offset 2: 5000 shards, but ")
+    assert len(lines) == 2
+    p.write_bytes(b"x\n")
+    code, lines = _run_private(_check_meta, fs, str(p))
+    assert code == 1
+    assert lines == [
+        f"{p}: corrupt shards.meta at offset 0: line 1 is not a shard count (a character "
+        "that is not an ASCII digit): expected a shard count: optional '+' then ASCII "
+        "digits, below 2**64, got b'x'"
+    ]
+
+
+def test_check_journal_lines(tmp_path: Path) -> None:
+    from impl.cli import _check_journal
+    from impl.fs import OsFileSystem
+    from impl.journal import Journal, format_journal
+    from impl.layout import Routing
+
+    fs = OsFileSystem()
+    p = tmp_path / "reshard.journal"
+    p.write_bytes(format_journal(Journal(stamp=7, prev_n=2, n=3, routing=Routing.KEVYHASH)))
+    head = f"{p}: re-shard journal stamp=7 prev_n=2 n=3 routing=kevyhash: committed, "
+    assert _run_private(_check_journal, fs, str(p)) == (
+        1,
+        [head + "the next open rolls it forward"],
+    )
+    # Both counts are checked, the second too, and one complaint is enough.
+    for prev_n, n in ((2, 5000), (5000, 6000)):
+        p.write_bytes(
+            format_journal(Journal(stamp=7, prev_n=prev_n, n=n, routing=Routing.KEVYHASH))
+        )
+        code, lines = _run_private(_check_journal, fs, str(p))
+        assert code == 1 and len(lines) == 2
+        bad = n if prev_n == 2 else prev_n
+        assert lines[1].startswith(f"  {p}: corrupt shard count at offset 0: {bad} shards")
+    p.write_bytes(b"garbage")
+    assert _run_private(_check_journal, fs, str(p)) == (
+        1,
+        [
+            f"{p}: torn reshard.journal at offset 0: line 1 is not the journal header: "
+            "expected 'kevy-reshard-journal v1', got b'garbage' (torn: the next open "
+            "deletes it)"
+        ],
+    )
+
+
+def _saved_snapshot(tmp_path: Path, *writes: list[bytes]) -> bytes:
+    from impl.clock import ManualClock
+    from impl.fs import OsFileSystem
+    from impl.store import Store, StoreConfig
+
+    d = tmp_path / "store"
+    s = Store.open(
+        StoreConfig(data_dir=str(d), reaper="manual"), fs=OsFileSystem(), clock=ManualClock(1000)
+    )
+    for argv in writes:
+        s.execute(argv)
+    s.save()
+    s.close()
+    return (d / "dump-0.rdb").read_bytes()
+
+
+def test_check_snapshot_notes_an_old_version_and_records_expired_at_load(
+    tmp_path: Path,
+) -> None:
+    data = _saved_snapshot(tmp_path, [b"SET", b"k", b"v", b"PX", b"1000"], [b"SET", b"j", b"w"])
+    p = tmp_path / "dump-0.rdb"
+    p.write_bytes(data)
+    code, out, _ = run("check", "--now-ms", "5000", str(p))
+    assert (code, out.splitlines()) == (
+        0,
+        [
+            f"{p}: snapshot v4, 42 bytes, 2 records (2 string)",
+            "  1 record(s) already expired at load (first at offset 9)",
+            "ok",
+        ],
+    )
+    old = tmp_path / "old.rdb"
+    old.write_bytes(data[:8] + b"\x03" + data[9:])
+    code, out, _ = run("check", "--now-ms", "1500", str(old))
+    assert (code, out.splitlines()) == (
+        0,
+        [
+            f"{old}: snapshot v3, 42 bytes, 2 records (2 string)",
+            "  version 3: written by an older kevy (1.17 writes 4)",
+            "ok",
+        ],
+    )
+    empty = tmp_path / "empty.rdb"
+    empty.write_bytes(_saved_snapshot(tmp_path / "e"))
+    code, out, _ = run("check", "--now-ms", "0", str(empty))
+    assert code == 0
+    assert (
+        out.splitlines()[0]
+        == f"{empty}: snapshot v4, {empty.stat().st_size} bytes, 0 records (no records)"
     )

@@ -11,6 +11,7 @@ in memory) with a `ManualClock` and the manual reaper; none sleeps.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,423 @@ def test_phase_errors_name_the_step_to_call_first(tmp_path: Path) -> None:
         s.commit_save(0)
     s.abort_save(0)
     s.close()
+
+
+# --- routing: log, execute, the convenience wrappers ----------------------------------
+
+
+def _frames(path: Path) -> list[tuple[bytes, ...]]:
+    from impl.resp import scan_aof
+
+    return [tuple(f.argv) for f in scan_aof(path.read_bytes()).frames]
+
+
+def _keys_in(s: Store, shard: int) -> list[bytes]:
+    return sorted(s.keyspace(shard).raw())
+
+
+def _two_shard_keys(s: Store) -> tuple[bytes, bytes]:
+    """One key that routes to shard 0 and one to shard 1."""
+    by_shard: dict[int, bytes] = {}
+    i = 0
+    while len(by_shard) < 2:
+        key = b"k%d" % i
+        by_shard.setdefault(s.shard_for(key), key)
+        i += 1
+    return by_shard[0], by_shard[1]
+
+
+def test_log_appends_a_raw_frame_to_the_shard_of_its_key(tmp_path: Path) -> None:
+    s = open_store(tmp_path, shards=2)
+    k0, k1 = _two_shard_keys(s)
+    s.log([b"SET", k1, b"v"])
+    s.log([b"PING"])
+    s.log([bytearray(b"SET"), k0, b"w"])  # type: ignore[list-item]
+    s.close()
+    assert _frames(tmp_path / "aof-1.aof") == [(b"SET", k1, b"v")]
+    assert _frames(tmp_path / "aof-0.aof") == [(b"PING",), (b"SET", k0, b"w")]
+    with pytest.raises(StoreError):
+        s.log([b"SET", k0, b"x"])
+    m = open_store(None, shards=2)
+    m.log([b"SET", k1, b"v"])  # no log: nothing to append, nothing raised
+    assert m.keyspace(1).raw() == {}
+
+
+def test_wrappers_log_the_upper_case_verbs_kevy_writes(tmp_path: Path) -> None:
+    s = open_store(tmp_path)
+    s.set(b"k", b"1")
+    assert s.get(b"k") == b"1"
+    s.incr_by(b"k", 2)
+    s.rpush(b"l", b"a", b"b")
+    s.expire(b"l", 100)
+    s.delete(b"k")
+    s.flushall()
+    s.close()
+    assert [f[0] for f in _frames(tmp_path / "aof-0.aof")] == [
+        b"SET",
+        b"INCRBY",
+        b"RPUSH",
+        b"PEXPIREAT",
+        b"DEL",
+        b"FLUSHALL",
+    ]
+
+
+def test_execute_routes_keyless_commands_to_shard_0_and_flushdb_to_every_shard(
+    tmp_path: Path,
+) -> None:
+    # Rule 2: a command without a key goes to shard 0 (DBSIZE counts that shard).
+    one = open_store(tmp_path / "one")
+    one.set(b"a", b"1")
+    assert one.execute([b"DBSIZE"]) == 1
+    one.close()
+    s = open_store(tmp_path / "two", shards=2)
+    k0, k1 = _two_shard_keys(s)
+    s.set(k1, b"b")
+    assert s.execute(["DBSIZE"]) == 0
+    s.set(k0, b"a")
+    assert s.execute(["DBSIZE"]) == 1
+    s.execute([b"flushdb"])
+    assert _keys_in(s, 0) == [] and _keys_in(s, 1) == []
+    s.close()
+    assert _frames(tmp_path / "two" / "aof-0.aof")[-1] == (b"FLUSHDB",)
+    assert _frames(tmp_path / "two" / "aof-1.aof")[-1] == (b"FLUSHDB",)
+
+
+@pytest.mark.parametrize("verb", [b"DEL", b"del"])
+def test_a_multi_key_delete_reaches_every_shard_it_names(tmp_path: Path, verb: bytes) -> None:
+    s = open_store(tmp_path, shards=2)
+    k0, k1 = _two_shard_keys(s)
+    s.set(k0, b"a")
+    s.set(k1, b"b")
+    assert s.execute([verb, k1, k0]) == 2
+    assert _keys_in(s, 0) == [] and _keys_in(s, 1) == []
+    assert s.execute([verb, k0]) == 0
+    s.close()
+
+
+# --- eviction ---------------------------------------------------------------------
+
+
+def test_approx_size_of_each_value_type() -> None:
+    from impl.keyspace import ListValue, SetValue, Stream, ZSet
+    from impl.store import _approx_size
+
+    assert _approx_size(b"key", b"value") == 48 + 3 + 5
+    assert _approx_size(b"k", [b"ab", b"c"]) == 49 + 16 + 2 + 16 + 1
+    lv = ListValue()
+    lv.extend([b"ab", b"c"])
+    assert _approx_size(b"k", lv) == 49 + 16 + 2 + 16 + 1
+    sv = SetValue()
+    sv.add(b"abc")
+    assert _approx_size(b"k", sv) == 49 + 16 + 3
+    assert _approx_size(b"k", {b"f": b"vv", b"gg": b"w"}) == 49 + (32 + 1 + 2) + (32 + 2 + 1)
+    z = ZSet()
+    z.scores[b"m"] = 1.0
+    z.scores[b"mm"] = 2.0
+    assert _approx_size(b"k", z) == 49 + 25 + 26
+    st = Stream()
+    st.entries[(1, 0)] = [(b"f", b"vv"), (b"g", b"w")]
+    st.entries[(2, 0)] = []
+    assert _approx_size(b"k", st) == 49 + (24 + 3 + 2) + 24
+    assert _approx_size(b"k", 7) == 49
+
+
+def _mem_store(
+    policy: str, maxmemory: int, profile: Profile = KEVY_1_17, path: Path | None = None
+) -> Store:
+    s = open_store(path, profile, maxmemory=maxmemory, maxmemory_policy=policy)
+    s.record_evictions = True
+    return s
+
+
+def test_no_eviction_without_a_limit_or_with_noeviction() -> None:
+    for policy, limit in (("allkeys-lru", 0), ("noeviction", 60)):
+        s = _mem_store(policy, limit)
+        for k in (b"a", b"b", b"c"):
+            s.set(k, b"1")
+        assert _keys_in(s, 0) == [b"a", b"b", b"c"] and s.take_evicted() == []
+
+
+def test_lru_evicts_the_oldest_until_at_or_under_budget() -> None:
+    # Each key a=1 counts 48 + 1 + 1 = 50 bytes.
+    s = _mem_store("allkeys-lru", 100)
+    s.set(b"a", b"1")
+    s.set(b"b", b"1")
+    assert s.take_evicted() == []  # 100 is not over 100
+    s.set(b"c", b"1")
+    assert s.take_evicted() == [b"a"] and _keys_in(s, 0) == [b"b", b"c"]
+    s.set(b"d", b"x" * 60)  # 110 bytes: b and c go, d alone is still over, so d too
+    assert s.take_evicted() == [b"b", b"c", b"d"] and _keys_in(s, 0) == []
+    tiny = _mem_store("allkeys-lru", 1)
+    tiny.set(b"a", b"1")
+    assert tiny.take_evicted() == [b"a"]
+
+
+def test_the_value_counts_toward_the_budget() -> None:
+    s = _mem_store("allkeys-lru", 200)
+    s.set(b"a", b"1")
+    s.set(b"big", b"x" * 200)
+    assert s.take_evicted() == [b"a", b"big"]
+
+
+def test_volatile_ttl_evicts_the_nearest_deadline_and_never_a_persistent_key() -> None:
+    s = _mem_store("volatile-ttl", 160)
+    s.set(b"p", b"1")
+    s.execute([b"SET", b"late", b"1", b"PX", b"9000"])
+    s.execute([b"SET", b"soon", b"1", b"PX", b"1000"])
+    s.set(b"q", b"1")  # 50 + 53 + 53 + 50 bytes: over 160 by 46
+    assert s.take_evicted() == [b"soon"]
+    s.set(b"r", b"1")
+    assert s.take_evicted() == [b"late"]
+    s.set(b"s", b"1")  # over budget, but no key has a TTL: nothing to evict
+    assert s.take_evicted() == [] and _keys_in(s, 0) == [b"p", b"q", b"r", b"s"]
+
+
+VICTIMS_OF_SEED_0 = [b"k3", b"k4", b"k0", b"k5", b"k8", b"k7", b"k9", b"k6"]
+
+
+def test_random_eviction_is_seeded_so_a_run_replays() -> None:
+    def victims() -> list[bytes]:
+        s = _mem_store("allkeys-random", 250)
+        for i in range(12):
+            s.set(b"k%d" % i, b"1")
+        return s.take_evicted()
+
+    first = victims()
+    # Store's generator is random.Random(0): these victims, run after run.
+    assert first == VICTIMS_OF_SEED_0
+    assert first == victims()
+
+
+def test_evictions_are_recorded_only_when_asked_and_logged_only_when_fixed(
+    tmp_path: Path,
+) -> None:
+    s = open_store(None, maxmemory=60, maxmemory_policy="allkeys-lru")
+    assert s.record_evictions is False and s.closed is False and s.dir_lock is None
+    s.set(b"a", b"1")
+    s.set(b"b", b"1")
+    assert s.take_evicted() == [] and _keys_in(s, 0) == [b"b"]
+    h = _mem_store("allkeys-lru", 60, HARDENED, tmp_path)
+    h.set(b"a", b"1")
+    h.set(b"b", b"1")
+    h.close()
+    assert _frames(tmp_path / "aof-0.aof")[-1] == (b"DEL", b"a")
+
+
+# --- active expiry (docs/SPEC.md §6.2) -------------------------------------------------
+
+
+class _Starts:
+    """The reaper's pseudo-random start slots, chosen by the test (then slot 0)."""
+
+    def __init__(self, *starts: int) -> None:
+        self.starts = list(starts)
+
+    def randrange(self, n: int) -> int:
+        return (self.starts.pop(0) if self.starts else 0) % n
+
+
+def _reaper_store(layout: str, samples: int, rounds: int, *starts: int) -> Store:
+    """Keys in insertion order, one per letter: p persistent, e expired, f a far TTL."""
+    s = open_store(None, reaper_samples=samples, reaper_rounds=rounds)
+    for i, kind in enumerate(layout):
+        key = b"%s%02d" % (kind.encode(), i)
+        ttl = {"p": [], "e": [b"PX", b"1"], "f": [b"PX", b"1000000000"]}[kind]
+        s.execute([b"SET", key, b"v", *ttl])
+    s.clock.advance(10)  # type: ignore[attr-defined]
+    s._rng = _Starts(*starts)  # type: ignore[assignment]
+    return s
+
+
+def _left(s: Store) -> str:
+    return "".join(chr(k[0]) for k in s.keyspace(0).raw())
+
+
+def test_a_deadline_equal_to_now_is_expired() -> None:
+    s = open_store(None)
+    s.execute([b"SET", b"k", b"v", b"PX", b"1000"])
+    s.clock.advance(1000)  # type: ignore[attr-defined]
+    assert s.tick() == 1 and s.keyspace(0).raw() == {}
+
+
+def test_tick_sums_the_keys_expired_in_every_shard() -> None:
+    s = open_store(None, shards=2)
+    k0, k1 = _two_shard_keys(s)
+    for k in (k0, k1):
+        s.execute([b"SET", k, b"v", b"PX", b"1"])
+    s.clock.advance(5)  # type: ignore[attr-defined]
+    assert s.tick() == 2
+
+
+@pytest.mark.parametrize(
+    ("layout", "samples", "rounds", "starts", "expired"),
+    [
+        ("eee", 0, 1, [0], 1),  # samples below 1 count as 1
+        ("eee", 1, 0, [0], 0),  # zero rounds: nothing runs
+        ("ppppppppe", 1, 1, [0], 0),  # at most 8 x samples entries are visited
+        ("epppppppp", 1, 1, [1], 0),  # the walk goes forward from its start
+        ("eee", 2, 1, [0], 2),  # up to `samples` TTL keys per round
+        ("eeee", 2, 2, [0, 0], 4),  # a round at >= 25 % expired runs another
+        ("efffffe", 5, 2, [0, 0], 1),  # 1 of 5 expired (< 25 %): no second round
+        ("efffe", 4, 2, [0, 0], 2),  # 1 of 4 (= 25 %): a second round
+        ("ppppppppe", 1, 16, [0, 0, 1], 1),  # two empty rounds do not end the tick
+        ("ppppppppe", 1, 16, [0, 0, 0, 1], 0),  # three do
+        ("ppppppppee", 1, 16, [1, 0, 0, 2], 2),  # a round with samples resets the count
+    ],
+)
+def test_active_expiry_samples_rounds_and_stops_as_the_spec_says(
+    layout: str, samples: int, rounds: int, starts: list[int], expired: int
+) -> None:
+    s = _reaper_store(layout, samples, rounds, *starts)
+    assert s.tick() == expired
+    assert _left(s).count("e") == layout.count("e") - expired
+
+
+def test_an_expired_key_is_logged_as_del_only_with_the_fix(tmp_path: Path) -> None:
+    for profile, logged in ((KEVY_1_17, False), (HARDENED, True)):
+        d = tmp_path / profile.name
+        s = open_store(d, profile)
+        s.execute([b"SET", b"k", b"v", b"PX", b"1"])
+        s.clock.advance(5)  # type: ignore[attr-defined]
+        assert s.tick() == 1
+        s.close()
+        frames = _frames(d / "aof-0.aof")
+        assert ((b"DEL", b"k") in frames) is logged
+        assert frames[-1][0] == (b"DEL" if logged else b"PEXPIREAT")
+
+
+# --- phases, rewrite, reaper, close ---------------------------------------------------
+
+
+def test_each_phase_names_the_step_that_is_missing(tmp_path: Path) -> None:
+    s = open_store(tmp_path)
+    s.set(b"k", b"v")
+    s.begin_save(0)
+    with pytest.raises(PhaseError) as e:
+        s.commit_save(0)
+    assert str(e.value) == "shard 0: call write_save(0) first"
+    s.abort_save(0)
+    assert not s.aof(0).is_rewriting  # type: ignore[union-attr]
+    s.abort_save(0)  # nothing in progress: harmless
+    s.begin_save(0)  # the aborted save is over
+    s.abort_save(0)
+    assert s.begin_rewrite(0)
+    with pytest.raises(ShardBusy) as busy:
+        s.begin_save(0)
+    assert str(busy.value).startswith("shard 0: an AOF rewrite is in flight")
+    with pytest.raises(PhaseError) as e:
+        s.finish_rewrite(0)
+    assert str(e.value) == "shard 0: call write_rewrite(0) first"
+    s.abort_rewrite(0)
+    assert not (tmp_path / "aof-0.aof.rewrite").exists()
+    assert not s.aof(0).is_rewriting  # type: ignore[union-attr]
+    assert s.begin_rewrite(0)
+    s.write_rewrite(0)
+    s.finish_rewrite(0)
+    with pytest.raises(PhaseError) as e:
+        s.write_rewrite(0)
+    assert str(e.value) == "shard 0: call begin_rewrite(0) first"
+    s.close()
+
+
+def test_rewrite_aof_skips_a_busy_shard_and_sums_the_others(tmp_path: Path) -> None:
+    s = open_store(tmp_path, shards=2)
+    k0, k1 = _two_shard_keys(s)
+    s.set(k0, b"a")
+    s.set(k1, b"b")
+    s.rpush(k1 + b"l", b"x")
+    assert s.begin_rewrite(0)  # shard 0 has a tee: rewrite_aof skips it
+    result = s.rewrite_aof()
+    assert result is not None
+    assert result.keys == len(s.keyspace(1).raw())
+    assert result.bytes == (tmp_path / "aof-1.aof").stat().st_size
+    s.abort_rewrite(0)
+    both = s.rewrite_aof()
+    assert both is not None and both.keys == 1 + len(s.keyspace(1).raw())
+    assert both.bytes == sum((tmp_path / f"aof-{i}.aof").stat().st_size for i in (0, 1))
+    s.close()
+
+
+def test_hardened_rewrite_beside_a_snapshot_reports_the_reset_log(tmp_path: Path) -> None:
+    s = open_store(tmp_path, HARDENED)
+    s.set(b"k", b"v")
+    assert s.save()
+    s.set(b"j", b"w")
+    result = s.rewrite_aof()
+    assert result is not None and result.keys == 2
+    assert result.bytes == (tmp_path / "aof-0.aof").stat().st_size
+    # The same as a save: aborting it between phases leaves no tee and no phase.
+    assert s.begin_rewrite(0)
+    s.abort_rewrite(0)
+    assert not s.aof(0).is_rewriting  # type: ignore[union-attr]
+    assert s.save()
+    s.close()
+
+
+def test_a_failed_rewrite_write_aborts_and_raises_the_os_error(tmp_path: Path) -> None:
+    s = open_store(tmp_path)
+    s.set(b"k", b"v")
+    assert s.begin_rewrite(0)
+    (tmp_path / "aof-0.aof.rewrite").mkdir()
+    with pytest.raises(OSError):
+        s.write_rewrite(0)
+    assert not s.aof(0).is_rewriting  # type: ignore[union-attr]
+    (tmp_path / "aof-0.aof.rewrite").rmdir()
+    assert s.rewrite_aof() is not None
+    s.close()
+
+
+def test_open_gives_each_shard_its_own_hash_seed_and_reports_nothing_in_memory() -> None:
+    s = Store.open(cfg(None, shards=3), fs=None, clock=ManualClock(NOW), hash_seed=10)
+    assert [s.keyspace(i).hash_seed for i in range(3)] == [10, 11, 12]
+    assert s.recovery_reports == [] and s.failed_shards() == []
+
+
+def test_snapshot_leaves_out_what_has_expired_by_the_store_clock() -> None:
+    s = open_store(None)
+    s.execute([b"SET", b"gone", b"v", b"PX", b"10"])
+    s.set(b"kept", b"v")
+    s.clock.advance(10)  # type: ignore[attr-defined]
+    assert [k["key"] for k in s.snapshot()["keys"]] == ["kept"]
+
+
+def test_a_subcommand_verb_without_its_key_is_an_error_reply_not_a_crash() -> None:
+    s = open_store(None, shards=4)
+    for argv in ([b"XGROUP", b"CREATE"], [b"XGROUP"], [b"DBSIZE"]):
+        reply = s.execute(argv)
+        assert reply == 0 if argv == [b"DBSIZE"] else "wrong number of arguments" in repr(reply)
+
+
+class _Observed(Store):
+    """A Store whose background reaper signals each pass it runs."""
+
+    ran: threading.Event
+
+    def reaper_pass(self) -> int:
+        self.ran.set()
+        return super().reaper_pass()
+
+
+def test_the_background_reaper_thread_runs_passes_until_close() -> None:
+    _Observed.ran = threading.Event()
+    s = _Observed.open(
+        StoreConfig(reaper="background", reaper_interval_ms=1), fs=None, clock=ManualClock(NOW)
+    )
+    thread = s._reaper
+    assert thread is not None and thread.name == "kevy-reaper" and thread.daemon
+    # An event, not a sleep: it is set by the first pass, a millisecond in.
+    assert _Observed.ran.wait(timeout=30)
+    s.close()
+    assert not thread.is_alive() and s.closed is True
+
+
+def test_close_saves_without_a_log_only_with_the_fix(tmp_path: Path) -> None:
+    for profile, kept in ((KEVY_1_17, {}), (HARDENED, {b"k": b"v"})):
+        d = tmp_path / profile.name
+        s = open_store(d, profile, aof_enabled=False)
+        s.set(b"k", b"v")
+        s.close()
+        again = open_store(d, profile, aof_enabled=False)
+        assert {k: e.value for k, e in again.keyspace(0).raw().items()} == kept
+        again.close()
