@@ -551,3 +551,222 @@ def test_check_snapshot_notes_an_old_version_and_records_expired_at_load(
         out.splitlines()[0]
         == f"{empty}: snapshot v4, {empty.stat().st_size} bytes, 0 records (no records)"
     )
+
+
+# --- a Redis appendonlydir, bare names, repair's role, the parser's edges ---------------
+
+
+def _redis_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "appendonlydir"
+    d.mkdir()
+    (d / "appendonly.aof.manifest").write_text("file b.aof seq 1 type b\nfile i.aof seq 1 type i\n")
+    sel = _frame(b"SELECT", b"0")
+    (d / "b.aof").write_bytes(sel + _frame(b"SET", b"k", b"v"))
+    (d / "i.aof").write_bytes(
+        sel + _frame(b"INCR", b"k") + _frame(b"SET", b"n", b"1", b"PXAT", b"1000")
+    )
+    return d
+
+
+def test_dump_and_check_of_a_redis_appendonlydir(tmp_path: Path) -> None:
+    d = _redis_dir(tmp_path)
+    code, out, err = run("dump", "--now-ms", "0", str(d))
+    assert code == 0
+    assert json.loads(out)["keys"] == [
+        {"key": "k", "type": "string", "expire_at_ms": None, "value": "v"},
+        {"key": "n", "type": "string", "expire_at_ms": 1000, "value": "1"},
+    ]
+    dropped = f"{d}/i.aof: offset 23: ignored: INCR: ERR value is not an integer or out of range"
+    assert err == f"kevy-verify: dropped: {dropped}\n"
+    # At 1000 the key with the deadline is gone: dump judges TTLs at --now-ms.
+    assert [k["key"] for k in json.loads(run("dump", "--now-ms", "1000", str(d))[1])["keys"]] == [
+        "k"
+    ]
+    code, out, err = run("check", "--now-ms", "0", str(d))
+    assert (code, out, err) == (1, f"  {dropped}\n1 problem(s)\n", "")
+    # --dialect kevy reads the directory as a kevy data directory: every file by its role.
+    code, out, _ = run("check", "--now-ms", "0", "--dialect", "kevy", str(d))
+    assert code == 1
+    assert out.splitlines()[-1] == "6 problem(s)"
+    assert f"{d}/b.aof: aof, 50 bytes, no magic (legacy layout; kevy 1.2+ writes one)" in out
+    code, out, _ = run("dump", "--now-ms", "0", "--dialect", "kevy", str(d))
+    assert (code, json.loads(out)["keys"]) == (0, [])
+
+
+def test_check_json_document_of_problems_and_of_ok(tmp_path: Path) -> None:
+    d = _redis_dir(tmp_path)
+    code, out, _ = run("check", "--now-ms", "0", "--format", "json", str(d))
+    doc = json.loads(out)
+    assert code == 1 and out.endswith("}\n")
+    assert doc == {
+        "format": "kevy-verify-check/1",
+        "path": str(d),
+        "exit": 1,
+        "problems": 1,
+        "verdict": "1 problem(s)",
+        "lines": [
+            f"  {d}/i.aof: offset 23: ignored: INCR: ERR value is not an integer or out of range"
+        ],
+    }
+    p = tmp_path / "aof-0.aof"
+    p.write_bytes(b"KEVYAOF1\n" + _frame(b"SET", b"a", b"b"))
+    code, out, _ = run("check", "--now-ms", "0", "--format", "json", str(p))
+    doc = json.loads(out)
+    assert (code, doc["problems"], doc["verdict"], doc["exit"]) == (0, 0, "ok", 0)
+    assert doc["lines"] == [
+        f"{p}: aof, 36 bytes, magic KEVYAOF1",
+        "  frames: 1 complete, outcome clean, dialect kevy",
+    ]
+    code, out, _ = run("check", "--now-ms", "0", str(p))
+    assert out.endswith("\nok\n")
+
+
+def test_check_of_a_directory_lists_every_entry_by_its_name(tmp_path: Path) -> None:
+    d = tmp_path / "data"
+    d.mkdir()
+    (d / "aof-0.aof").write_bytes(b"KEVYAOF1\n" + _frame(b"SET", b"a", b"b"))
+    (d / "notes.txt").write_bytes(b"hello")
+    (d / "dump-0.rdb").mkdir()
+    code, out, _ = run("check", "--now-ms", "0", str(d) + "/")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[:4] == [
+        f"{d}/aof-0.aof: aof, 36 bytes, magic KEVYAOF1",
+        "  frames: 1 complete, outcome clean, dialect kevy",
+        f"{d}/dump-0.rdb: a directory where kevy expects a snapshot file",
+        f"{d}/notes.txt: not a kevy file name; skipped",
+    ]
+    assert lines[4].startswith(f"{d}/: kevy would not open it: ")
+    assert lines[5] == "2 problem(s)"
+
+
+def test_check_of_a_bare_file_read_as_a_snapshot(tmp_path: Path) -> None:
+    p = tmp_path / "data.bin"
+    p.write_bytes(b"KEVYSNAP\x04")
+    code, out, _ = run("check", "--now-ms", "0", "--as", "snapshot", str(p))
+    lines = out.splitlines()
+    assert code == 1
+    assert lines[0].startswith(f"{p}: snapshot, 9 bytes: {p}: truncated ")
+    assert lines[1].startswith(f"{p}: kevy would not open it: {p}: truncated ")
+    assert lines[2] == "2 problem(s)"
+    code, out, err = run("check", "--now-ms", "0", str(p))
+    assert (code, out) == (2, "")
+    assert err.endswith("pass --as snapshot or --as aof\n")
+
+
+def test_check_counts_each_snapshot_finding(tmp_path: Path) -> None:
+    good = (Path(__file__).parent / "golden/snapshots/snap_one_each.rdb").read_bytes()
+    p = tmp_path / "dump-0.rdb"
+    p.write_bytes(good + b"junk")
+    code, out, _ = run("check", "--now-ms", "0", str(p))
+    lines = out.splitlines()
+    assert code == 1 and lines[-1] == "1 problem(s)"
+    assert lines[0] == (
+        f"{p}: snapshot v4, {len(good) + 4} bytes, 6 records (1 hash, 1 list, 1 set, "
+        "1 stream, 1 string, 1 zset)"
+    )
+    assert "after the EOF marker" in lines[1]
+    # dump drops nothing it would keep, but the trailing bytes are a loss to --strict.
+    code, _, err = run("dump", "--now-ms", "0", "--strict", str(p))
+    assert code == 1 and "after the EOF marker" in err
+
+
+def test_an_unreadable_file_in_check_is_one_line_naming_it(tmp_path: Path) -> None:
+    fifo = tmp_path / "aof-0.aof"
+    os.mkfifo(fifo)
+    code, out, _ = run("check", "--now-ms", "0", str(fifo))
+    lines = out.splitlines()
+    assert code == 1
+    assert lines[0] == f"{fifo}: aof: not a regular file (a FIFO); refusing to read it"
+    assert lines[-1] == "2 problem(s)"
+
+
+def test_repair_reads_a_bare_name_as_a_log_and_only_a_log(tmp_path: Path) -> None:
+    log = tmp_path / "log.bin"
+    log.write_bytes(b"KEVYAOF1\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1")
+    code, out, err = run("repair", "--now-ms", "5", "--dry-run", str(log))
+    assert (code, err) == (0, "")
+    assert out == (
+        f"{log}: would cut 22 bytes of a torn frame at offset 9, keeping 0 frames "
+        f"(backup {log}.bak-5)\n"
+    )
+    assert log.read_bytes().endswith(b"$1")
+    snap = tmp_path / "dump-0.rdb"
+    snap.write_bytes(b"KEVYSNAP")
+    code, _, err = run("repair", str(snap))
+    assert (code, err) == (2, f"kevy-verify: error: {snap}: repair works on an AOF file only\n")
+    d = tmp_path / "d"
+    d.mkdir()
+    code, _, err = run("repair", str(d))
+    assert (code, err) == (
+        2,
+        f"kevy-verify: error: {d}: --as aof names a file, this is a directory\n",
+    )
+
+
+def test_the_parser_needs_a_command_and_checks_hidden_options(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as e:
+        main([])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: kevy-verify [-h] COMMAND ...\n")
+    assert "the following arguments are required: COMMAND" in err
+    code, out, _ = run("profiles", "--now-ms", "5")
+    assert code == 0 and out.startswith("kevy-1.17: 0 fix switch(es) on\n")
+    for argv in (["profiles", "--now-ms", "-1"], ["dump", "--shards", "0", "."]):
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        assert e.value.code == 2
+    capsys.readouterr()
+
+
+def test_dump_of_a_directory_opens_it_with_the_shard_count_asked(tmp_path: Path) -> None:
+    from impl.clock import ManualClock
+    from impl.fs import OsFileSystem
+    from impl.store import Store, StoreConfig
+
+    d = tmp_path / "data"
+    s = Store.open(
+        StoreConfig(data_dir=str(d), shards=2, reaper="manual"),
+        fs=OsFileSystem(),
+        clock=ManualClock(0),
+    )
+    for i in range(6):
+        s.set(b"k%d" % i, b"v")
+    s.close()
+    one = json.loads(run("dump", "--now-ms", "0", str(d))[1])
+    four = run("dump", "--now-ms", "0", "--shards", "4", str(d))
+    assert four[0] == 0 and json.loads(four[1]) == one
+    assert len(one["keys"]) == 6
+    # --shards 4 re-shards in memory only: the directory still says 2.
+    assert (d / "shards.meta").read_bytes().startswith(b"2\n")
+
+
+class _GonePipe(io.StringIO):
+    """sys.stdout of a process whose reader went away; its descriptor is a real file."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self.fd = fd
+
+    def write(self, s: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def fileno(self) -> int:
+        return self.fd
+
+
+def test_a_broken_stdout_is_pointed_at_devnull(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    fd = os.open(tmp_path / "stdout", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        monkeypatch.setattr(sys, "stdout", _GonePipe(fd))
+        assert main(["profiles"]) == 0
+        assert os.readlink(f"/proc/self/fd/{fd}") == os.devnull
+    finally:
+        os.close(fd)

@@ -589,3 +589,28 @@ def test_close_saves_without_a_log_only_with_the_fix(tmp_path: Path) -> None:
         again = open_store(d, profile, aof_enabled=False)
         assert {k: e.value for k, e in again.keyspace(0).raw().items()} == kept
         again.close()
+
+
+def test_the_default_sleeper_is_a_real_sleep() -> None:
+    s = open_store(None)
+    assert s.sleeper(0) is None
+
+
+def test_a_manual_tick_syncs_an_everysec_log_only_with_the_fix(tmp_path: Path) -> None:
+    from tests.recording_fs import RecordingFS
+
+    for profile, synced in ((KEVY_1_17, False), (HARDENED, True)):
+        rec = RecordingFS(OsFileSystem())
+        d = tmp_path / profile.name
+        s = Store.open(
+            cfg(d, appendfsync=FsyncPolicy.EVERYSEC),
+            fs=rec,
+            clock=ManualClock(NOW),
+            profile=profile,
+        )
+        s.set(b"k", b"v")
+        rec.take()
+        s.clock.advance(2000)  # type: ignore[attr-defined]
+        s.tick()
+        assert any(c[0] in ("fdatasync", "fsync") for c in rec.take()) is synced
+        s.close()
