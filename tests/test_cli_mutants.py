@@ -327,7 +327,7 @@ def test_check_aof_lists_twenty_noncanonical_frames_then_counts_the_rest(tmp_pat
         + _frame(b"XADD", b"s", b"*", b"f", b"v")
         + _frame(b"SET", b"k", b"v")
         + _frame(b"INCR", b"k")
-        + _frame(b"INCR", b"k")
+        + _frame(b"LPUSH", b"k", b"x")
     )
     code, lines = _check_lines(p)
     assert code == 1
@@ -336,7 +336,7 @@ def test_check_aof_lists_twenty_noncanonical_frames_then_counts_the_rest(tmp_pat
         for i in range(20)
     ]
     assert lines == [
-        f"{p}: aof, 318 bytes, magic KEVYAOF1",
+        f"{p}: aof, 326 bytes, magic KEVYAOF1",
         *inline,
         "  ... 2 more non-canonical frames",
         "  frames: 26 complete, outcome clean, dialect kevy",
@@ -358,6 +358,21 @@ def test_check_aof_with_exactly_twenty_noncanonical_frames_has_no_more_line(
         "  offset 180: inline frame not in kevy's canonical form: (b'SET', b'a', b'b')",
         "  frames: 20 complete, outcome clean, dialect kevy",
         "1 problem(s)",
+    ]
+    p.write_bytes(b"KEVYAOF1\n" + b"SET a b\r\n" * 21)
+    assert _check_lines(p)[1][-4:] == [
+        "  offset 180: inline frame not in kevy's canonical form: (b'SET', b'a', b'b')",
+        "  ... 1 more non-canonical frames",
+        "  frames: 21 complete, outcome clean, dialect kevy",
+        "1 problem(s)",
+    ]
+    legacy = tmp_path / "legacy.aof"
+    legacy.write_bytes(b"SET a b c\r\n")
+    assert _check_lines(legacy)[1] == [
+        f"{legacy}: aof, 11 bytes, no magic (legacy layout; kevy 1.2+ writes one)",
+        "  offset 0: inline frame not in kevy's canonical form: (b'SET', b'a', b'b')",
+        "  frames: 1 complete, outcome clean, dialect kevy",
+        "2 problem(s)",
     ]
     q = tmp_path / "one.aof"
     q.write_bytes(b"KEVYAOF1\n" + b"SET a b\r\n" + _frame(b"SET", b"c", b"d"))
@@ -622,22 +637,36 @@ def test_check_json_document_of_problems_and_of_ok(tmp_path: Path) -> None:
 
 
 def test_check_of_a_directory_lists_every_entry_by_its_name(tmp_path: Path) -> None:
-    d = tmp_path / "data"
+    d = tmp_path / "dataX"  # a name ending in X: only the trailing '/' is cut
     d.mkdir()
-    (d / "aof-0.aof").write_bytes(b"KEVYAOF1\n" + _frame(b"SET", b"a", b"b"))
+    (d / "aof-0.aof").write_bytes(_frame(b"SET", b"a", b"b"))  # no magic: a problem
     (d / "notes.txt").write_bytes(b"hello")
     (d / "dump-0.rdb").mkdir()
+    (d / "shards.meta").write_bytes(b"1\nkevyhash\n")
     code, out, _ = run("check", "--now-ms", "0", str(d) + "/")
     assert code == 1
     lines = out.splitlines()
-    assert lines[:4] == [
-        f"{d}/aof-0.aof: aof, 36 bytes, magic KEVYAOF1",
+    assert lines[:5] == [
+        f"{d}/aof-0.aof: aof, 27 bytes, no magic (legacy layout; kevy 1.2+ writes one)",
         "  frames: 1 complete, outcome clean, dialect kevy",
         f"{d}/dump-0.rdb: a directory where kevy expects a snapshot file",
         f"{d}/notes.txt: not a kevy file name; skipped",
+        f"{d}/shards.meta: shards.meta, 1 shard(s), routing kevyhash",
     ]
-    assert lines[4].startswith(f"{d}/: kevy would not open it: ")
-    assert lines[5] == "2 problem(s)"
+    assert lines[5].startswith(f"{d}/: kevy would not open it: {d}/dump-0.rdb: ")
+    assert lines[6:] == ["3 problem(s)"]
+
+
+def test_check_of_a_directory_with_an_impossible_shard_count_stops_there(tmp_path: Path) -> None:
+    d = tmp_path / "data"
+    d.mkdir()
+    (d / "shards.meta").write_bytes(b"5000\nkevyhash\n")
+    (d / "aof-0.aof").write_bytes(b"")
+    code, out, _ = run("check", "--now-ms", "0", str(d))
+    assert code == 1
+    lines = out.splitlines()
+    assert len(lines) == 2 and lines[1] == "1 problem(s)"
+    assert lines[0].startswith(f"{d}/shards.meta: corrupt shard count at offset 0: 5000 shards")
 
 
 def test_check_of_a_bare_file_read_as_a_snapshot(tmp_path: Path) -> None:
@@ -668,7 +697,8 @@ def test_check_counts_each_snapshot_finding(tmp_path: Path) -> None:
     assert "after the EOF marker" in lines[1]
     # dump drops nothing it would keep, but the trailing bytes are a loss to --strict.
     code, _, err = run("dump", "--now-ms", "0", "--strict", str(p))
-    assert code == 1 and "after the EOF marker" in err
+    assert code == 1
+    assert err.startswith(f"kevy-verify: dropped: {p}: 4 bytes after the EOF marker at offset ")
 
 
 def test_an_unreadable_file_in_check_is_one_line_naming_it(tmp_path: Path) -> None:
@@ -715,7 +745,7 @@ def test_the_parser_needs_a_command_and_checks_hidden_options(
     assert "the following arguments are required: COMMAND" in err
     code, out, _ = run("profiles", "--now-ms", "5")
     assert code == 0 and out.startswith("kevy-1.17: 0 fix switch(es) on\n")
-    for argv in (["profiles", "--now-ms", "-1"], ["dump", "--shards", "0", "."]):
+    for argv in (["profiles", "--now-ms", "-1"], ["dump", "--shards", "0", "/nonexistent"]):
         with pytest.raises(SystemExit) as e:
             main(argv)
         assert e.value.code == 2
@@ -737,8 +767,11 @@ def test_dump_of_a_directory_opens_it_with_the_shard_count_asked(tmp_path: Path)
         s.set(b"k%d" % i, b"v")
     s.close()
     one = json.loads(run("dump", "--now-ms", "0", str(d))[1])
-    four = run("dump", "--now-ms", "0", "--shards", "4", str(d))
+    four = run("dump", "--now-ms", "0", "--shards", "4", "-v", str(d))
     assert four[0] == 0 and json.loads(four[1]) == one
+    # Opening with 4 shards re-shards (in memory): the notes name the new files.
+    assert f"kevy-verify: note: recovery would change + {d}/dump-3.rdb" in four[2]
+    assert run("dump", "--now-ms", "0", "-v", str(d))[2] == ""
     assert len(one["keys"]) == 6
     # --shards 4 re-shards in memory only: the directory still says 2.
     assert (d / "shards.meta").read_bytes().startswith(b"2\n")
@@ -770,3 +803,37 @@ def test_a_broken_stdout_is_pointed_at_devnull(
         assert os.readlink(f"/proc/self/fd/{fd}") == os.devnull
     finally:
         os.close(fd)
+
+
+def test_a_repeated_snapshot_key_is_a_note_and_every_finding_a_problem(tmp_path: Path) -> None:
+    one = _saved_snapshot(tmp_path, [b"SET", b"k", b"v"])
+    header, record, eof = one[:9], one[9:-1], one[-1:]
+    p = tmp_path / "dump-0.rdb"
+    p.write_bytes(header + record + record + eof)
+    code, out, err = run("dump", "--now-ms", "0", "--strict", "-v", str(p))
+    assert code == 0
+    note = "record at offset 21: key b'k' repeats an earlier key (replaced)"
+    assert err == f"kevy-verify: note: {p}: {note}\n"
+    p.write_bytes(header + record + record + eof + b"junk")
+    code, out, _ = run("check", "--now-ms", "0", str(p))
+    assert code == 1 and out.splitlines()[-1] == "2 problem(s)"
+
+
+def test_a_log_is_read_in_the_dialect_its_name_says(tmp_path: Path) -> None:
+    setx = _frame(b"SET", b"k", b"v", b"PXAT", b"5000")
+    redis = tmp_path / "appendonly.aof"
+    redis.write_bytes(setx)
+    kevy = tmp_path / "aof-0.aof"
+    kevy.write_bytes(setx)
+    doc = json.loads(run("dump", "--now-ms", "0", str(redis))[1])
+    assert doc["keys"][0]["expire_at_ms"] == 5000  # Redis's SET options apply
+    doc = json.loads(run("dump", "--now-ms", "0", str(kevy))[1])
+    assert doc["keys"][0]["expire_at_ms"] is None  # kevy 1.17's replay ignores them
+
+
+def test_dump_of_a_file_that_holds_no_keys_says_to_check_it(tmp_path: Path) -> None:
+    p = tmp_path / "shards.meta"
+    p.write_bytes(b"1\nkevyhash\n")
+    code, out, err = run("dump", str(p))
+    assert (code, out) == (2, "")
+    assert err == f"kevy-verify: error: {p}: a meta file holds no keys; use `kevy-verify check`\n"
