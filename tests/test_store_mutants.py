@@ -890,3 +890,108 @@ def test_unlink_is_no_live_command_and_gets_the_unknown_command_reply() -> None:
         reply = s.execute(argv)
         assert "ERR unknown command 'UNLINK'" in repr(reply)
         assert s.execute([b"EXISTS", b"a"]) == 1
+
+
+# --- open: the layout decisions (docs/SPEC.md §9.1) --------------------------------------
+
+
+def _two_shard_dir_without_meta(d: Path) -> dict[bytes, bytes]:
+    s = open_store(d, shards=2)
+    values = {b"k%d" % i: b"v%d" % i for i in range(12)}
+    for k, v in values.items():
+        s.set(k, v)
+    s.close()
+    (d / "shards.meta").unlink()  # the files alone now say 2 shards
+    return values
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_open_without_meta_reshards_from_the_count_the_files_say(tmp_path: Path, n: int) -> None:
+    values = _two_shard_dir_without_meta(tmp_path)
+    s = open_store(tmp_path, shards=n)
+    assert {k: s.get(k) for k in values} == values
+    s.close()
+    assert (tmp_path / "shards.meta").read_bytes() == b"%d\nkevyhash\n" % n
+
+
+def test_custom_names_are_used_by_one_shard_and_two_write_meta(tmp_path: Path) -> None:
+    names = {"snapshot_name": "x.rdb", "aof_name": "x.aof"}
+    d = str(tmp_path / "one")
+    assert list(iter_shard_paths(StoreConfig(data_dir=d, **names))) == [
+        (f"{d}/x.rdb", f"{d}/x.aof")
+    ]
+    s = open_store(tmp_path / "one", **names)
+    s.set(b"k", b"v")
+    assert s.save()
+    s.close()
+    assert sorted(p.name for p in (tmp_path / "one").iterdir()) == ["x.aof", "x.rdb"]
+    two = open_store(tmp_path / "two", shards=2, **names)
+    two.close()
+    assert (tmp_path / "two" / "shards.meta").read_bytes() == b"2\nkevyhash\n"
+
+
+def test_hardened_open_writes_meta_atomically(tmp_path: Path) -> None:
+    from tests.recording_fs import RecordingFS
+
+    rec = RecordingFS(OsFileSystem())
+    s = Store.open(cfg(tmp_path), fs=rec, clock=ManualClock(NOW), profile=HARDENED)
+    s.close()
+    assert ("rename", "shards.meta.tmp", "shards.meta") in rec.mutations()
+
+
+def test_auto_rewrite_skips_a_shard_not_due_and_goes_on(tmp_path: Path) -> None:
+    s = open_store(tmp_path, shards=2, auto_rewrite_min_size=200, auto_rewrite_percentage=1)
+    _k0, k1 = _two_shard_keys(s)
+    for i in range(20):
+        s.set(k1, b"%d" % i)
+    s.tick()
+    assert _frames(tmp_path / "aof-1.aof") == [(b"SET", k1, b"19")]
+    s.close()
+
+
+def test_abort_save_leaves_a_rewrite_in_flight_alone(tmp_path: Path) -> None:
+    s = open_store(tmp_path)
+    s.set(b"k", b"v")
+    assert s.begin_rewrite(0)
+    s.abort_save(0)
+    assert s.aof(0).is_rewriting  # type: ignore[union-attr]
+    s.write_rewrite(0)
+    s.finish_rewrite(0)
+    s.close()
+
+
+def test_a_hardened_save_whose_reset_log_cannot_be_made_raises_that_error(tmp_path: Path) -> None:
+    s = open_store(tmp_path, HARDENED)
+    s.set(b"k", b"v")
+    (tmp_path / "aof-0.aof.reset").mkdir()
+    with pytest.raises(IsADirectoryError):
+        s.save()
+    (tmp_path / "aof-0.aof.reset").rmdir()
+    assert s.save()
+    s.close()
+
+
+def test_a_custom_named_single_shard_reopened_with_two_keeps_its_keys(tmp_path: Path) -> None:
+    # No shards.meta and no standard file names: the one source is x.rdb + x.aof.
+    names = {"snapshot_name": "x.rdb", "aof_name": "x.aof"}
+    s = open_store(tmp_path, **names)
+    s.set(b"saved", b"1")
+    assert s.save()
+    s.set(b"logged", b"2")
+    s.close()
+    assert not (tmp_path / "shards.meta").exists()
+    two = open_store(tmp_path, shards=2, **names)
+    assert (two.get(b"saved"), two.get(b"logged")) == (b"1", b"2")
+    two.close()
+
+
+@pytest.mark.parametrize("names", [{}, {"snapshot_name": "x.rdb", "aof_name": "x.aof"}])
+def test_reopening_the_same_layout_rewrites_a_non_canonical_meta(
+    tmp_path: Path, names: dict[str, str]
+) -> None:
+    # With two shards the names are the standard ones whatever the config says,
+    # so shards.meta is written (canonically) even under custom names.
+    open_store(tmp_path, shards=2, **names).close()
+    (tmp_path / "shards.meta").write_bytes(b"2\r\nkevyhash\r\n")
+    open_store(tmp_path, shards=2, **names).close()
+    assert (tmp_path / "shards.meta").read_bytes() == b"2\nkevyhash\n"
