@@ -995,3 +995,79 @@ def test_reopening_the_same_layout_rewrites_a_non_canonical_meta(
     (tmp_path / "shards.meta").write_bytes(b"2\r\nkevyhash\r\n")
     open_store(tmp_path, shards=2, **names).close()
     assert (tmp_path / "shards.meta").read_bytes() == b"2\nkevyhash\n"
+
+
+def test_log_routes_a_two_word_frame_by_its_key(tmp_path: Path) -> None:
+    s = open_store(tmp_path, shards=2)
+    _k0, k1 = _two_shard_keys(s)
+    s.log([b"DEL", k1])
+    s.close()
+    assert _frames(tmp_path / "aof-1.aof") == [(b"DEL", k1)]
+
+
+class _OpenFails(OsFileSystem):
+    """Counts syncs of aof-0.aof; opening aof-1.aof for append fails while armed."""
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.syncs = 0
+
+    def open_append(self, path: str, *, create: bool = True):  # type: ignore[no-untyped-def]
+        if self.armed and path.endswith("aof-1.aof"):
+            raise OSError(5, "Input/output error", path)
+        f = super().open_append(path, create=create)
+        if not path.endswith("aof-0.aof"):
+            return f
+        fs = self
+
+        class _Counted:
+            def __getattr__(self, name: str) -> object:
+                return getattr(f, name)
+
+            def fdatasync(self) -> None:
+                fs.syncs += 1
+                f.fdatasync()
+
+            def fsync(self) -> None:
+                fs.syncs += 1
+                f.fsync()
+
+        return _Counted()
+
+
+def test_an_open_that_fails_on_a_later_log_closes_the_earlier_ones_unsynced(
+    tmp_path: Path,
+) -> None:
+    fs = _OpenFails()
+    cfg2 = cfg(tmp_path, shards=2, appendfsync=FsyncPolicy.NO)
+    Store.open(cfg2, fs=fs, clock=ManualClock(NOW), profile=HARDENED).close()
+    fs.armed, fs.syncs = True, 0
+    with pytest.raises(OSError):
+        Store.open(cfg2, fs=fs, clock=ManualClock(NOW), profile=HARDENED)
+    assert fs.syncs == 0
+
+
+class _RenameAndUnlinkFail(OsFileSystem):
+    """The snapshot rename fails, and so does the cleanup's unlink of `.reset`."""
+
+    def rename(self, src: str, dst: str) -> None:
+        if dst.endswith(".rdb"):
+            raise OSError(5, "Input/output error", dst)
+        super().rename(src, dst)
+
+    def unlink(self, path: str) -> None:
+        if path.endswith(".reset"):
+            raise OSError(5, "Input/output error", path)
+        super().unlink(path)
+
+
+def test_a_failed_hardened_commit_raises_the_rename_error_not_its_cleanups(
+    tmp_path: Path,
+) -> None:
+    s = Store.open(
+        cfg(tmp_path), fs=_RenameAndUnlinkFail(), clock=ManualClock(NOW), profile=HARDENED
+    )
+    s.set(b"k", b"v")
+    with pytest.raises(OSError) as e:
+        s.save()
+    assert e.value.filename == str(tmp_path / "dump-0.rdb")
