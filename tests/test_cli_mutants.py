@@ -470,7 +470,11 @@ def test_check_meta_lines(tmp_path: Path) -> None:
     assert code == 1
     assert lines[0] == f"{p}: shards.meta, 5000 shard(s), routing kevyhash"
     # The count's offset is past the leading spaces.
-    assert lines[1].startswith(f"  {p}: corrupt shard count at offset 2: 5000 shards, but ")
+    assert lines[1] == (
+        f"  {p}: corrupt shard count at offset 2: 5000 shards, but the directory holds 1 "
+        "entries and no count above 1024 is taken without that many files; kevy 1.17 would "
+        "loop over every one of them on open (FINDINGS F40)"
+    )
     assert len(lines) == 2
     p.write_bytes(b"x\n")
     code, lines = _run_private(_check_meta, fs, str(p))
@@ -504,7 +508,11 @@ def test_check_journal_lines(tmp_path: Path) -> None:
         code, lines = _run_private(_check_journal, fs, str(p))
         assert code == 1 and len(lines) == 2
         bad = n if prev_n == 2 else prev_n
-        assert lines[1].startswith(f"  {p}: corrupt shard count at offset 0: {bad} shards")
+        # The entries counted are the journal's own directory's: the journal alone.
+        assert lines[1].startswith(
+            f"  {p}: corrupt shard count at offset 0: {bad} shards, but the directory holds "
+            "1 entries and "
+        )
     p.write_bytes(b"garbage")
     assert _run_private(_check_journal, fs, str(p)) == (
         1,
@@ -581,6 +589,18 @@ def _redis_dir(tmp_path: Path) -> Path:
         sel + _frame(b"INCR", b"k") + _frame(b"SET", b"n", b"1", b"PXAT", b"1000")
     )
     return d
+
+
+def test_check_with_dialect_kevy_reports_no_redis_notes(tmp_path: Path) -> None:
+    # A torn aof-0.aof beside the manifest: read as a kevy directory its torn tail
+    # is reported once, by the listing (the manifest's own torn "frame" is the
+    # other), and the verdict adds nothing: the Redis branch's notes are not read.
+    d = _redis_dir(tmp_path)
+    (d / "aof-0.aof").write_bytes(b"KEVYAOF1\n*1\r\n$3\r\nSE")
+    code, out, _ = run("check", "--now-ms", "0", "--dialect", "kevy", str(d))
+    assert code == 1
+    assert out.count("torn-tail") == 2
+    assert out.splitlines()[-1] == "7 problem(s)"
 
 
 def test_dump_and_check_of_a_redis_appendonlydir(tmp_path: Path) -> None:
