@@ -1,6 +1,6 @@
 """A write that spans shards, made all-or-nothing (switch `cross_shard_intent`, F45).
 
-What: `FLUSHALL`, `FLUSHDB` and a `DEL`/`UNLINK` whose keys live on several
+What: `FLUSHALL`, `FLUSHDB` and a `DEL` whose keys live on several
 shards run shard by shard, each shard logging its own frame (docs/SPEC.md §5.1,
 §9.2). kevy 1.17 has no commit across shards, so a power cut between two shards'
 frames (or before the last of them is synced) recovers some shards with the
@@ -50,7 +50,7 @@ __all__ = [
 INTENT_NAME = "cross-shard.intent"
 HEADER = b"kevy-verify cross-shard-intent v1\n"
 #: the commands that may span shards (impl/store.py `Store._parts`)
-VERBS = frozenset({b"FLUSHALL", b"FLUSHDB", b"DEL", b"UNLINK"})
+VERBS = frozenset({b"FLUSHALL", b"FLUSHDB", b"DEL"})
 
 
 def format_intent(argv: Sequence[bytes]) -> bytes:

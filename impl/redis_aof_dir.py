@@ -15,8 +15,9 @@ Rules:
    (history) parts are no longer live and are not replayed.
 2. A base that begins with `REDIS` holds an RDB preamble; it is refused with
    `RedisAofDirError` naming the file (this reader replays commands only).
-3. A manifest line that cannot be parsed, or a part it names that is missing,
-   is a `RedisAofDirError` naming the manifest and the byte offset of the line.
+3. A manifest line that cannot be parsed is a `RedisAofDirError` naming the
+   manifest and the byte offset of the line; a part it names that is missing
+   is one naming that part (offset 0).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ Rules:
    1: 2000 × 5 ms); tests inject a sleeper that records instead.
 2. Routing is `shard_of(key, n)` (KevyHash) on `argv[1]`; a command without a
    key goes to shard 0; `FLUSHALL`/`FLUSHDB` run in every shard (one frame
-   each, §5.1); a multi-key `DEL`/`UNLINK` is split per shard.
+   each, §5.1); a multi-key `DEL` is split per shard.
 3. One `threading.RLock` per shard. A write holds exactly one shard lock
    while it mutates and appends; nothing takes two shard locks except
    `snapshot()`, which takes them all in index order.
@@ -421,11 +421,12 @@ class Store:
 
     def _parts(self, verb: bytes, args: Argv) -> list[tuple[_Shard, Argv]] | None:
         """What a command runs on each shard, if it may span shards: FLUSHALL and
-        FLUSHDB on every shard, a multi-key DEL/UNLINK on each shard its keys live
-        on (in shard order). None for a command of one key's shard."""
+        FLUSHDB on every shard, a multi-key DEL on each shard its keys live on (in
+        shard order). None for a command of one key's shard - UNLINK too: it is no
+        live command (docs/SPEC.md §5), and gets its error from the first key's shard."""
         if verb in (b"FLUSHALL", b"FLUSHDB"):
             return [(shard, args) for shard in self._shards]
-        if verb in (b"DEL", b"UNLINK") and self.n > 1 and len(args) > 2:
+        if verb == b"DEL" and self.n > 1 and len(args) > 2:
             by_shard: dict[int, list[bytes]] = {}
             for key in args[1:]:
                 by_shard.setdefault(self.shard_for(key), []).append(key)
@@ -434,7 +435,7 @@ class Store:
 
     def _run_parts(self, verb: bytes, parts: list[tuple[_Shard, Argv]]) -> Any:
         replies = [self._run(shard, part) for shard, part in parts]
-        if verb in (b"DEL", b"UNLINK"):
+        if verb == b"DEL":
             return sum(int(r) for r in replies)
         return replies[-1]
 
