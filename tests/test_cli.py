@@ -258,3 +258,21 @@ def test_derived_profiles_are_accepted_wherever_a_profile_is(
     rc = main(["explore", "aof-append", "--model", "ordered", "--no-corpus", "--profile",
                "hardened-aof_refuse_corrupt"], out=out, err=err, extend=register)  # fmt: skip
     assert rc == 0 and "hardened-aof_refuse_corrupt" in out.getvalue(), err.getvalue()
+
+
+def test_check_of_a_meta_or_journal_gives_its_own_verdict(tmp_path: Path) -> None:
+    # A meta file or a journal holds no keys: its own check is the verdict, not the
+    # "kevy would not open it" of a dump (which refuses a file without keys).
+    from impl.journal import Journal, format_journal
+    from impl.layout import Layout, Routing, format_shards_meta
+
+    meta = tmp_path / "shards.meta"
+    meta.write_bytes(format_shards_meta(Layout(4, Routing.KEVYHASH)))
+    journal = tmp_path / "reshard.journal"
+    journal.write_bytes(format_journal(Journal(1, 2, 4, Routing.KEVYHASH)))
+    code, out, _ = run("check", str(meta))
+    assert (code, out.splitlines()[-1]) == (0, "ok"), out
+    # A journal is an interrupted re-shard: one problem, said as such, and only that.
+    code, out, _ = run("check", str(journal))
+    assert (code, out.splitlines()[-1]) == (1, "1 problem(s)"), out
+    assert "would not open" not in out and "rolls it forward" in out
