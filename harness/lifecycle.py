@@ -566,10 +566,20 @@ class _Machine:
         if store.failed_shards():
             with contextlib.suppress(OSError, StoreError):
                 store.close()
-            self._open(self.run.config.shards)
+            label += ", then the store refused every call and was reopened"
+            try:
+                self._open(self.run.config.shards)
+            except _Stop:
+                raise
+            except Exception as e:
+                # The reopen itself failed (a log the failure left corrupt, refused):
+                # nothing comes back, which no failed call excuses (rule 5).
+                j = history.judge(None, error=f"{type(e).__name__}: {e}",
+                                  refusal=refusal_record(e), now_ms=now, crash=label,
+                                  model="process-crash")
+                self._fail(j.verdict.value, inner[0], "fault", j.explain(), j)
             store = self.run.store
             assert store is not None
-            label += ", then the store refused every call and was reopened"
         j = history.judge(store.snapshot(), now_ms=now, crash=label, model="process-crash")
         if j.verdict.is_violation or j.prefix is None:
             self._fail(j.verdict.value, inner[0], "fault", j.explain(), j)

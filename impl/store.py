@@ -472,12 +472,8 @@ class Store:
         if argv is None:
             return
         verb, args = argv[0].upper(), list(argv)
-        parts = self._parts(verb, args)
-        if parts is None:  # a DEL of several keys, now on one shard
-            key = _routing_key(args)
-            self._run(self._shards[0 if key is None else self.shard_for(key)], args)
-        else:
-            self._run_parts(verb, parts)
+        # None: a DEL of several keys on a store of one shard now (a re-shard).
+        self._run_parts(verb, self._parts(verb, args) or [(self._shards[0], args)])
         if self.config.aof_enabled:
             self.fsync_aof()
         else:
@@ -848,26 +844,21 @@ class Store:
         fs, directory = self._require_dir(), self.config.data_dir
         assert directory is not None
         installs: list[tuple[str, str]] = []
-        try:
-            for i, shard in enumerate(self._shards):
-                self._begin_save_retrying(i)
-                tmp = self.write_save(i)
-                with shard.lock:
-                    phase = self._save_phase(shard, need_tmp=True)
-                    shard.save = None
-                installs.append((tmp, phase.target))
-                stale = self._stale_log(fs, shard)
-                if stale is not None:
-                    write_aof_base(fs, reset_path(stale))
-                    installs.append((reset_path(stale), stale))
-            fs.fsync_dir(directory)  # every `.tmp` and `.reset` name, before the commit
-            save_commit.write_commit(fs, directory, self.n)
-        except Exception:
-            for shard in self._shards:
-                with shard.lock:
-                    if shard.save is not None:
-                        self.abort_save(shard.index)
-            raise
+        # A failure before the record needs no cleanup: a failed `write_save` ends its
+        # own save, and each finished one is ended here before the next begins.
+        for i, shard in enumerate(self._shards):
+            self._begin_save_retrying(i)
+            tmp = self.write_save(i)
+            with shard.lock:
+                target = self._save_phase(shard, need_tmp=True).target
+                shard.save = None
+            installs.append((tmp, target))
+            stale = self._stale_log(fs, shard)
+            if stale is not None:
+                write_aof_base(fs, reset_path(stale))
+                installs.append((reset_path(stale), stale))
+        fs.fsync_dir(directory)  # every `.tmp` and `.reset` name, before the commit
+        save_commit.write_commit(fs, directory, self.n)
         try:
             for src, dst in installs:
                 fs.rename(src, dst)
