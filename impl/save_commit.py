@@ -94,6 +94,9 @@ def parse_commit(data: bytes, path: str = COMMIT_NAME) -> int | None:
     return n
 
 
+# write_commit/remove_commit mirror impl/cross_shard.py's intent on purpose: each
+# protocol's calls stay its own crash sites (`kevy-verify sites`), which one shared
+# helper would merge into one.
 def write_commit(fs: FileSystem, directory: str, n: int) -> None:
     """Make the record durable: write, fsync, close, fsync the directory (the commit point)."""
     f = fs.create_truncate(join(directory, COMMIT_NAME))

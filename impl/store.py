@@ -455,10 +455,7 @@ class Store:
             self.fsync_aof()
             cross_shard.remove_intent(fs, directory)
         except Exception as err:
-            for shard in self._shards:
-                with shard.lock:
-                    if shard.failed is None:
-                        self._fail_shard(shard, err)
+            self._fail_every_shard(err)
             raise
         return reply
 
@@ -786,6 +783,15 @@ class Store:
             shard.aof.close()
             shard.aof = None
 
+    def _fail_every_shard(self, err: BaseException) -> None:
+        """A commit across shards (F45's intent, F46's record) failed after its commit
+        point: every shard refuses calls until a reopen's roll-forward settles it, so
+        no write can follow the half-done command in any log."""
+        for shard in self._shards:
+            with shard.lock:
+                if shard.failed is None:
+                    self._fail_shard(shard, err)
+
     def _dir_fsync(self, fs: FileSystem, path: str) -> None:
         if self.profile.fixes("aof_dir_fsync"):
             fs.fsync_dir(dirname(path))
@@ -865,10 +871,7 @@ class Store:
             fs.fsync_dir(directory)
             save_commit.remove_commit(fs, directory)
         except Exception as err:
-            for shard in self._shards:
-                with shard.lock:
-                    if shard.failed is None:
-                        self._fail_shard(shard, err)
+            self._fail_every_shard(err)
             raise
 
     # -- AOF rewrite (§9.4) --------------------------------------------------------------
