@@ -15,6 +15,7 @@ from model.crashfs import (
     MODELS,
     CrashFS,
     Fault,
+    NthCallFails,
     SimulatedCrash,
     tear_cuts,
 )
@@ -582,3 +583,40 @@ def test_arm_crashes_at_the_kth_point_from_now() -> None:
         except ValueError:
             continue
         raise AssertionError(f"arm({bad}) accepted")
+
+
+def test_arm_by_op_crashes_at_the_kth_point_of_that_op() -> None:
+    fs = CrashFS()
+    fs.makedirs(D)
+    fs.arm(2, "after", op="rename")
+    for name in ("a", "b", "c"):
+        f = fs.create_truncate(f"{D}/{name}.tmp")
+        f.fsync()
+        f.close()
+        try:
+            fs.rename(f"{D}/{name}.tmp", f"{D}/{name}")
+        except SimulatedCrash as crash:
+            assert crash.point.op == "rename" and crash.when == "after"
+            assert crash.point.path == f"{D}/b.tmp"
+            break
+    else:
+        raise AssertionError("the second rename did not crash")
+    files = fs.snapshot_files()  # after the crash: the rename happened, "c" never began
+    assert f"{D}/b" in files and f"{D}/c.tmp" not in files
+    with pytest.raises(ValueError):
+        CrashFS().arm(1, op="write")  # a write is no persistence point
+
+
+def test_a_fault_by_op_fails_the_nth_call_of_that_op_only() -> None:
+    fs = CrashFS()
+    fs.makedirs(D)
+    fs.faults = NthCallFails(n=2, kind="eio", op="fsync")
+    f = fs.create_truncate(f"{D}/a")
+    write_all(f, b"x")
+    f.fsync()  # the first fsync
+    write_all(f, b"y")  # writes are not counted
+    with pytest.raises(OSError) as err:
+        f.fsync()
+    assert err.value.errno == errno.EIO
+    assert len(fs.faults.fired) == 1 and fs.faults.fired[0].startswith("fsync")
+    f.fsync()  # the third fsync succeeds

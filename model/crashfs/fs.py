@@ -11,7 +11,7 @@ import errno
 import random
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from impl.fs import DirLock, Owner, WritableFile, basename, dirname
 from model.crashfs.choosers import _HypothesisChooser, _ReplayChooser, _SeededChooser
@@ -67,6 +67,9 @@ class CrashFS:
             raise ValueError(f"when must be 'before' or 'after', got {when!r}")
         self._crash_at = crash_at
         self._when: When = when
+        #: `arm(k, op=...)`: the crash waits for the k-th point of this op
+        self._crash_op: PointOp | None = None
+        self._crash_left = 0
         self._crashed: SimulatedCrash | None = None
         if isinstance(faults, FaultPlan):
             self.faults = faults
@@ -85,8 +88,10 @@ class CrashFS:
         self.calls = 0
         self.call_budget: int | None = None
 
-    def arm(self, k: int, when: When = "before") -> None:
-        """Crash at the k-th persistence point from now (k >= 1), `before` or `after` it.
+    def arm(self, k: int, when: When = "before", op: PointOp | None = None) -> None:
+        """Crash at the k-th persistence point from now (k >= 1), `before` or `after` it;
+        with `op`, at the k-th point of that op from now (the first rename of a save,
+        wherever it falls).
 
         The public way to arm a crash mid-run (the stateful machines and the
         hunt do): point numbers continue across a run, so this is point
@@ -96,7 +101,10 @@ class CrashFS:
             raise ValueError(f"arm counts points from 1 (the next one), got {k}")
         if when not in ("before", "after"):
             raise ValueError(f"when must be 'before' or 'after', got {when!r}")
-        self._crash_at = len(self._points) + k
+        if op is not None and op not in get_args(PointOp):
+            raise ValueError(f"op must be one of {get_args(PointOp)}, got {op!r}")
+        self._crash_at = None if op is not None else len(self._points) + k
+        self._crash_op, self._crash_left = op, k
         self._when = when
 
     @classmethod
@@ -401,6 +409,10 @@ class CrashFS:
         """
         index = len(self._points) + 1
         point = Point(index, op, path, dst)
+        if self._crash_op == op:
+            self._crash_left -= 1
+            if self._crash_left == 0:
+                self._crash_op, self._crash_at = None, index
         if self._crash_at == index and self._when == "before":
             self._die(point)
         fault = self.faults._take(op, path)

@@ -191,14 +191,18 @@ class NthCallFails(FaultPlan):
     kind: str = "eio"
     drop_dirty: bool = True
     """A failing fsync/fdatasync loses the file's unsynced pages (Rule 6)."""
+    op: str | None = None
+    """Count only calls of this op (`rename`: the n-th rename fails), else every one."""
     calls: int = 0
     _then_full: bool = False
 
     def _take(self, op: str, path: str) -> Fault | None:
-        self.calls += 1
         if self._then_full and op == "write":
             self._then_full = False
             return Fault("write", path, "enospc")
+        if self.op is not None and op != self.op:
+            return None
+        self.calls += 1
         if self.calls != self.n:
             return None
         if self.kind in ("short", "partial") and op == "write":
