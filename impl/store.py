@@ -397,6 +397,18 @@ class Store:
         """The shard index that owns `key` (KevyHash, §7.3)."""
         return shard_of(key, self.n)
 
+    def misrouted(self) -> list[tuple[bytes, int, int]]:
+        """(key, shard holding it, shard routing sends it to) for every key held where
+        no read or write of it looks (a directory another routing laid out, opened
+        as if it were the same layout): lost to every client though `snapshot`
+        lists it."""
+        out = []
+        for i, shard in enumerate(self._shards):
+            with shard.lock:
+                out += [(k, i, self.shard_for(k)) for k in shard.ks.raw()
+                        if self.shard_for(k) != i]
+        return out
+
     def snapshot(self) -> dict[str, Any]:
         """The canonical `kevy-keyspace/1` document of every shard (all locks, in order)."""
         with contextlib.ExitStack() as stack:
@@ -433,8 +445,9 @@ class Store:
             return [(self._shards[i], [args[0], *by_shard[i]]) for i in sorted(by_shard)]
         return None
 
-    def _run_parts(self, verb: bytes, parts: list[tuple[_Shard, Argv]]) -> Any:
-        replies = [self._run(shard, part) for shard, part in parts]
+    def _run_parts(self, verb: bytes, parts: list[tuple[_Shard, Argv]], *,
+                   evict: bool = True) -> Any:
+        replies = [self._run(shard, part, evict=evict) for shard, part in parts]
         if verb == b"DEL":
             return sum(int(r) for r in replies)
         return replies[-1]
@@ -470,7 +483,10 @@ class Store:
             return
         verb, args = argv[0].upper(), list(argv)
         # None: a DEL of several keys on a store of one shard now (a re-shard).
-        self._run_parts(verb, self._parts(verb, args) or [(self._shards[0], args)])
+        # No eviction pass: this is recovery, which evicts nothing (§9.1, as a
+        # replay), and keys it evicted would be gone with no client write to
+        # answer for them (F48, ours). The next write evicts, as after any open.
+        self._run_parts(verb, self._parts(verb, args) or [(self._shards[0], args)], evict=False)
         if self.config.aof_enabled:
             self.fsync_aof()
         else:
@@ -494,12 +510,12 @@ class Store:
             raise ShardFailed(f"shard {shard.index}: refusing calls since a failure "
                               f"({failed}); reopen the store") from failed
 
-    def _run(self, shard: _Shard, args: Argv) -> Any:
+    def _run(self, shard: _Shard, args: Argv, *, evict: bool = True) -> Any:
         if self._ordered and shard.aof is not None:
             with self._order_lock:
                 self._sync_other_logs(shard)
-                return self._run_locked(shard, args)
-        return self._run_locked(shard, args)
+                return self._run_locked(shard, args, evict=evict)
+        return self._run_locked(shard, args, evict=evict)
 
     def _sync_other_logs(self, shard: _Shard) -> None:
         """Switch `cross_shard_order` (F44): before `shard` logs a write, sync every
@@ -519,7 +535,7 @@ class Store:
                     if other.aof is not None and other.aof.dirty:
                         other.aof.sync()
 
-    def _run_locked(self, shard: _Shard, args: Argv) -> Any:
+    def _run_locked(self, shard: _Shard, args: Argv, *, evict: bool = True) -> Any:
         with shard.lock:
             self._check_usable(shard)
             result = commands.execute(shard.ks, args, profile=self.profile)
@@ -531,7 +547,8 @@ class Store:
                 # (`Aof._failed`), and `_check_usable` then refuses the shard.
                 for frame in result.log:
                     shard.aof.append(list(frame))
-            self._evict(shard)
+            if evict:
+                self._evict(shard)
             return result.reply
 
     # Convenience wrappers (each is one `execute`).

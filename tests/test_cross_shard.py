@@ -282,3 +282,33 @@ def test_an_open_syncs_what_it_serves_before_another_shard_can_outlive_it() -> N
         ],
     )
     assert execute(program, HARDENED, lenient=True) is None
+
+
+def test_the_reopen_that_finishes_an_intent_evicts_nothing() -> None:
+    """F48 (ours, found by the hunt): the roll-forward ran the command through the
+    write path, whose eviction pass then dropped a key no client write answers for."""
+    fs = CrashFS()
+    store = _open(fs, maxmemory=3 * 60, maxmemory_policy="allkeys-lru")  # 50 B a key
+    store.execute([b"SET", b"a", b"1"])
+    store.execute([b"SET", b"b", b"1"])
+    fs.faults = FaultPlan([Fault("fsync_dir", DIR)])
+    with pytest.raises(OSError):
+        store.execute([b"DEL", b"c", b"x"])  # across shards: an intent, left whole
+    fs.faults = FaultPlan()
+    store.close()
+    # Over its share now: the layout shrinks to one shard of the same maxmemory.
+    store = _open(fs, shards=1, maxmemory=60, maxmemory_policy="allkeys-lru")
+    assert not fs.exists(f"{DIR}/{cross_shard.INTENT_NAME}")
+    assert _keys(store) == {"a", "b"}
+    store.close()
+
+
+def test_the_hunt_s_minimal_history_of_f48_passes_under_hardened() -> None:
+    program = Program(
+        "always", 1,
+        [["w", "HSET", "h", "fx", "x"], ["w", "LPUSH", "l", "x"], ["reopen", 4],
+         ["fault", ["w", "DEL", "x", "n"], "fsync_dir:1", "eio"]],
+        maxmemory=300, eviction="allkeys-lru",
+        config={"snapshot_name": "dump.rdb", "aof_name": "appendonly.aof"},
+    )
+    assert execute(program, HARDENED) is None

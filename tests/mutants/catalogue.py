@@ -654,6 +654,17 @@ MUTANTS: tuple[Mutant, ...] = (
         tests=("tests/test_multikey_del.py",),
     ),
     Mutant(
+        id="intent-roll-forward-evicts",
+        description="the open that finishes a cross-shard intent runs it with the write "
+        "path's eviction pass, dropping a key no client write answers for (F48, ours)",
+        file="impl/store.py",
+        old="self._run_parts(verb, self._parts(verb, args) or [(self._shards[0], args)], "
+        "evict=False)",
+        new="self._run_parts(verb, self._parts(verb, args) or [(self._shards[0], args)], "
+        "evict=True)",
+        tests=("tests/test_cross_shard.py",),
+    ),
+    Mutant(
         id="stale-log-kept-under-the-fix",
         description="save_resets_stale_log is ignored: a save with the AOF disabled leaves "
         "the old log, which the next open replays over the new snapshot (F42)",
