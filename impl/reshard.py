@@ -162,8 +162,10 @@ def merge_sources(
     return found
 
 
-def redistribute(temp: Keyspace, stores: Sequence[Keyspace], now_ms: int) -> int:
-    """Put every key live at `now_ms` into `stores[shard_of(key, len(stores))]` (§9.1).
+def redistribute(temp: Keyspace, stores: Sequence[Keyspace], now_ms: int,
+                 routing: Routing = Routing.KEVYHASH) -> int:
+    """Put every key live at `now_ms` into `stores[shard_of(key, len(stores), routing)]`
+    (§9.1: the embedded store routes by kevyhash; the server in cluster mode by slots).
 
     The value object moves as is (the temp store is discarded) and the exact
     absolute deadline is kept. Returns the number of keys placed.
@@ -173,7 +175,7 @@ def redistribute(temp: Keyspace, stores: Sequence[Keyspace], now_ms: int) -> int
     n = len(stores)
     placed = 0
     for key, entry in temp.live_items(now_ms):
-        stores[shard_of(key, n, Routing.KEVYHASH)].put(key, entry.value, entry.deadline_ms)
+        stores[shard_of(key, n, routing)].put(key, entry.value, entry.deadline_ms)
         placed += 1
     return placed
 
@@ -375,13 +377,16 @@ def reshard_open(
     shards: list[Keyspace],
     now_ms: int,
     profile: Profile,
+    routing: Routing = Routing.KEVYHASH,
 ) -> int:
     """docs/SPEC.md §9.1 step 6, "Different": merge `src_n` shards, redistribute into `shards`,
     commit.
 
     `shards` are the store's `n` (empty) keyspaces; on return they hold the
-    whole merged keyspace routed by KevyHash, and the directory holds the new
-    layout. Returns the stamp (nanoseconds since the epoch, from `now_ms`).
+    whole merged keyspace routed by `routing` (the embedded store's KevyHash;
+    `Routing.SLOTS` is the server in cluster mode taking a directory over), and
+    the directory holds the new layout. Returns the stamp (nanoseconds since the
+    epoch, from `now_ms`).
 
     pre: len(shards) == n and n >= 1
     """
@@ -391,8 +396,8 @@ def reshard_open(
     # replay's lazy expiry sees the same time the store does.
     temp = Keyspace(shards[0].clock, hash_seed=shards[0].hash_seed)
     merge_sources(fs, directory, src_n, names, temp, profile=profile, now_ms=now_ms)
-    redistribute(temp, shards, now_ms)
+    redistribute(temp, shards, now_ms, routing)
     return commit_reshard(
-        fs, directory, prev_n=src_n, target=Layout(n, Routing.KEVYHASH), stores=shards,
+        fs, directory, prev_n=src_n, target=Layout(n, routing), stores=shards,
         names=names, stamp=stamp_from_ms(now_ms), now_ms=now_ms, profile=profile,
     )
