@@ -27,14 +27,16 @@ import json
 import os
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.case_file import read_case
 from harness.explore_pool import pool_map
-from harness.lifecycle import Failure, Program, execute
-from harness.lifecycle_gen import fill_choices, generate
+from harness.fix_guards import guards
+from harness.lifecycle import Failure, Program, execute, traced
+from harness.lifecycle_gen import fill_and_run, generate
 from impl.profile import SWITCHES, Profile, get_profile
 
 __all__ = [
@@ -69,9 +71,14 @@ def _dims(program: Program) -> list[str]:
             ("autorewrite", "auto_rewrite_min_size" in program.config),
             ("noaof", program.config.get("aof_enabled") is False),
             ("bgreaper", program.config.get("reaper") == "background"),
+            ("slots", any(_inner(s)[0] == "server" for s in program.steps)),
         )
         if on
     ]
+
+
+def _inner(step: list[Any]) -> list[Any]:
+    return step[1] if step[0] in ("crash", "fault") else step
 
 
 def _fails_alike(program: Program, profile: Profile, sig: str | None) -> Failure | None:
@@ -161,16 +168,50 @@ def _passes(program: Program, profile: Profile) -> bool:
     return execute(program, profile, lenient=True) is None
 
 
+def _difference(a: list[tuple[str, str]], b: list[tuple[str, str]]) -> int:
+    """The size of the multiset symmetric difference of two runs' points."""
+    ca, cb = Counter(a), Counter(b)
+    return sum((ca - cb).values()) + sum((cb - ca).values())
+
+
+def _common_prefix(a: list[tuple[str, str]], b: list[tuple[str, str]]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 def triage(program: Program, profile: Profile, exclude: frozenset[str] = frozenset()) -> str | None:
     """The fix switches, off in `profile`, that make `program` pass, comma-joined: one
-    if one does (first by name), else a minimal set found by dropping switches one
-    by one from all of them (a history that needs two fixes, e.g. F8 behind F6).
-    None if even every switch together leaves it failing: a new defect. Switches in
-    `exclude` are never candidates (a masked example, see `hunt`)."""
+    if one does, else a minimal set found by dropping switches one by one from all
+    of them (a history that needs two fixes, e.g. F8 behind F6). None if even every
+    switch together leaves it failing: a new defect. Switches in `exclude` are never
+    candidates (a masked example, see `hunt`).
+
+    When several single switches each make it pass, the explanation is the one whose
+    run's persistence points differ least from the failing run's (as multisets of
+    (op, path); then the one that keeps the failing run's order longest, then the
+    one making fewer, then the first by name): a fix that rebuilds a whole
+    protocol mends a history a narrow one mends too - F5's roll-forward commit
+    also ends F17's stuck tee, and F31's atomic meta write syncs the directory
+    F28's fix syncs at the reopen - and taking the wide one would leave the
+    narrow defect with no class of its own. The narrow fix changes the run only
+    where the defect is."""
     off = [n for n in sorted(SWITCHES) if not profile.fixes(n) and n not in exclude]
+    failing = traced(program, profile, lenient=True)[1]
+    best: tuple[int, int, int, str] | None = None
     for name in off:
-        if SWITCHES[name].finding != "compat" and _passes(program, profile.with_switches(name)):
-            return name
+        if SWITCHES[name].finding == "compat":
+            continue
+        failure, points = traced(program, profile.with_switches(name), lenient=True)
+        if failure is None:
+            key = (_difference(failing, points), -_common_prefix(failing, points),
+                   len(points), name)
+            best = key if best is None else min(best, key)
+    if best is not None:
+        return best[3]
     if not off or not _passes(program, profile.with_switches(*off)):
         return None
     needed = list(off)
@@ -303,8 +344,7 @@ def _run_example(task: tuple[int, str]) -> tuple[Program, Failure | None]:
     rng = random.Random(seed)
     program = generate(rng)
     try:
-        program = fill_choices(program, under, rng)
-        return program, execute(program, under)
+        return fill_and_run(program, under, rng)
     except Exception as e:
         # A harness bug, not a finding: say which program, so it replays.
         raise RuntimeError(
@@ -364,7 +404,10 @@ def hunt(
         seeds = pending[:size]
         pending = pending[size:]
         seeds += [master.getrandbits(64) for _ in range(size - len(seeds))]
-        masks = [_mask(result.examples + j, found_switches) for j in range(len(seeds))]
+        # A found switch that takes away the only path to a switch not yet found
+        # is masked first (harness/fix_guards.py: F5's commit hides F17).
+        first = [s for s in found_switches if guards().get(s, frozenset()) - under.enabled]
+        masks = [_mask(result.examples + j, found_switches, first) for j in range(len(seeds))]
         tasks = [
             (s, _profile_name(profile, under if m is None else under.with_switches(m, on=False)))
             for s, m in zip(seeds, masks, strict=True)
@@ -444,8 +487,12 @@ def _classify(
     return finding, switch
 
 
-def _mask(n: int, found: list[str]) -> str | None:
-    """The known switch example `n` runs without (every MASK_EVERY-th one, in turn)."""
+def _mask(n: int, found: list[str], first: list[str] | None = None) -> str | None:
+    """The known switch example `n` runs without: every MASK_EVERY-th one, in turn;
+    with switches to mask `first`, every other masked example takes one of them."""
     if not found or n % MASK_EVERY != MASK_EVERY - 1:
         return None
-    return found[(n // MASK_EVERY) % len(found)]
+    k = n // MASK_EVERY
+    if first and k % 2 == 0:
+        return first[(k // 2) % len(first)]
+    return found[k % len(found)]

@@ -6,10 +6,12 @@ streams with a consumer group, XCLAIM and XACK,
 streams, multi-key DEL, FLUSHALL), time passing (ms to days, with the
 everysec `maybe_sync`), the manual reaper, `fsync_aof`, a save, a rewrite,
 a save or rewrite in its phases with client writes (and time) in between,
-a clean close and reopen (with another shard count: a re-shard), and
-`crash` - run an inner step with the power cut at its k-th persistence point
-(or right after it), take one crash image of a model (`process-crash`,
-`ordered`, `posix`), recover, judge, and carry on from the recovered disk.
+a clean close and reopen (with another shard count: a re-shard), the server
+re-sharding the directory by slots (rule 14), and `crash` - run an inner step
+with the power cut at its k-th persistence point, or the k-th of one op
+(`"rename:1"`), or right after it, take one crash image of a model
+(`process-crash`, `ordered`, `posix`; every image when there are at most
+`SMALL_IMAGE_SPACE`), recover, judge, and carry on from the recovered disk.
 `execute(program, profile)` runs it on a `CrashFS` and returns the first
 `Failure` (a contract verdict or an exception) or None.
 
@@ -88,6 +90,15 @@ Rules (the contract per configuration, each from its source):
    only when no other shard's log is left behind
    (`harness.scenarios.all_synced`). kevy 1.17 keeps each shard's log on its own
    (F44, F45).
+14. The other routing (`["server", n]`): the kevy server in cluster mode takes the
+   directory over - it re-shards it to n shards routed by CRC16 slots
+   (docs/SPEC.md §7.3, §8: merge, redistribute, journal, `shards.meta` tagged
+   `slots`) - and stops; the store then reopens it, which re-shards it back to
+   kevyhash (§9.1 "Different"). The directory changed hands twice and nobody
+   wrote: every acknowledged write must come back (rule 3), and a power cut in
+   either re-shard is recovered by the store's next open (rule 4: the journal is
+   finished, then the store's own re-shard runs). Drawn only with kevy's default
+   file names, the only ones the server uses.
 """
 
 from __future__ import annotations
@@ -108,7 +119,10 @@ from harness.scenarios import (
     refusal_record,
 )
 from harness.sites import record_site, site_of_crash
+from impl import reshard
 from impl.fs import write_all
+from impl.keyspace import Keyspace
+from impl.layout import STANDARD_NAMES, Routing
 from impl.profile import Profile
 from impl.resp import scan_aof
 from impl.store import DataDirLocked, StoreError, iter_shard_paths
@@ -120,12 +134,17 @@ __all__ = [
     "Failure",
     "Program",
     "execute",
+    "parse_point",
+    "traced",
 ]
 
 MODELS = ("process-crash", "ordered", "posix")
 POLICIES = ("always", "everysec", "no")
 #: images a lenient replay judges when a recorded image no longer fits the log
 LENIENT_IMAGES = 64
+
+#: a crash whose image space is at most this big has every image judged
+SMALL_IMAGE_SPACE = 8
 #: maxmemory policies a program may run under (impl/store.py EVICTION_POLICIES)
 EVICTIONS = ("allkeys-lru", "allkeys-random", "volatile-ttl")
 #: further configurations a program may run under: Redis's file names for one
@@ -248,6 +267,8 @@ class _Machine:
             extra=tuple(sorted(program.config.items())),
         )
         self.fs = CrashFS()
+        #: persistence points of the file systems a crash left behind (`traced`)
+        self.points_before: list[tuple[str, str]] = []
         #: (ops, first log size) after each appending step since the log's base
         self._sizes: list[tuple[int, int]] | None = None
         #: the current process's background reaper pass (`reaper: background`)
@@ -370,8 +391,24 @@ class _Machine:
             if len(step) > 2:
                 self._reconfigure(dict(step[2]))
             self._open(int(step[1]))
+        elif verb == "server":
+            r.close()
+            r.history.barrier("clean close returned (rule 2)")
+            self._server_takes_over(r, int(step[1]))
+            self._open(r.config.shards)
         else:
             raise ValueError(f"unknown step {step!r}")
+
+    def _server_takes_over(self, r: Run, n: int) -> None:
+        """Rule 14: what the kevy server in cluster mode does to the directory at its
+        start - a re-shard to `n` shards routed by slots, with its standard names."""
+        if not r.config.names.default_names:
+            raise ValueError("the server uses kevy's default file names only (rule 14)")
+        clock = r.clock
+        keyspaces = [Keyspace(clock) for _ in range(n)]
+        reshard.reshard_open(self.fs, DATA_DIR, src_n=max(1, r.config.shards), n=n,
+                             names=STANDARD_NAMES, shards=keyspaces, now_ms=clock.now_ms(),
+                             profile=self.profile, routing=Routing.SLOTS)
 
     def step(self, step: Step) -> None:
         try:
@@ -404,7 +441,7 @@ class _Machine:
                 "none",
                 f"step {self.index} {step!r} raised {type(e).__name__}: {e}",
             )
-        if step[0] == "reopen":
+        if step[0] in ("reopen", "server"):
             self._judge_live("reopen without a crash (rule 3)")
         self._note_size()
 
@@ -428,6 +465,14 @@ class _Machine:
     def _judge_live(self, label: str) -> None:
         store = self.run.store
         assert store is not None
+        misrouted = store.misrouted()
+        if misrouted:
+            # Rule 14: a key no read can reach is lost, whatever `snapshot` lists.
+            key, held, routed = misrouted[0]
+            self._fail("misrouted", "reopen", "none",
+                       f"step {self.index}: {label}: {len(misrouted)} key(s) held where the "
+                       f"store's routing never looks, e.g. {key!r} in shard {held}, routed "
+                       f"to shard {routed}")
         h = self.run.history
         # Rule 3: nothing acknowledged may go missing across a clean reopen.
         h.barrier(label)
@@ -537,8 +582,9 @@ class _Machine:
         what the client saw: a store that goes on must show an admissible state (the
         failed write in it or not, and from then on as the client sees it); a store
         that refuses (`ShardFailed`) is reopened as a new process and judged so."""
-        _, inner, n, kind = step
-        plan = NthCallFails(n=int(n), kind=str(kind))
+        _, inner, at, kind = step
+        n, op = parse_point(at)
+        plan = NthCallFails(n=n, kind=str(kind), op=op)
         self.fs.faults = plan
         try:
             self.do(inner)
@@ -590,7 +636,8 @@ class _Machine:
     def crash(self, step: Step) -> None:
         _, inner, k, when, model, choices = step
         fs = self.fs
-        fs.arm(int(k), when)  # type: ignore[arg-type]
+        n, op = parse_point(k)
+        fs.arm(n, when, op)  # type: ignore[arg-type]
         try:
             self.do(inner)
         except SimulatedCrash as e:
@@ -612,6 +659,7 @@ class _Machine:
             fs.crash()
             label = f"right after {inner[0]}"
             kind = "after"
+        exhaustive = True
         try:
             images = [fs.chosen_image(choices, model)]
         except ValueError:
@@ -620,12 +668,19 @@ class _Machine:
             # Triage under another profile: the log differs, so the recorded image
             # does not fit; hold the program to the first LENIENT_IMAGES images.
             images = list(itertools.islice(fs.images(model), LENIENT_IMAGES))
+            exhaustive = False
+        if exhaustive and fs.count_images(model) <= SMALL_IMAGE_SPACE:
+            # A small space is judged whole, after the recorded image the program
+            # goes on from: one torn append has a few cuts, and the one between two
+            # frames (F41) is as likely as any.
+            images += list(fs.images(model))
         now = self.run.clock.now_ms()
         history = self.run.history
         # The recovering process has hash keys of its own (scenarios rule 5), and
         # the store the program goes on with is that same process.
         seed = RECOVERY_SEED + (self.index << 8)
         first = None
+        refused = False
         for image in images:
             rec = recover(
                 self.scenario, self.profile, self.run.config, image.files(), image.dirs, now,
@@ -637,17 +692,22 @@ class _Machine:
             )
             if j.ok and j.prefix is None:
                 # An admissible refusal (rule 6: the open names the damage): the
-                # operator's move, as after a damage step; the program ends here.
-                self.ended = True
-                return
+                # operator's move, as after a damage step; if the program would go
+                # on from this image, it ends here.
+                refused = refused or first is None
+                continue
             if j.verdict.is_violation or j.prefix is None:
                 self._fail(j.verdict.value, inner[0], kind, j.explain(), j)
             first = first or (image, j)
+        if refused:
+            self.ended = True
+            return
         assert first is not None
         image, j = first
         assert j.prefix is not None
         history.rebase(j.prefix, j.evictions_kept)
         shards = self.run.config.shards
+        self.points_before += [(p.op, p.path) for p in fs.points()]
         self.fs = image.to_fs()
         clock = self.run.clock
         self.run = Run(self.scenario, self.profile, self.fs, clock, scheduler=self._schedule)
@@ -659,6 +719,15 @@ class _Machine:
             self.run.store.close()
 
 
+def parse_point(at: int | str) -> tuple[int, Any]:
+    """A crash or fault step's point: `k` (the k-th persistence point, or fallible
+    call, of the step) or `"op:k"` (the k-th of that op: `"rename:1"`)."""
+    if isinstance(at, str) and ":" in at:
+        op, _, k = at.partition(":")
+        return int(k), op
+    return int(at), None
+
+
 def execute(program: Program, profile: Profile, *, lenient: bool = False) -> Failure | None:
     """Run `program` under `profile`; the first failure, or None.
 
@@ -666,7 +735,15 @@ def execute(program: Program, profile: Profile, *, lenient: bool = False) -> Fai
     its log (a shrink candidate that drifted: not a reproduction) - unless
     `lenient`, where such a crash is judged on the first `LENIENT_IMAGES` images.
     """
+    return traced(program, profile, lenient=lenient)[0]
+
+
+def traced(program: Program, profile: Profile, *,
+           lenient: bool = False) -> tuple[Failure | None, list[tuple[str, str]]]:
+    """`execute`, and the persistence points the run made, as (op, path), on every
+    file system it ran on: where a profile's switches changed the protocol."""
     m = _Machine(program, profile, lenient)
+    failure = None
     try:
         for i, step in enumerate(program.steps):
             if m.ended:
@@ -674,6 +751,7 @@ def execute(program: Program, profile: Profile, *, lenient: bool = False) -> Fai
             m.index = i
             m.step(step)
     except _Stop as stop:
-        return stop.failure
-    m.close()
-    return None
+        failure = stop.failure
+    else:
+        m.close()
+    return failure, m.points_before + [(p.op, p.path) for p in m.fs.points()]

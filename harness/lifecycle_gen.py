@@ -24,6 +24,7 @@ from harness.lifecycle import (
     META_DAMAGE,
     MODELS,
     POLICIES,
+    Failure,
     Program,
     Step,
     _Machine,
@@ -32,23 +33,52 @@ from harness.lifecycle import (
 from harness.scenarios import START_MS
 from impl.profile import Profile
 
-__all__ = ["fill_choices", "generate"]
+__all__ = ["fill_and_run", "fill_choices", "generate"]
 
 # --------------------------------------------------------------------------
 # Generation: every dimension drawn from one seeded `random.Random`.
 
 _STRINGS = ("a", "b", "c")
+#: every key a program writes, one per value type's verbs (strings a-c, n)
+_KEYS = ("a", "b", "c", "l", "s", "h", "z", "x", "n")
 _VALUES = ("1", "2", "x")
 _SCORES = ("1", "2.5", "1e-20")
 _TICKS = (1, 999, 1000, 60_000, 3_600_000, 86_400_000, 3 * 86_400_000)
 
 
-def _write(rng: random.Random, g: dict[str, int]) -> Step:
+def _ttl_key(rng: random.Random) -> str:
+    """Any key, of any type: a deadline on a list or a stream expires like one on a
+    string, and a later RPUSH or XADD recreates the key (F43 was found on APPEND)."""
+    return rng.choice(_KEYS)
+
+
+def _del_keys(rng: random.Random, g: dict[str, Any]) -> list[str]:
+    """1-3 keys, mostly from those the program wrote so far: a DEL of keys that
+    exist is the one that logs frames (and can be torn between them, F41)."""
+    written: list[str] = g["keys"]
+    pool = written if len(written) >= 2 and rng.random() < 0.75 else _KEYS
+    return rng.sample(pool, rng.randint(1, min(3, len(pool))))
+
+
+def _written(step: Step, g: dict[str, Any]) -> Step:
+    if step[0] == "w" and len(step) > 2 and step[1] not in ("DEL", "FLUSHALL", "FLUSHDB"):
+        key = step[3] if step[1] == "XGROUP" else step[2]
+        if key not in g["keys"]:
+            g["keys"].append(key)
+    return step
+
+
+def _write(rng: random.Random, g: dict[str, Any]) -> Step:
+    return _written(_draw_write(rng, g), g)
+
+
+def _draw_write(rng: random.Random, g: dict[str, Any]) -> Step:
     kind = rng.choice(
         (
             "set",
             "set",
             "setpx",
+            "del",
             "del",
             "incr",
             "rpush",
@@ -76,11 +106,7 @@ def _write(rng: random.Random, g: dict[str, int]) -> Step:
     if kind == "setpx":
         return ["w", "SET", k, v, "PX", str(rng.choice((1500, 100_000)))]
     if kind == "del":
-        return [
-            "w",
-            "DEL",
-            *rng.sample(("a", "b", "c", "l", "s", "h", "z", "x", "n"), rng.randint(1, 3)),
-        ]
+        return ["w", "DEL", *_del_keys(rng, g)]
     if kind == "incr":
         return ["w", "INCRBY", "n", str(rng.randint(1, 3))]
     if kind == "rpush":
@@ -92,7 +118,7 @@ def _write(rng: random.Random, g: dict[str, int]) -> Step:
     if kind == "hset":
         return ["w", "HSET", "h", "f" + v, v]
     if kind == "expire":
-        return ["w", "EXPIRE", k, str(rng.choice((2, 100)))]
+        return ["w", "EXPIRE", _ttl_key(rng), str(rng.choice((2, 100)))]
     if kind == "zadd":
         return ["w", "ZADD", "z", rng.choice(_SCORES), v]
     if kind == "xadd":
@@ -114,7 +140,7 @@ def _write(rng: random.Random, g: dict[str, int]) -> Step:
     return ["w", "FLUSHALL"]
 
 
-def _more(rng: random.Random, g: dict[str, int]) -> Step:
+def _more(rng: random.Random, g: dict[str, Any]) -> Step:
     """The rest of the live verb set (docs/SPEC.md §5), on the same few keys, so each
     meets existing values, types and deadlines. Not INCRBYFLOAT or XTRIM: their
     kevy-1.17 results differ from Redis's by design in ways hardened keeps
@@ -125,10 +151,10 @@ def _more(rng: random.Random, g: dict[str, int]) -> Step:
     at_ms = START_MS + rng.choice((0, 4_321, 95_000_007))
     return rng.choice(
         (
-            ["w", "PERSIST", k],
-            ["w", "PEXPIRE", k, str(rng.choice((500, 1500, 100_000)))],
-            ["w", "PEXPIREAT", k, str(at_ms)],
-            ["w", "EXPIREAT", k, str(at_ms // 1000)],
+            ["w", "PERSIST", _ttl_key(rng)],
+            ["w", "PEXPIRE", _ttl_key(rng), str(rng.choice((500, 1500, 100_000)))],
+            ["w", "PEXPIREAT", _ttl_key(rng), str(at_ms)],
+            ["w", "EXPIREAT", _ttl_key(rng), str(at_ms // 1000)],
             ["w", "GETSET", k, v],
             ["w", "GETDEL", k],
             ["w", "APPEND", k, v],
@@ -150,7 +176,13 @@ def _more(rng: random.Random, g: dict[str, int]) -> Step:
     )
 
 
-def _plain(rng: random.Random, g: dict[str, int], shards: tuple[int, ...]) -> Step:
+def _shard_count(rng: random.Random, shards: tuple[int, ...]) -> int:
+    """One shard a third of the time (the embedded default, and the only count whose
+    files take the configured names), else any count of `shards`."""
+    return shards[0] if rng.random() < 1 / 3 else rng.choice(shards)
+
+
+def _plain(rng: random.Random, g: dict[str, Any], shards: tuple[int, ...]) -> Step:
     r = rng.random()
     if r < 0.62:
         return _write(rng, g)
@@ -181,7 +213,11 @@ def _plain(rng: random.Random, g: dict[str, int], shards: tuple[int, ...]) -> St
             what = _write(rng, g) if rng.random() < 0.6 else [rng.choice(("save", "rewrite"))]
             inner.append([rng.choice(("a", "b")), what])
         return ["twin", inner]
-    reopen: Step = ["reopen", rng.choice(shards)]
+    if r < 0.975 and g["server"]:
+        # Rule 14: the server in cluster mode re-shards the directory by slots, and
+        # the store's next open re-shards it back (the other routing variant).
+        return ["server", rng.choice(shards)]
+    reopen: Step = ["reopen", _shard_count(rng, shards)]
     if rng.random() < 0.3:
         # Rule 12: another reaper mode, or (under `no` only) the AOF toggled.
         if g["toggle"] and rng.random() < 0.5:
@@ -191,14 +227,34 @@ def _plain(rng: random.Random, g: dict[str, int], shards: tuple[int, ...]) -> St
     return reopen
 
 
-def _during(rng: random.Random, g: dict[str, int]) -> list[Step]:
+def _during(rng: random.Random, g: dict[str, Any]) -> list[Step]:
     """0-2 client writes made while a save or rewrite is between its phases."""
     return [_write(rng, g) for _ in range(rng.choice((0, 1, 1, 2)))]
 
 
-def _point(rng: random.Random) -> int:
-    """Which persistence point (or fallible call) to hit: mostly an early one, but up
-    to 64 - a re-shard of 16 shards, or a save's rename, lies far into a step."""
+#: steps whose persistence points are few: a write's append and its sync (a few more
+#: across shards or with an intent), a sync, a reaper pass
+_SHORT_STEPS = frozenset({"w", "fsync", "tick", "reap", "cron"})
+
+
+#: the calls a point can name by op: a cut lands on a persistence point, a failure
+#: on any fallible call (a write too)
+_CUT_OPS = ("create", "truncate", "fsync", "fdatasync", "fsync_dir", "rename", "unlink")
+_FAIL_OPS = ("write", *_CUT_OPS)
+
+
+def _point(rng: random.Random, inner: Step, ops: tuple[str, ...] = _CUT_OPS) -> int | str:
+    """Which persistence point (or fallible call) of `inner` to hit. Half the time
+    by op, `"rename:1"` (the step's first rename, wherever it falls: a save's
+    commit, F5, or its failure, F17); else by number: mostly an early one, but up
+    to 64 - a re-shard of 16 shards lies far into a step. A short step gets a
+    number it has: a point past its last one cuts the power after it, or fails no
+    call at all, which drew nothing (F41's torn DEL is the second point of its
+    write)."""
+    if rng.random() < 0.5:
+        return f"{rng.choice(ops)}:{1 if rng.random() < 0.7 else rng.randint(2, 4)}"
+    if inner[0] in _SHORT_STEPS:
+        return rng.randint(1, 3) if rng.random() < 0.7 else rng.randint(1, 16)
     return rng.randint(1, 8) if rng.random() < 0.7 else rng.randint(1, 64)
 
 
@@ -219,24 +275,29 @@ def generate(
     is one log's (a power cut loses a suffix of the acknowledged writes, never a
     hole), which kevy 1.17's independent per-shard files break (F44, F45, F46).
     """
-    program = Program(rng.choice(POLICIES), rng.choice(shards))
+    program = Program(rng.choice(POLICIES), _shard_count(rng, shards))
     if rng.random() < evict_rate:
         # Small enough that a handful of keys overflow it (impl/store.py `_approx_size`).
         program.maxmemory = rng.choice((300, 800))
         program.eviction = rng.choice(EVICTIONS)
-    if rng.random() < config_rate:
-        program.config.update(rng.choice(CONFIGS))
-        if program.config.get("aof_enabled") is False:
-            # No log: nothing is durable at an ack (rule 9), whatever the policy says.
-            program.policy = "no"
+    for config in CONFIGS:
+        # Each dimension on its own: file names with auto-rewrite and the
+        # background reaper is one configuration too.
+        # (A store without a log is drawn less: its programs judge only saves.)
+        if rng.random() < (config_rate / 2 if "aof_enabled" in config else config_rate):
+            program.config.update(config)
+    if program.config.get("aof_enabled") is False:
+        # No log: nothing is durable at an ack (rule 9), whatever the policy says.
+        program.policy = "no"
     # The AOF is toggled only under `no` (rule 12).
-    g = {"xid": 0, "toggle": int(program.policy == "no")}
+    g: dict[str, Any] = {"xid": 0, "toggle": int(program.policy == "no"), "keys": [],
+                         "server": "aof_name" not in program.config}
     for _ in range(rng.randint(2, max_steps)):
         step = _plain(rng, g, shards)
         if step[0] in ("damage", "twin"):
             pass  # an outside event / a second process: neither failed nor cut short
-        elif rng.random() < fault_rate and step[0] != "reopen":
-            step = ["fault", step, _point(rng), rng.choice(FAULT_KINDS)]
+        elif rng.random() < fault_rate and step[0] not in ("reopen", "server"):
+            step = ["fault", step, _point(rng, step, _FAIL_OPS), rng.choice(FAULT_KINDS)]
         elif rng.random() < crash_rate:
             step = _crash(rng, step)
         program.steps.append(step)
@@ -251,12 +312,22 @@ def generate(
 
 def _crash(rng: random.Random, inner: Step) -> Step:
     """A power cut at a drawn point of `inner`; its image is chosen by `fill_choices`."""
-    return ["crash", inner, _point(rng), rng.choice(("before", "after")), rng.choice(MODELS), None]
+    when = rng.choice(("before", "after"))
+    return ["crash", inner, _point(rng, inner), when, rng.choice(MODELS), None]
 
 
 def fill_choices(program: Program, profile: Profile, rng: random.Random) -> Program:
     """Fix every crash step's image by sampling it with `rng` on the actual log, so the
     program replays exactly. Steps after the first failure keep None (dropped)."""
+    return fill_and_run(program, profile, rng)[0]
+
+
+def fill_and_run(
+    program: Program, profile: Profile, rng: random.Random
+) -> tuple[Program, Failure | None]:
+    """`fill_choices`, and the first failure of that run: the run that samples the
+    images is the run `execute` replays from them (tests/test_lifecycle_machine.py
+    holds the two to the same verdict), so the hunt runs each program once."""
     out = Program(program.policy, program.shards, [], program.maxmemory, program.eviction,
                   dict(program.config))
     m = _Machine(program, profile)
@@ -278,17 +349,16 @@ def fill_choices(program: Program, profile: Profile, rng: random.Random) -> Prog
             m.fs.chosen_image = sample  # type: ignore[method-assign]
             try:
                 m.step(step)
-            except _Stop:
+            except _Stop as stop:
                 out.steps.append([*step[:5], list(taken[0]) if taken else []])
-                return out
+                return out, stop.failure
             step = [*step[:5], list(taken[0]) if taken else []]
         else:
             try:
                 m.step(step)
-            except _Stop:
+            except _Stop as stop:
                 out.steps.append(step)
-                return out
+                return out, stop.failure
         out.steps.append(step)
     m.close()
-    return out
-
+    return out, None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import glob
 import os
+import random
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,8 @@ def test_a_masked_example_finds_the_class_its_switch_hides() -> None:
     # F17 (a failed snapshot rename leaves the tee running: the next save waits) is
     # fixed by F5's switch too, so once F5 is found it can never fail again. A masked
     # example runs with F5's switch off and triages without it: F17's own switch.
+    # Unmasked, triage names the narrower of the two fixes (the one that changes
+    # fewer persistence points): F17's, which adds none, not F5's new commit.
     from harness.hunt import _classify, _mask, triage
 
     f17 = Program(
@@ -117,7 +120,7 @@ def test_a_masked_example_finds_the_class_its_switch_hides() -> None:
     )
     failure = execute(f17, KEVY_1_17)
     assert failure is not None and failure.rule == "exception:SaveWaited"
-    assert triage(f17, KEVY_1_17) == "save_commit_roll_forward"
+    assert triage(f17, KEVY_1_17) == "save_failure_stops_tee"
     mask = "save_commit_roll_forward"
     assert triage(f17, KEVY_1_17, frozenset({mask})) == "save_failure_stops_tee"
     found = _classify(f17, failure, KEVY_1_17, set(), {}, 7, mask)
@@ -154,3 +157,24 @@ def test_a_reply_no_serial_run_explains_is_a_failure_not_a_crash() -> None:
     assert failure is not None and failure.rule == "outside_model", failure
     assert execute(program, KEVY_1_17.with_switches("data_dir_lock"), lenient=True) is None
     assert execute(program, HARDENED, lenient=True) is None
+
+
+def test_triage_names_the_narrowest_fix_when_several_fix_a_history() -> None:
+    # F28's history (a rewrite whose directory sync fails, a reopen, an acknowledged
+    # write, a power cut that takes the rename back) is mended by F28's open sync
+    # and by F31's atomic meta write, which syncs the directory at every open too.
+    from harness.hunt import triage
+    from harness.lifecycle_gen import fill_choices
+
+    program = Program(
+        "always", 2,
+        [["w", "SET", "a", "1"], ["fault", ["rewrite"], "fsync_dir:1", "eio"],
+         ["w", "ZADD", "z", "2.5", "2"], ["crash", ["w", "SET", "b", "1"], 1, "before", "posix",
+                                          None]],
+    )
+    under = KEVY_1_17.with_switches("aof_dir_fsync", "append_failure_fails_shard")
+    program = fill_choices(program, under, random.Random(0))
+    assert execute(program, under) is not None
+    for switch in ("open_syncs_dir", "meta_atomic_write"):
+        assert execute(program, under.with_switches(switch), lenient=True) is None, switch
+    assert triage(program, under) == "open_syncs_dir"

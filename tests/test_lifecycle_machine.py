@@ -34,3 +34,23 @@ def test_hardened_keeps_every_promise_of_every_drawn_program(seed: int) -> None:
     assert failure is None, (
         f"seed {seed}: {failure.message}\nprogram: {json.dumps(program.to_json())}"
     )
+
+
+def test_the_run_that_fills_a_program_judges_it_as_its_replay_does() -> None:
+    # The hunt runs each program once (`fill_and_run`) and shrinks and stores what
+    # `execute` replays: the two must agree, failure for failure.
+    from harness.lifecycle_gen import fill_and_run
+    from impl.profile import KEVY_1_17
+
+    failed = 0
+    for seed in range(60):
+        program, failure = fill_and_run(generate(random.Random(seed)), KEVY_1_17,
+                                        random.Random(seed))
+        replayed = execute(program, KEVY_1_17)
+        assert (failure is None) == (replayed is None), seed
+        if failure is not None and replayed is not None:
+            failed += 1
+            assert (failure.step, failure.rule, failure.crash_verb, failure.point,
+                    failure.message) == (replayed.step, replayed.rule, replayed.crash_verb,
+                                         replayed.point, replayed.message), seed
+    assert failed >= 5, "kevy-1.17 should fail some of these programs"
