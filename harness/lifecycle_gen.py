@@ -184,41 +184,41 @@ def _shard_count(rng: random.Random, shards: tuple[int, ...]) -> int:
 
 def _plain(rng: random.Random, g: dict[str, Any], shards: tuple[int, ...]) -> Step:
     r = rng.random()
-    if r < 0.62:
+    if r < 0.60:
         return _write(rng, g)
-    if r < 0.70:
+    if r < 0.68:
         return ["tick", rng.choice(_TICKS)]
-    if r < 0.72:
+    if r < 0.70:
         return ["reap"]
-    if r < 0.74:
+    if r < 0.72:
         return ["cron", rng.choice((1000, 1700, 5000))]  # never onto a 1500 ms TTL
-    if r < 0.79:
+    if r < 0.77:
         return ["fsync"]
-    if r < 0.83:
+    if r < 0.81:
         return ["save"]
-    if r < 0.86:
+    if r < 0.84:
         # Longer than the contract's 1000 ms deadline tolerance, or none (F3).
         return ["bgsave", rng.choice((0, 5000)), _during(rng, g)]
-    if r < 0.90:
+    if r < 0.88:
         return ["rewrite"]
-    if r < 0.93:
+    if r < 0.91:
         return ["bgrewrite", _during(rng, g), _during(rng, g)]
-    if r < 0.95:
+    if r < 0.93:
         kind = rng.choice([*sorted(DAMAGE), *sorted(META_DAMAGE), "flip", "concat"])
         # A flip names its frame as a fraction of the log's frames (known at run time).
         return ["damage", kind, round(rng.random(), 3)] if kind == "flip" else ["damage", kind]
-    if r < 0.965:
+    if r < 0.945:
         inner: list[Step] = []
         for _ in range(rng.randint(1, 3)):
             what = _write(rng, g) if rng.random() < 0.6 else [rng.choice(("save", "rewrite"))]
             inner.append([rng.choice(("a", "b")), what])
         return ["twin", inner]
-    if r < 0.975 and g["server"]:
+    if r < 0.955 and g["server"]:
         # Rule 14: the server in cluster mode re-shards the directory by slots, and
         # the store's next open re-shards it back (the other routing variant).
         return ["server", rng.choice(shards)]
     reopen: Step = ["reopen", _shard_count(rng, shards)]
-    if rng.random() < 0.3:
+    if rng.random() < 0.4:
         # Rule 12: another reaper mode, or (under `no` only) the AOF toggled.
         if g["toggle"] and rng.random() < 0.5:
             reopen.append({"aof_enabled": rng.choice((True, False))})
