@@ -250,8 +250,17 @@ class Aof:
             if length > 0 and profile.fixes("aof_cut_torn_tail"):
                 length = _cut_torn_tail(fs, path, handle, length)
             if length == 0:
-                write_all(handle, resp.MAGIC)  # unbuffered: straight to the OS
-                handle.fdatasync()
+                try:
+                    write_all(handle, resp.MAGIC)  # unbuffered: straight to the OS
+                    handle.fdatasync()
+                except OSError:
+                    # F49: a failed sync may have dropped the MAGIC's pages, which a
+                    # reader still sees: the next open would append to a log whose head
+                    # a power cut turns to zeros. The file holds nothing but the MAGIC.
+                    if profile.fixes("aof_failed_create_unlinks"):
+                        with contextlib.suppress(OSError):
+                            fs.unlink(path)
+                    raise
                 length = len(resp.MAGIC)
                 # kevy 1.17 does not fsync the directory: a power loss right
                 # after open may lose the new file even though its MAGIC was

@@ -365,6 +365,14 @@ _register(
     "or into the wrong shard",
 )
 _register(
+    "aof_failed_create_unlinks",
+    "F49",
+    "an open whose new log's MAGIC fails to sync removes the file before it fails, so "
+    "the next open creates the log anew - instead of leaving a file whose MAGIC the "
+    "failed sync dropped and the next process appends to, whose head a power cut turns "
+    "to zeros with the first frame after it",
+)
+_register(
     "replay_stream_writes",
     "compat",
     "replay also applies the stream writes a live log carries (XDEL, XTRIM, XACK, "

@@ -665,6 +665,15 @@ MUTANTS: tuple[Mutant, ...] = (
         tests=("tests/test_cross_shard.py",),
     ),
     Mutant(
+        id="failed-log-creation-left-under-the-fix",
+        description="aof_failed_create_unlinks is ignored: a log whose MAGIC failed to "
+        "sync is left for the next open, which appends to a head a power cut zeroes (F49)",
+        file="impl/aof.py",
+        old='                    if profile.fixes("aof_failed_create_unlinks"):',
+        new="                    if False:",
+        tests=("tests/test_aof_failed_create.py",),
+    ),
+    Mutant(
         id="stale-log-kept-under-the-fix",
         description="save_resets_stale_log is ignored: a save with the AOF disabled leaves "
         "the old log, which the next open replays over the new snapshot (F42)",
