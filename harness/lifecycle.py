@@ -394,8 +394,11 @@ class _Machine:
         elif verb == "server":
             r.close()
             r.history.barrier("clean close returned (rule 2)")
-            self._server_takes_over(r, int(step[1]))
-            self._open(r.config.shards)
+            try:
+                self._server_takes_over(r, int(step[1]))
+            finally:
+                # The server stopped (done, or failed: rule 5); the store starts.
+                self._open(r.config.shards)
         else:
             raise ValueError(f"unknown step {step!r}")
 
@@ -602,28 +605,25 @@ class _Machine:
         finally:
             self.fs.faults = FaultPlan()
         label = (
-            f"no crash: {inner[0]} whose fallible call {n} failed ({kind}: "
+            f"no crash: {inner[0]} whose fallible call {at} failed ({kind}: "
             f"{'; '.join(plan.fired) or 'no fault fired'})"
         )
-        store = self.run.store
-        assert store is not None
         history = self.run.history
         now = self.run.clock.now_ms()
+        if self.run.store is None:
+            # An open that failed (a reopen, a re-shard in it): the operator starts the
+            # store again, and the directory it left must give back every promise.
+            label += ", then the open was run again"
+            if not self._reopen_after(label, inner[0]):
+                return
+        store = self.run.store
+        assert store is not None
         if store.failed_shards():
             with contextlib.suppress(OSError, StoreError):
                 store.close()
+            self.run.store = None
             label += ", then the store refused every call and was reopened"
-            try:
-                self._open(self.run.config.shards)
-            except _Stop:
-                raise
-            except Exception as e:
-                # The reopen itself failed (a log the failure left corrupt, refused):
-                # nothing comes back, which no failed call excuses (rule 5).
-                j = history.judge(None, error=f"{type(e).__name__}: {e}",
-                                  refusal=refusal_record(e), now_ms=now, crash=label,
-                                  model="process-crash")
-                self._fail(j.verdict.value, inner[0], "fault", j.explain(), j)
+            self._reopen_after(label, inner[0])
             store = self.run.store
             assert store is not None
         j = history.judge(store.snapshot(), now_ms=now, crash=label, model="process-crash")
@@ -632,6 +632,26 @@ class _Machine:
         # The failed write is in or out, as the client now sees it; after a reopen,
         # unpromised writes the failure rolled back are out too.
         history.rebase(j.prefix, j.evictions_kept)
+
+    def _reopen_after(self, label: str, verb: str) -> bool:
+        """Open the store again after a failed call (rule 5). A reopen that fails is
+        judged: nothing comes back, which no failed call excuses - unless the open
+        refuses naming damage an earlier outside event made (rule 6), which ends
+        the program (False)."""
+        history = self.run.history
+        try:
+            self._open(self.run.config.shards)
+        except _Stop:
+            raise
+        except Exception as e:
+            j = history.judge(None, error=f"{type(e).__name__}: {e}", refusal=refusal_record(e),
+                              now_ms=self.run.clock.now_ms(), crash=label,
+                              model="process-crash")
+            if j.ok and j.prefix is None:
+                self.ended = True
+                return False
+            self._fail(j.verdict.value, verb, "fault", j.explain(), j)
+        return True
 
     def crash(self, step: Step) -> None:
         _, inner, k, when, model, choices = step

@@ -296,7 +296,7 @@ def generate(
         step = _plain(rng, g, shards)
         if step[0] in ("damage", "twin"):
             pass  # an outside event / a second process: neither failed nor cut short
-        elif rng.random() < fault_rate and step[0] not in ("reopen", "server"):
+        elif rng.random() < fault_rate:
             step = ["fault", step, _point(rng, step, _FAIL_OPS), rng.choice(FAULT_KINDS)]
         elif rng.random() < crash_rate:
             step = _crash(rng, step)

@@ -1130,19 +1130,21 @@ class Store:
         self._stop.set()
         if self._reaper is not None and self._reaper is not threading.current_thread():
             self._reaper.join()
-        if (not self.config.aof_enabled and self.config.data_dir is not None
-                and self.profile.fixes("close_saves_without_aof")
-                and not self.failed_shards()):
-            # F30: with no log, nothing since the last save survives a restart;
-            # Redis saves on SHUTDOWN when persistence is on. Save first.
-            self.save()
         try:
-            self._close_logs(sync=True)
+            if (not self.config.aof_enabled and self.config.data_dir is not None
+                    and self.profile.fixes("close_saves_without_aof")
+                    and not self.failed_shards()):
+                # F30: with no log, nothing since the last save survives a restart;
+                # Redis saves on SHUTDOWN when persistence is on. Save first.
+                self.save()
         finally:
-            # A log that fails to sync must not keep the directory locked (F19's
-            # lock) nor leave the store half open.
-            self._release_dir_lock()
-            self.closed = True
+            try:
+                self._close_logs(sync=True)
+            finally:
+                # A save or a log that fails at close must not keep the directory
+                # locked (F19's lock; F50) nor leave the store half open.
+                self._release_dir_lock()
+                self.closed = True
 
     def _release_dir_lock(self) -> None:
         lock, self.dir_lock = self.dir_lock, None

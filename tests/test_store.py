@@ -853,3 +853,22 @@ def test_a_scheduled_background_reaper_runs_only_when_the_harness_says(clock: Ma
     assert b"k" not in store.keyspace(0).raw()  # removed, not just hidden
     store.close()
     assert reaper_pass() == 0  # a closed store's pass does nothing
+
+
+def test_a_close_whose_save_fails_still_releases_the_directory_lock() -> None:
+    """F50 (ours, found by the hunt): with the AOF disabled, hardened's close saves
+    first (F30's fix); a save that failed there left the store open and its
+    directory locked (F19's lock), so the same process could never open it again."""
+    from model.crashfs import Fault, FaultPlan
+
+    fs = CrashFS()
+    config = StoreConfig(data_dir="/d", aof_enabled=False, reaper="manual")
+    store = Store.open(config, fs=fs, clock=ManualClock(0), profile=HARDENED)
+    store.execute([b"SET", b"k", b"v"])
+    fs.faults = FaultPlan([Fault("fsync", "/d/dump-0.rdb.tmp")])
+    with pytest.raises(OSError):
+        store.close()
+    fs.faults = FaultPlan()
+    assert store.closed and store.dir_lock is None
+    again = Store.open(config, fs=fs, clock=ManualClock(0), profile=HARDENED)
+    again.close()
