@@ -39,7 +39,9 @@ Rules (the contract per configuration, each from its source):
    write it hit was never acknowledged, so it may be in what the client sees
    or not - but from then on the store must show one admissible state, and
    keep every promise made before. A store that refuses every call after the
-   failure (`ShardFailed`) is reopened, as an operator would. Redis's stance
+   failure (`ShardFailed`) is reopened, as an operator would, and so is an open
+   that failed (a reopen, a re-shard, the server's re-shard of rule 14): the
+   directory the failure left must give back every promise. Redis's stance
    is stricter still: under `always` it exits on an AOF write error
    (aof.c `flushAppendOnlyFile`), and it truncates a partial write back.
 6. Outside damage (`["damage", kind]`): the store is closed (a barrier), bytes
@@ -273,6 +275,8 @@ class _Machine:
         self._sizes: list[tuple[int, int]] | None = None
         #: the current process's background reaper pass (`reaper: background`)
         self.reaper_pass: Callable[[], int] | None = None
+        #: a fault step's plan for the open of its reopen (`"open/..."` points)
+        self._open_plan: FaultPlan | None = None
         self.run = Run(self.scenario, profile, self.fs, scheduler=self._schedule)
         self._open(program.shards)
         self.index = 0
@@ -390,6 +394,7 @@ class _Machine:
             r.history.barrier("clean close returned (rule 2)")
             if len(step) > 2:
                 self._reconfigure(dict(step[2]))
+            self._arm_open_plan()
             self._open(int(step[1]))
         elif verb == "server":
             r.close()
@@ -398,9 +403,14 @@ class _Machine:
                 self._server_takes_over(r, int(step[1]))
             finally:
                 # The server stopped (done, or failed: rule 5); the store starts.
+                self._arm_open_plan()
                 self._open(r.config.shards)
         else:
             raise ValueError(f"unknown step {step!r}")
+
+    def _arm_open_plan(self) -> None:
+        if self._open_plan is not None:
+            self.fs.faults, self._open_plan = self._open_plan, None
 
     def _server_takes_over(self, r: Run, n: int) -> None:
         """Rule 14: what the kevy server in cluster mode does to the directory at its
@@ -588,7 +598,10 @@ class _Machine:
         _, inner, at, kind = step
         n, op = parse_point(at)
         plan = NthCallFails(n=n, kind=str(kind), op=op)
-        self.fs.faults = plan
+        if isinstance(at, str) and at.startswith("open/") and inner[0] in ("reopen", "server"):
+            self._open_plan = plan  # armed by `do` once the close (and the server) ran
+        else:
+            self.fs.faults = plan
         try:
             self.do(inner)
         except (SimulatedCrash, _Stop):
@@ -604,6 +617,7 @@ class _Machine:
             )
         finally:
             self.fs.faults = FaultPlan()
+            self._open_plan = None
         label = (
             f"no crash: {inner[0]} whose fallible call {at} failed ({kind}: "
             f"{'; '.join(plan.fired) or 'no fault fired'})"
@@ -741,7 +755,10 @@ class _Machine:
 
 def parse_point(at: int | str) -> tuple[int, Any]:
     """A crash or fault step's point: `k` (the k-th persistence point, or fallible
-    call, of the step) or `"op:k"` (the k-th of that op: `"rename:1"`)."""
+    call, of the step) or `"op:k"` (the k-th of that op: `"rename:1"`). A fault in a
+    reopen may say `"open/..."`: counted from the open on, past the close."""
+    if isinstance(at, str) and at.startswith("open/"):
+        at = at[len("open/"):]
     if isinstance(at, str) and ":" in at:
         op, _, k = at.partition(":")
         return int(k), op

@@ -240,7 +240,9 @@ _SHORT_STEPS = frozenset({"w", "fsync", "tick", "reap", "cron"})
 #: the calls a point can name by op: a cut lands on a persistence point, a failure
 #: on any fallible call (a write too)
 _CUT_OPS = ("create", "truncate", "fsync", "fdatasync", "fsync_dir", "rename", "unlink")
-_FAIL_OPS = ("write", *_CUT_OPS)
+#: a failing sync loses data silently (the pages it dropped still read back: F25,
+#: F49), so syncs are drawn twice as often as other calls
+_FAIL_OPS = ("write", *_CUT_OPS, "fsync", "fdatasync", "fsync_dir")
 
 
 def _point(rng: random.Random, inner: Step, ops: tuple[str, ...] = _CUT_OPS) -> int | str:
@@ -252,7 +254,14 @@ def _point(rng: random.Random, inner: Step, ops: tuple[str, ...] = _CUT_OPS) -> 
     call at all, which drew nothing (F41's torn DEL is the second point of its
     write)."""
     if rng.random() < 0.5:
-        return f"{rng.choice(ops)}:{1 if rng.random() < 0.7 else rng.randint(2, 4)}"
+        # A long step (a save, a reopen of many shards) repeats each op per file.
+        most = 4 if inner[0] in _SHORT_STEPS else 8
+        at = f"{rng.choice(ops)}:{1 if rng.random() < 0.6 else rng.randint(2, most)}"
+        if ops is _FAIL_OPS and inner[0] in ("reopen", "server") and rng.random() < 0.7:
+            # Counted from the open on: past the close's syncs, at the logs it creates
+            # (F49: a new log's MAGIC whose sync fails).
+            at = "open/" + at
+        return at
     if inner[0] in _SHORT_STEPS:
         return rng.randint(1, 3) if rng.random() < 0.7 else rng.randint(1, 16)
     return rng.randint(1, 8) if rng.random() < 0.7 else rng.randint(1, 64)
@@ -296,7 +305,8 @@ def generate(
         step = _plain(rng, g, shards)
         if step[0] in ("damage", "twin"):
             pass  # an outside event / a second process: neither failed nor cut short
-        elif rng.random() < fault_rate:
+        elif rng.random() < (fault_rate * 3 if step[0] in ("reopen", "server") else fault_rate):
+            # An open, the step with the most protocol in it, fails more often.
             step = ["fault", step, _point(rng, step, _FAIL_OPS), rng.choice(FAULT_KINDS)]
         elif rng.random() < crash_rate:
             step = _crash(rng, step)

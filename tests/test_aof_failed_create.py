@@ -62,3 +62,22 @@ def test_the_failed_open_leaves_the_log_only_without_the_fix(profile: Profile) -
     aof.append([b"SET", b"k", b"v"])
     aof.close()
     assert fs.read_bytes(LOG).startswith(b"KEVYAOF1\n")
+
+
+def test_an_open_phase_point_counts_past_the_close() -> None:
+    # Under hardened the close syncs every log first (F22's fix), so the reopen's
+    # first fdatasync is the close's; "open/fdatasync:1" is the new log's MAGIC.
+    without = HARDENED.with_switches("aof_failed_create_unlinks", on=False)
+
+    def program(at: str) -> Program:
+        return fill_choices(Program("always", 2, [
+            ["w", "SET", "a", "1"],
+            ["fault", ["reopen", 1], at, "eio"],
+            ["w", "SET", "b", "2"],
+            ["crash", ["w", "SET", "c", "3"], 1, "before", "ordered", None],
+        ]), without, random.Random(1))
+
+    failure = execute(program("open/fdatasync:1"), without)
+    assert failure is not None and "missing key 'b'" in failure.message
+    assert execute(program("fdatasync:1"), without) is None  # the close's sync failed
+    assert execute(program("open/fdatasync:1"), HARDENED, lenient=True) is None
