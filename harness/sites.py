@@ -101,6 +101,9 @@ _POINT_SITE_OPS = {
 }
 
 GAP_REASONS: dict[str, str] = {
+    "aof:Aof.open:unlink": "F49's fix removes a new log whose MAGIC failed to sync: a "
+    "failure path (a fault, rule 5), never a crash point a scenario's clean run reaches; "
+    "tests/test_aof_failed_create.py and the hunt's fault steps drive it",
     "aof:Aof.truncate": "no caller in impl/: the in-place log reset of docs/SPEC.md §2.4 "
     "is kevy's server SAVE path; the embedded store resets its log by write_aof_base "
     "and a rename (§9.3), so no store call, hence no search, reaches it",

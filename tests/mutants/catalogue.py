@@ -372,12 +372,14 @@ MUTANTS: tuple[Mutant, ...] = (
         file="impl/aof.py",
         old=_lines(
             "            if length == 0:",
-            "                write_all(handle, resp.MAGIC)  # unbuffered: straight to the OS",
+            "                try:",
+            "                    write_all(handle, resp.MAGIC)  # unbuffered: straight to the OS",
         ),
         new=_lines(
             "            if length < len(resp.MAGIC):",
             "                handle.truncate(0)",
-            "                write_all(handle, resp.MAGIC)  # unbuffered: straight to the OS",
+            "                try:",
+            "                    write_all(handle, resp.MAGIC)  # unbuffered: straight to the OS",
         ),
         tests=("tests/test_aof.py",),
     ),
