@@ -707,7 +707,10 @@ class _Machine:
             # A small space is judged whole, after the recorded image the program
             # goes on from: one torn append has a few cuts, and the one between two
             # frames (F41) is as likely as any.
-            images += list(fs.images(model))
+            chosen = images[0]
+            # The recorded image is among them: not recovered twice.
+            images += [im for im in fs.images(model)
+                       if im.files() != chosen.files() or im.dirs != chosen.dirs]
         now = self.run.clock.now_ms()
         history = self.run.history
         # The recovering process has hash keys of its own (scenarios rule 5), and
