@@ -35,6 +35,7 @@ from typing import Any
 from harness.case_file import read_case
 from harness.explore_pool import pool_map
 from harness.fix_guards import guards
+from harness.fix_overlap import overlaps
 from harness.lifecycle import Failure, Program, execute, traced
 from harness.lifecycle_gen import fill_and_run, generate
 from impl.profile import SWITCHES, Profile, get_profile
@@ -183,12 +184,11 @@ def _common_prefix(a: list[tuple[str, str]], b: list[tuple[str, str]]) -> int:
     return n
 
 
-def triage(program: Program, profile: Profile, exclude: frozenset[str] = frozenset()) -> str | None:
+def triage(program: Program, profile: Profile) -> str | None:
     """The fix switches, off in `profile`, that make `program` pass, comma-joined: one
     if one does, else a minimal set found by dropping switches one by one from all
     of them (a history that needs two fixes, e.g. F8 behind F6). None if even every
-    switch together leaves it failing: a new defect. Switches in `exclude` are never
-    candidates (a masked example, see `hunt`).
+    switch together leaves it failing: a new defect.
 
     When several single switches each make it pass, the explanation is the one whose
     run's persistence points differ least from the failing run's (as multisets of
@@ -199,7 +199,7 @@ def triage(program: Program, profile: Profile, exclude: frozenset[str] = frozens
     F28's fix syncs at the reopen - and taking the wide one would leave the
     narrow defect with no class of its own. The narrow fix changes the run only
     where the defect is."""
-    off = [n for n in sorted(SWITCHES) if not profile.fixes(n) and n not in exclude]
+    off = [n for n in sorted(SWITCHES) if not profile.fixes(n)]
     failing = traced(program, profile, lenient=True)[1]
     best: tuple[int, int, int, str] | None = None
     for name in off:
@@ -404,12 +404,14 @@ def hunt(
         seeds = pending[:size]
         pending = pending[size:]
         seeds += [master.getrandbits(64) for _ in range(size - len(seeds))]
-        # A found switch that takes away the only path to a switch not yet found
-        # is masked first (harness/fix_guards.py: F5's commit hides F17).
-        first = [s for s in found_switches if guards().get(s, frozenset()) - under.enabled]
-        masks = [_mask(result.examples + j, found_switches, first) for j in range(len(seeds))]
+        # Found switches that hide one not yet found - by guarding its sites
+        # (harness/fix_guards.py: F5's commit hides F17) or by sharing its effect
+        # (harness/fix_overlap.py: two directory syncs hide F28's) - are masked
+        # together in every other masked example.
+        targets = _targets(found_switches, under, _hiders(profile, jobs)) if found_switches else []
+        masks = [_mask(result.examples + j, found_switches, targets) for j in range(len(seeds))]
         tasks = [
-            (s, _profile_name(profile, under if m is None else under.with_switches(m, on=False)))
+            (s, _profile_name(profile, under if m is None else m.applied(under)))
             for s, m in zip(seeds, masks, strict=True)
         ]
         outcomes = pool_map(_run_example, tasks, jobs)
@@ -419,7 +421,7 @@ def hunt(
             if progress and n % 50 == 0:
                 progress(f"hunt: {n} examples, {len(result.findings)} findings")
             mask = masks[i]
-            ran = under if mask is None else under.with_switches(mask, on=False)
+            ran = under if mask is None else mask.applied(under)
             found = _classify(program, failure, ran, unfixed, known, n, mask)
             if found is None:
                 continue
@@ -451,27 +453,33 @@ def _classify(
     unfixed: set[str],
     known: dict[tuple[str, str | None], str],
     n: int,
-    mask: str | None = None,
+    mask: Mask | None = None,
 ) -> tuple[Finding, str | None] | None:
     """A failure's class (shrunk, triaged), or None if it is none or suppressed.
 
-    With `mask` (a known class's switch, off again in `under` for this example) only
-    a failure another switch fixes is a class: one that `mask` alone explains is the
-    known class itself, and is dropped.
+    With `mask` (known classes' switches, off again in `under` for this example) a
+    failure is a class only if triage's narrowest fix is none of the masked
+    switches: else it is a masked class itself, and is dropped. Triage weighs the
+    masked switches too, so a masked class is not credited to a switch whose fix
+    covers it (F28's directory sync also mends F10's history). A masked failure
+    that still fails with the switches the mask is to reveal turned on is dropped
+    before shrinking, the dear part: masking several switches makes those common.
     """
     # A class with a fix switch is suppressed by that switch (on in `under`
     # from then on), so a failure with its signature is another defect; only
     # classes no switch fixes are suppressed by signature.
     if failure is None or signature(program, failure) in unfixed:
         return None
+    if mask is not None and not _passes(program, under.with_switches(*mask.reveals(under))):
+        return None
     minimal, mfail = shrink(program, failure, under)
     sig = signature(minimal, mfail)
     if sig in unfixed:
         return None
-    switch = triage(minimal, under, frozenset({mask}) if mask else frozenset())
+    switch = triage(minimal, under)
+    if mask is not None and (switch is None or set(switch.split(",")) & mask.switches):
+        return None
     if switch is None:
-        if mask is not None:
-            return None  # the masked class itself
         unfixed.add(sig)
     finding = Finding(
         sig,
@@ -482,17 +490,55 @@ def _classify(
         mfail.message,
         new=(sig, switch) not in known,
         example=n,
-        masked_by=mask,
+        masked_by=",".join(sorted(mask.switches)) if mask else None,
     )
     return finding, switch
 
 
-def _mask(n: int, found: list[str], first: list[str] | None = None) -> str | None:
-    """The known switch example `n` runs without: every MASK_EVERY-th one, in turn;
-    with switches to mask `first`, every other masked example takes one of them."""
+def _hiders(profile: Profile, jobs: int) -> dict[str, frozenset[str]]:
+    """`s` -> the switches `s` hides: its guarded ones and the ones it covers."""
+    static, measured = guards(), overlaps(_profile_name(profile, profile), jobs)
+    return {s: static.get(s, frozenset()) | measured.get(s, frozenset())
+            for s in sorted(set(static) | set(measured))}
+
+
+@dataclass(frozen=True)
+class Mask:
+    """Found switches an example runs without, and the switch off in the profile it
+    is to reveal (None: any other)."""
+
+    switches: frozenset[str]
+    target: str | None = None
+
+    def applied(self, under: Profile) -> Profile:
+        return under.with_switches(*self.switches, on=False)
+
+    def reveals(self, under: Profile) -> list[str]:
+        """The switches a failure of this example must be fixed by to be a class."""
+        if self.target is not None:
+            return [self.target]
+        return [s for s in sorted(SWITCHES) if not under.fixes(s) and s not in self.switches]
+
+
+def _targets(found: list[str], under: Profile, hides: dict[str, frozenset[str]]) -> list[Mask]:
+    """For each switch off in `under` that found switches hide, a mask of those
+    found switches, together: its class can show only with all of them off."""
+    out: list[Mask] = []
+    for u in sorted(SWITCHES):
+        if under.fixes(u):
+            continue
+        hiding = frozenset(s for s in found if u in hides.get(s, frozenset()))
+        if hiding:
+            out.append(Mask(hiding, u))
+    return out
+
+
+def _mask(n: int, found: list[str], targets: list[Mask] | None = None) -> Mask | None:
+    """What example `n` runs without: every MASK_EVERY-th one masks one found switch,
+    in turn; with `targets`, every other masked example takes the next target."""
     if not found or n % MASK_EVERY != MASK_EVERY - 1:
         return None
     k = n // MASK_EVERY
-    if first and k % 2 == 0:
-        return first[(k // 2) % len(first)]
-    return found[k % len(found)]
+    if targets and k % 2 == 0:
+        return targets[(k // 2) % len(targets)]
+    return Mask(frozenset({found[k % len(found)]}))

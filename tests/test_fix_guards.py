@@ -7,7 +7,7 @@ by that switch: the hunt masks the hiding switch first (harness/hunt.py `_mask`)
 from __future__ import annotations
 
 from harness.fix_guards import guards, guards_in
-from harness.hunt import _mask
+from harness.hunt import Mask, _mask
 from impl.profile import SWITCHES
 
 _SOURCE = '''
@@ -47,11 +47,13 @@ def test_in_impl_f5_s_commit_hides_f17_s_stuck_tee() -> None:
     assert all(set(hidden) <= set(SWITCHES) for hidden in found.values())
 
 
-def test_every_other_masked_example_masks_a_switch_that_hides_one_not_found() -> None:
+def test_every_other_masked_example_masks_a_set_that_hides_one_not_found() -> None:
     found = ["x", "y", "z"]
-    masks = [_mask(n, found, ["y"]) for n in range(32)]
+    hiding = Mask(frozenset({"y", "z"}), "u")
+    masks = [_mask(n, found, [hiding]) for n in range(32)]
     masked = [m for m in masks if m is not None]
     assert len(masked) == 8  # every 4th example
-    assert masked[0::2] == ["y"] * 4  # half of them: the hiding switch
-    assert set(masked[1::2]) <= set(found)
-    assert [_mask(n, found) for n in range(8)] == [None] * 3 + ["x"] + [None] * 3 + ["y"]
+    assert masked[0::2] == [hiding] * 4  # half of them: the hiding set, together
+    assert all(len(m.switches) == 1 and m.switches <= set(found) for m in masked[1::2])
+    assert [_mask(n, found) for n in range(8)] == (
+        [None] * 3 + [Mask(frozenset({"x"}))] + [None] * 3 + [Mask(frozenset({"y"}))])

@@ -108,10 +108,10 @@ def test_a_stray_file_in_the_corpus_is_named_not_a_traceback(
 def test_a_masked_example_finds_the_class_its_switch_hides() -> None:
     # F17 (a failed snapshot rename leaves the tee running: the next save waits) is
     # fixed by F5's switch too, so once F5 is found it can never fail again. A masked
-    # example runs with F5's switch off and triages without it: F17's own switch.
+    # example runs with F5's switch off; triage names F17's own switch, not a masked one.
     # Unmasked, triage names the narrower of the two fixes (the one that changes
     # fewer persistence points): F17's, which adds none, not F5's new commit.
-    from harness.hunt import _classify, _mask, triage
+    from harness.hunt import Mask, _classify, _mask, triage
 
     f17 = Program(
         "always",
@@ -121,11 +121,10 @@ def test_a_masked_example_finds_the_class_its_switch_hides() -> None:
     failure = execute(f17, KEVY_1_17)
     assert failure is not None and failure.rule == "exception:SaveWaited"
     assert triage(f17, KEVY_1_17) == "save_failure_stops_tee"
-    mask = "save_commit_roll_forward"
-    assert triage(f17, KEVY_1_17, frozenset({mask})) == "save_failure_stops_tee"
+    mask = Mask(frozenset({"save_commit_roll_forward"}))
     found = _classify(f17, failure, KEVY_1_17, set(), {}, 7, mask)
     assert found is not None and found[1] == "save_failure_stops_tee"
-    assert found[0].masked_by == mask
+    assert found[0].masked_by == "save_commit_roll_forward"
     # A failure only the masked switch explains is that known class: dropped.
     f5 = load_case(next(p for p in CASES if "no_prefix--save--create" in p
                         and p.endswith("save_commit_roll_forward.json")))
@@ -135,7 +134,8 @@ def test_a_masked_example_finds_the_class_its_switch_hides() -> None:
     assert f5_failure is not None
     assert _classify(program, f5_failure, under, set(), {}, 7, mask) is None
     # Every MASK_EVERY-th example, the found switches in turn.
-    assert [_mask(n, ["x", "y"]) for n in range(8)] == [None] * 3 + ["x"] + [None] * 3 + ["y"]
+    x, y = Mask(frozenset({"x"})), Mask(frozenset({"y"}))
+    assert [_mask(n, ["x", "y"]) for n in range(8)] == [None] * 3 + [x] + [None] * 3 + [y]
 
 
 def test_a_reply_no_serial_run_explains_is_a_failure_not_a_crash() -> None:
