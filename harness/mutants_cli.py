@@ -154,10 +154,14 @@ def cmd_mutmut(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(line + "\n")
         err.flush()
 
-    results = mutmut.run_mutmut(
-        root, modules, tests=args.tests, max_children=args.max_children, progress=progress,
-        only=args.only,
-    )
+    try:
+        results = mutmut.run_mutmut(
+            root, modules, tests=args.tests, max_children=args.max_children, progress=progress,
+            only=args.only,
+        )
+    except mutmut.MutmutFailed as e:
+        err.write(f"kevy-verify: error: {e}\n")
+        return EXIT_PROBLEMS
     tallies = mutmut.tally(results, mutmut.load_equivalents(root))
     survivors = [n for t in tallies.values() for n in t.survivors]
     code = EXIT_OK if results and not survivors else EXIT_PROBLEMS

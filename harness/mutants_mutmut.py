@@ -40,6 +40,7 @@ from pathlib import Path
 __all__ = [
     "EQUIVALENTS",
     "ModuleTally",
+    "MutmutFailed",
     "load_equivalents",
     "module_name",
     "parse_results",
@@ -50,6 +51,16 @@ __all__ = [
 EQUIVALENTS = Path("tests/mutants/equivalent.toml")
 STATUSES = ("killed", "survived", "timeout", "no tests", "skipped", "suspicious", "not checked")
 _RESULT = re.compile(r"^\s*(?P<name>[\w.ǁ]+__mutmut_\d+): (?P<status>.+?)\s*$")
+
+
+class MutmutFailed(RuntimeError):
+    """`mutmut run` exited non-zero (e.g. its coverage run of the tests failed):
+    no mutant was judged, so there is no score to report."""
+
+    def __init__(self, code: int, tail: list[str]) -> None:
+        super().__init__(f"mutmut run exited {code}; its last lines:\n" + "\n".join(tail))
+        self.code = code
+        self.tail = tail
 
 
 def module_name(arg: str) -> str:
@@ -192,6 +203,7 @@ def run_mutmut(
             str(max_children),
             *(only or ()),
         ]
+        tail: list[str] = []
         with subprocess.Popen(
             cmd, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         ) as proc:
@@ -199,9 +211,15 @@ def run_mutmut(
             for line in proc.stdout:
                 # mutmut redraws a spinner with \r; pass on whole lines only.
                 last = line.rstrip("\n").split("\r")[-1].strip()
+                if last:
+                    tail = [*tail[-11:], last]
                 if progress is not None and last:
                     progress(f"mutmut: {last}")
             proc.wait(timeout=timeout)
+        if proc.returncode != 0:
+            # Without this, every mutant read back as "not checked" and the run
+            # passed with no score (a test reading a file mutmut did not copy).
+            raise MutmutFailed(proc.returncode, tail)
         out = subprocess.run(
             [sys.executable, "-m", "mutmut", "results", "--all", "true"],
             cwd=work,

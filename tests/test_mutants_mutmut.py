@@ -1,5 +1,6 @@
-"""The mutmut wrapper's bookkeeping (harness/mutants_mutmut.py); the run itself
-is a nightly step, far too slow for the suite."""
+"""The mutmut wrapper's bookkeeping (harness/mutants_mutmut.py). A run over impl/
+is a nightly step, far too slow for the suite; a run over a two-line module in a
+scratch repository (4 s) checks how a failed run is reported."""
 
 from __future__ import annotations
 
@@ -83,3 +84,40 @@ def test_every_equivalent_names_a_function_that_exists() -> None:
         for part in parts:
             assert hasattr(owner, part), name
             owner = getattr(owner, part)
+
+
+def test_a_mutmut_run_that_fails_is_an_error_not_an_empty_score(tmp_path: Path) -> None:
+    # A test that cannot be collected in mutmut's copy (it read a file mutmut had
+    # not copied) made every mutant "not checked" and the command exit 0.
+    import subprocess
+
+    (tmp_path / "impl").mkdir()
+    (tmp_path / "impl" / "__init__.py").write_text("")
+    (tmp_path / "impl" / "x.py").write_text("def f(a):\n    return a + 1\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_x.py").write_text(
+        "from pathlib import Path\n"
+        "NOTES = (Path(__file__).parent.parent / 'NOTES.md').read_text()\n"
+        "def test_f():\n    from impl.x import f\n    assert f(1) == 2\n"
+    )
+    (tmp_path / "NOTES.md").write_text("read by the test, not copied by mutmut\n")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.mutmut]\nsource_paths = ["impl/"]\n'
+        'pytest_add_cli_args_test_selection = ["tests/"]\n'
+    )
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=tmp_path, check=True)
+    try:
+        mm.run_mutmut(tmp_path, ["impl/x.py"])
+    except mm.MutmutFailed as e:
+        assert e.code != 0
+        assert "NOTES.md" in str(e) or "failed to collect" in str(e)
+    else:
+        raise AssertionError("a failed mutmut run returned results")
+    # Copied (as pyproject's also_copy does for FINDINGS.md), the same run scores.
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.mutmut]\nsource_paths = ["impl/"]\nalso_copy = ["NOTES.md"]\n'
+        'pytest_add_cli_args_test_selection = ["tests/"]\n'
+    )
+    results = mm.run_mutmut(tmp_path, ["impl/x.py"])
+    assert results and "killed" in results.values()
