@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -75,11 +76,24 @@ def _walk_block(stmts: list[ast.stmt], off: dict[str, set[int]]) -> None:
             _walk_block(handler.body, off)
 
 
+#: a mutant mutmut writes beside each function's original (`x_f__mutmut_3`)
+_MUTANT = re.compile(r"__mutmut_\d+$")
+
+
+class _Originals(ast.NodeTransformer):
+    """Drops mutmut's mutant functions: under `kevy-verify mutants --tool mutmut`
+    impl/ is mutmut's copy, and a mutant's moved site is not the code's guard."""
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST | None:
+        return None if _MUTANT.search(node.name) else self.generic_visit(node)
+
+
 def guards_in(sources: Iterable[str]) -> dict[str, frozenset[str]]:
     """`s` -> the switches whose every site in `sources` runs only with `s` off."""
     off: dict[str, set[int]] = {}
     site_of: dict[int, str] = {}
-    trees = [ast.parse(source) for source in sources]  # kept alive: ids stay unique
+    # kept alive: ids stay unique
+    trees = [_Originals().visit(ast.parse(source)) for source in sources]
     for tree in trees:
         for call in _sites([tree]):
             site_of[id(call)] = _switch(call)  # type: ignore[assignment]

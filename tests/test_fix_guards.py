@@ -36,6 +36,13 @@ def test_a_site_after_an_early_return_or_in_the_off_branch_is_guarded() -> None:
     }
 
 
+def test_mutmut_s_mutant_functions_are_not_read() -> None:
+    # mutmut's copy of impl/ holds each function's mutants beside its original;
+    # a mutant that moved a site out of the guarded region is not the code.
+    mutant = "\ndef commit__mutmut_1(p):\n    p.fixes('narrow')\n"
+    assert guards_in([_SOURCE + mutant]) == guards_in([_SOURCE])
+
+
 def test_a_switch_with_one_site_outside_the_region_is_not_hidden() -> None:
     assert "else_on" not in guards_in([_SOURCE])
 
