@@ -68,7 +68,10 @@ class CorruptIntent(CorruptInput):
 
 def parse_intent(data: bytes, path: str = INTENT_NAME) -> tuple[bytes, ...] | None:
     """The command an intent file holds, or None if it is torn (a strict prefix of
-    what `format_intent` writes). Raises `CorruptIntent` for anything else."""
+    what `format_intent` writes, or zero bytes: its sync failed, so its command
+    never ran - F52's case). Raises `CorruptIntent` for anything else."""
+    if data and not data.strip(b"\0"):
+        return None
     if len(data) < len(HEADER):
         if HEADER.startswith(data):
             return None

@@ -19,7 +19,8 @@ kevy 1.17 would read a `reshard.journal` as an interrupted re-shard.
 
 Format (ours; kevy 1.17 neither writes nor reads it): the line
 `kevy-verify save-commit v1\\n`, then the shard count in decimal and `\\n`. A
-strict prefix of that is torn; anything else is refused (`CorruptSaveCommit`,
+strict prefix of that is torn, and so is a record of zero bytes (its sync failed:
+F52); anything else is refused (`CorruptSaveCommit`,
 naming the file and offset), as is a count outside 2..MAX_SHARDS (F40: a count
 read from a file bounds no loop before it is checked).
 """
@@ -64,6 +65,11 @@ def parse_commit(data: bytes, path: str = COMMIT_NAME) -> int | None:
     """The shard count a whole record names, None for a torn one; raises
     `CorruptSaveCommit` for anything else."""
     if len(data) <= len(HEADER) and HEADER.startswith(data):
+        return None
+    if not data.strip(b"\0"):
+        # F52: the record's fsync failed (the save raised before any rename) and a
+        # power cut kept its length but not its pages (CrashFS rule 6, Linux after
+        # a writeback error): never committed, so torn.
         return None
     if not data.startswith(HEADER):
         raise CorruptSaveCommit(

@@ -74,6 +74,23 @@ def test_every_strict_prefix_of_a_record_is_torn_and_the_whole_names_its_count()
         assert parse_commit(data[:cut]) is None, cut
 
 
+def test_a_record_a_failed_sync_left_as_zeros_is_torn_and_the_store_opens() -> None:
+    # F52 (ours): the record's fsync fails (EIO), the save raises before any rename,
+    # and the record stays; a power cut keeps its length, not its pages (CrashFS
+    # rule 6). The next open refused the directory as a corrupt record, for good.
+    data = format_commit(3)
+    for n in (1, len(data) - 1, len(data)):
+        assert parse_commit(b"\0" * n) is None
+    with pytest.raises(CorruptSaveCommit):
+        parse_commit(b"\0" * 5 + b"x")  # zeros and a byte we never wrote: not a sync's
+    history = Program("no", 3, [
+        ["w", "SET", "a", "1"],
+        ["fault", ["save"], "fsync:4", "eio"],
+        ["crash", ["w", "SET", "b", "1"], 3, "before", "ordered", [0, 0]],
+    ], config=dict(NO_AOF))
+    assert execute(history, HARDENED) is None
+
+
 @pytest.mark.parametrize(
     ("data", "offset"),
     [
