@@ -101,6 +101,15 @@ Rules (the contract per configuration, each from its source):
    either re-shard is recovered by the store's next open (rule 4: the journal is
    finished, then the store's own re-shard runs). Drawn only with kevy's default
    file names, the only ones the server uses.
+15. A process crash kills the process, not the kernel: the program goes on on the
+   same file system (`CrashFS.resume`), where what the dead process wrote and never
+   synced is still unsynced. The recovered writes it had not been promised stay
+   unpromised (`History.rebase`), until a later acknowledgement or barrier
+   promises every write before it (rules 1, 2, 13) - the store served them, and a
+   client that saw them was acknowledged after them. A restarted store must make
+   what it replayed durable before it promises it: PostgreSQL syncs its data
+   directory at startup after a crash (`SyncDataDirectory`) because a crash "may
+   have left data only in the kernel page cache"; kevy 1.17 does not (F51).
 """
 
 from __future__ import annotations
@@ -744,8 +753,12 @@ class _Machine:
         assert j.prefix is not None
         history.rebase(j.prefix, j.evictions_kept)
         shards = self.run.config.shards
-        self.points_before += [(p.op, p.path) for p in fs.points()]
-        self.fs = image.to_fs()
+        if model == "process-crash":
+            # The kernel lives on (rule 15): the same log, unsynced stays unsynced.
+            fs.resume()
+        else:
+            self.points_before += [(p.op, p.path) for p in fs.points()]
+            self.fs = image.to_fs()
         clock = self.run.clock
         self.run = Run(self.scenario, self.profile, self.fs, clock, scheduler=self._schedule)
         self.run.history = history

@@ -373,6 +373,14 @@ _register(
     "to zeros with the first frame after it",
 )
 _register(
+    "open_syncs_logs",
+    "F51",
+    "open syncs every log it replayed before it serves, so what a killed process left "
+    "in the page cache (writes it never synced) is durable before a later "
+    "acknowledgement promises it - instead of serving it until a power cut takes it "
+    "back under a write that survives",
+)
+_register(
     "replay_stream_writes",
     "compat",
     "replay also applies the stream writes a live log carries (XDEL, XTRIM, XACK, "

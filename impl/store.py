@@ -354,11 +354,13 @@ class Store:
                     assert shard.aof_path is not None
                     shard.aof = Aof.open(fs, shard.aof_path, config.appendfsync,
                                          clock=clock, profile=profile)
-            if store._ordered:
-                # F44's invariant (at most one log behind) must hold from the start:
-                # what this open replayed and will serve may be bytes no process
-                # synced (a log a failed store closed unsynced), and a later write
-                # made durable on another shard must not outlive them.
+            if store._ordered or profile.fixes("open_syncs_logs"):
+                # F44's invariant (at most one log behind) must hold from the start,
+                # and F51: what this open replayed and will serve may be bytes no
+                # process synced (a killed process's page cache, a log a failed store
+                # closed unsynced); a later ack promises them, even one that wrote
+                # nothing (a DEL of a missing key under always). PostgreSQL syncs
+                # its whole data directory at startup after a crash for this reason.
                 for shard in shards:
                     if shard.aof is not None:
                         shard.aof.sync()

@@ -15,6 +15,7 @@ from model.crashfs import (
     MODELS,
     CrashFS,
     Fault,
+    FaultPlan,
     NthCallFails,
     SimulatedCrash,
     tear_cuts,
@@ -620,3 +621,27 @@ def test_a_fault_by_op_fails_the_nth_call_of_that_op_only() -> None:
     assert err.value.errno == errno.EIO
     assert len(fs.faults.fired) == 1 and fs.faults.fired[0].startswith("fsync")
     f.fsync()  # the third fsync succeeds
+
+
+def test_resume_after_a_process_crash_keeps_what_was_unsynced_unsynced() -> None:
+    # Rule 3: a killed process leaves the kernel running. What it wrote and never
+    # synced is read back by the next process - and a later power cut may still
+    # take it, which a fresh `to_fs()` of the process-crash image would not allow.
+    fs = new_fs(log=b"base")
+    held = fs.lock_dir(D)
+    f = fs.open_append(f"{D}/log")
+    write_all(f, b"abc")
+    fs.faults = FaultPlan([Fault("fsync", "*/log", "eio")])
+    fs.crash()
+    with pytest.raises(ValueError):
+        new_fs().resume()  # nothing crashed
+    fs.resume()
+    assert not fs.crashed
+    assert fs.snapshot_files() == {f"{D}/log": b"baseabc"}
+    assert len(contents(fs, "posix")) == 4  # "abc" kept, torn at 2 or 1, or dropped
+    fs.lock_dir(D).release()  # the dead process's lock died with it
+    assert held.path == D
+    g = fs.open_append(f"{D}/log")
+    g.fsync()  # its fault went with it too; the sync covers the dead one's bytes
+    for model in MODELS:
+        assert contents(fs, model) == [{f"{D}/log": b"baseabc"}]

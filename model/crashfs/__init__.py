@@ -58,7 +58,10 @@ Rule 2 (data of one file, `ordered` and `posix`). A file's unprotected data
   events of the same file are dropped too. Files are independent of each other.
 Rule 3 (`process-crash`). One image: the current namespace and every byte
   passed to `write()`. Pages dropped by a failed fsync are still in the page
-  cache (we do not model eviction), so they are still there.
+  cache (we do not model eviction), so they are still there. The kernel lives
+  on: `CrashFS.resume()` continues the same log, so what the dead process left
+  unsynced a later power cut may still take (a fresh `to_fs()` of the image
+  would make it durable).
 Rule 4 (`ordered`). Barriers are successful fsync, fdatasync and fsync_dir:
   each commits the journal, so every metadata op (create, rename, unlink,
   truncate, any file) before the last barrier is durable. The metadata ops

@@ -178,6 +178,24 @@ class CrashFS:
         if self._crashed is None:
             self._crashed = SimulatedCrash(None, "at end")
 
+    def resume(self) -> None:
+        """Go on after a `process-crash`: the process died, the kernel did not (Rule 3).
+
+        Everything the dead process wrote stays exactly as durable as it was - an
+        unsynced append or an unsynced rename is still unsynced, and a later power
+        cut may still take it - and the log goes on. Its locks go with it (flock
+        is released when the holder dies), as do faults it had armed and the call
+        budget its open had. `process-crash`'s image is this state; a fresh
+        `CrashImage.to_fs()` would instead make all of it durable at once.
+        """
+        if self._crashed is None:
+            raise ValueError("resume() after a crash only: nothing crashed")
+        self._crashed = None
+        self._crash_at, self._crash_op, self._crash_left = None, None, 0
+        self._locks.clear()
+        self.faults = FaultPlan([])
+        self.call_budget = None
+
     # ---- crash images ----------------------------------------------------
 
     def images(self, model: Model, part: tuple[int, int] | None = None) -> Iterator[CrashImage]:

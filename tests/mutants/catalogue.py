@@ -676,6 +676,24 @@ MUTANTS: tuple[Mutant, ...] = (
         tests=("tests/test_aof_failed_create.py",),
     ),
     Mutant(
+        id="open-serves-unsynced-logs-under-the-fix",
+        description="open_syncs_logs is ignored: a one-shard open serves what a killed "
+        "process left unsynced, and an ack that logs nothing promises it (F51)",
+        file="impl/store.py",
+        old='            if store._ordered or profile.fixes("open_syncs_logs"):',
+        new="            if store._ordered:",
+        tests=("tests/test_open_syncs_logs.py",),
+    ),
+    Mutant(
+        id="zeroed-save-commit-refused",
+        description="a save commit record a failed sync left as zeros is read as corrupt: "
+        "the store refuses to open the directory after the power cut (F52, ours)",
+        file="impl/save_commit.py",
+        old='    if not data.strip(b"\\0"):',
+        new="    if False:",
+        tests=("tests/test_save_commit.py",),
+    ),
+    Mutant(
         id="stale-log-kept-under-the-fix",
         description="save_resets_stale_log is ignored: a save with the AOF disabled leaves "
         "the old log, which the next open replays over the new snapshot (F42)",
