@@ -12,7 +12,8 @@ removes the defects inside that path: with `save_commit_roll_forward` on (F5),
 kevy's commit path, where a failed rename leaves the tee running (F17), no
 longer runs, so F17 can show only in an example that runs with F5's switch off
 again (a masked example). Picking that switch among thirty found ones by turn
-left F17 to chance; a switch that guards a switch not yet found is masked first.
+left F17 to chance; every other masked example masks, together, the found switches
+that guard (here) or cover (harness/fix_overlap.py) a switch not yet found.
 
 Limits: one function at a time (a site in a function only the guarded path
 calls is not seen as guarded), and only tests that are a `fixes()` call or its

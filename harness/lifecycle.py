@@ -107,9 +107,9 @@ Rules (the contract per configuration, each from its source):
    unpromised (`History.rebase`), until a later acknowledgement or barrier
    promises every write before it (rules 1, 2, 13) - the store served them, and a
    client that saw them was acknowledged after them. A restarted store must make
-   what it replayed durable before it promises it: PostgreSQL syncs its data
-   directory at startup after a crash (`SyncDataDirectory`) because a crash "may
-   have left data only in the kernel page cache"; kevy 1.17 does not (F51).
+   what it replayed durable before it promises it: PostgreSQL syncs its whole data
+   directory at startup after a crash (`SyncDataDirectory`, fd.c), since the crashed
+   server may have left data in the kernel page cache only; kevy 1.17 does not (F51).
 """
 
 from __future__ import annotations
