@@ -537,7 +537,7 @@ class Store:
                     if other.aof is not None and other.aof.dirty:
                         other.aof.sync()
 
-    def _run_locked(self, shard: _Shard, args: Argv, *, evict: bool = True) -> Any:
+    def _run_locked(self, shard: _Shard, args: Argv, *, evict: bool) -> Any:
         with shard.lock:
             self._check_usable(shard)
             result = commands.execute(shard.ks, args, profile=self.profile)

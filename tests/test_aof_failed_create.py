@@ -11,6 +11,7 @@ synced write. Found by `kevy-verify hunt` once it could fail a call inside a reo
 
 from __future__ import annotations
 
+import errno
 import random
 
 import pytest
@@ -81,3 +82,15 @@ def test_an_open_phase_point_counts_past_the_close() -> None:
     assert failure is not None and "missing key 'b'" in failure.message
     assert execute(program("fdatasync:1"), without) is None  # the close's sync failed
     assert execute(program("open/fdatasync:1"), HARDENED, lenient=True) is None
+
+
+def test_a_failed_unlink_of_the_failed_log_does_not_hide_the_sync_s_error() -> None:
+    # mutmut: the unlink is best effort; its own error must not replace the one the
+    # caller needs (the sync's EIO), and the file it could not remove stays.
+    fs = CrashFS()
+    fs.makedirs("/data")
+    fs.faults = FaultPlan([Fault("fdatasync", LOG, "eio"), Fault("unlink", LOG, "enospc")])
+    with pytest.raises(OSError) as e:
+        Aof.open(fs, LOG, FsyncPolicy.ALWAYS, clock=ManualClock(0), profile=HARDENED)
+    assert e.value.errno == errno.EIO
+    assert fs.exists(LOG)

@@ -156,6 +156,9 @@ def test_every_strict_prefix_of_an_intent_is_torn_and_the_whole_is_the_command()
     # zeros after a power cut - torn, not corrupt.
     for n in (1, len(data)):
         assert parse_intent(b"\0" * n) is None
+    for junk in (b"X\0", b"XX"):  # zeros only: other bytes are no failed sync's
+        with pytest.raises(CorruptIntent):
+            parse_intent(junk)
 
 
 @pytest.mark.parametrize(

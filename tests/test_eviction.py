@@ -75,3 +75,46 @@ def test_the_history_deletes_what_a_write_evicted() -> None:
     assert [k["key"] for k in h.states(0)[-1]["keys"]] == ["b"]
     h.rebase(2)
     assert h.ops[-1].evicted == (b"a",)
+
+
+def _keys(store: Store) -> set[bytes]:
+    return {k["key"].encode() for k in store.snapshot()["keys"]}
+
+
+@pytest.mark.parametrize("profile", [KEVY_1_17, HARDENED], ids=lambda p: p.name)
+def test_a_write_evicts_on_several_shards_under_every_profile(profile: Profile) -> None:
+    # mutmut: hardened's cross-shard order (F44) runs a write on its own path, under
+    # the order lock; that path must evict too, or memory grows past maxmemory.
+    config = StoreConfig(data_dir=DATA_DIR, shards=2, appendfsync=FsyncPolicy.ALWAYS,
+                         reaper="manual", maxmemory=300, maxmemory_policy="allkeys-random")
+    store = Store.open(config, fs=CrashFS(), clock=ManualClock(1_700_000_000_000),
+                       profile=profile)
+    store.record_evictions = True
+    for i in range(12):
+        store.execute([b"SET", b"k%d" % i, b"v" * 40])
+    assert store.take_evicted()
+    assert len(_keys(store)) < 12
+    store.close()
+
+
+def test_the_first_write_after_an_open_over_the_limit_evicts_a_cross_shard_del_too(
+) -> None:
+    # Open never evicts (a replay: F48); the next write does, whichever it is - a DEL
+    # of keys on two shards included, which runs shard by shard (`_run_parts`).
+    fs, clock = CrashFS(), ManualClock(1_700_000_000_000)
+    roomy = StoreConfig(data_dir=DATA_DIR, shards=2, appendfsync=FsyncPolicy.ALWAYS,
+                        reaper="manual")
+    store = Store.open(roomy, fs=fs, clock=clock, profile=HARDENED)
+    for i in range(12):
+        store.execute([b"SET", b"k%d" % i, b"v" * 40])
+    store.close()
+    tight = StoreConfig(data_dir=DATA_DIR, shards=2, appendfsync=FsyncPolicy.ALWAYS,
+                        reaper="manual", maxmemory=300, maxmemory_policy="allkeys-random")
+    again = Store.open(tight, fs=fs, clock=clock, profile=HARDENED)
+    assert len(_keys(again)) == 12  # the open evicted nothing
+    missing = [b"m%d" % i for i in range(8)]
+    assert len({again.shard_for(k) for k in missing}) == 2
+    again.record_evictions = True
+    assert again.execute([b"DEL", *missing]) == 0
+    assert again.take_evicted() and len(_keys(again)) < 12
+    again.close()

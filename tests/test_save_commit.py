@@ -81,8 +81,9 @@ def test_a_record_a_failed_sync_left_as_zeros_is_torn_and_the_store_opens() -> N
     data = format_commit(3)
     for n in (1, len(data) - 1, len(data)):
         assert parse_commit(b"\0" * n) is None
-    with pytest.raises(CorruptSaveCommit):
-        parse_commit(b"\0" * 5 + b"x")  # zeros and a byte we never wrote: not a sync's
+    for data in (b"\0" * 5 + b"x", b"X\0", b"XX"):  # bytes we never wrote: not a sync's
+        with pytest.raises(CorruptSaveCommit):
+            parse_commit(data)
     history = Program("no", 3, [
         ["w", "SET", "a", "1"],
         ["fault", ["save"], "fsync:4", "eio"],
