@@ -66,7 +66,7 @@ def register(sub: Any) -> None:
         "count (re-shard), reaper mode or AOF setting; the server in cluster mode re-sharding "
         "the directory by slots (the other routing) before the store reopens it; a second "
         "process on the same directory; failed calls (EIO, ENOSPC, short or half writes) on "
-        "any step, the n-th call or the n-th of one kind (rename:1); outside damage "
+        "any step, the n-th call or the n-th of one kind (rename:1, open:2); outside damage "
         "(appended garbage, a frame flipped inside the log, another log appended, a "
         "shards.meta count no directory backs); power cuts at any persistence point (or the "
         "n-th of one kind) under the process-crash/ordered/posix models. Each program runs "

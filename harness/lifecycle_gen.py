@@ -241,8 +241,9 @@ _SHORT_STEPS = frozenset({"w", "fsync", "tick", "reap", "cron"})
 #: on any fallible call (a write too)
 _CUT_OPS = ("create", "truncate", "fsync", "fdatasync", "fsync_dir", "rename", "unlink")
 #: a failing sync loses data silently (the pages it dropped still read back: F25,
-#: F49), so syncs are drawn twice as often as other calls
-_FAIL_OPS = ("write", *_CUT_OPS, "fsync", "fdatasync", "fsync_dir")
+#: F49), so syncs are drawn twice as often as other calls; opening a file fails too
+#: (F53: the reopen of a log a rewrite just renamed into place)
+_FAIL_OPS = ("write", "open", *_CUT_OPS, "fsync", "fdatasync", "fsync_dir")
 
 
 def _point(rng: random.Random, inner: Step, ops: tuple[str, ...] = _CUT_OPS) -> int | str:
@@ -256,7 +257,14 @@ def _point(rng: random.Random, inner: Step, ops: tuple[str, ...] = _CUT_OPS) -> 
     if rng.random() < 0.5:
         # A long step (a save, a reopen of many shards) repeats each op per file.
         most = 4 if inner[0] in _SHORT_STEPS else 8
-        at = f"{rng.choice(ops)}:{1 if rng.random() < 0.6 else rng.randint(2, most)}"
+        op = rng.choice(ops)
+        if op == "open" and inner[0] not in ("reopen", "server"):
+            # A step opens one or two files (a rewrite: its `.rewrite`, then the log
+            # it renamed into place, F53); only an open of the store opens many.
+            k = rng.randint(1, 2)
+        else:
+            k = 1 if rng.random() < 0.6 else rng.randint(2, most)
+        at = f"{op}:{k}"
         if ops is _FAIL_OPS and inner[0] in ("reopen", "server") and rng.random() < 0.7:
             # Counted from the open on: past the close's syncs, at the logs it creates
             # (F49: a new log's MAGIC whose sync fails).

@@ -419,11 +419,21 @@ class Aof:
                 # Mark the log failed; the store refuses writes until reopened.
                 self.failed = err
                 raise
-        handle = self.fs.open_append(self.path, create=False)
         try:
-            length = handle.size()
-        except BaseException:
-            handle.close()
+            handle = self.fs.open_append(self.path, create=False)
+            try:
+                length = handle.size()
+            except BaseException:
+                handle.close()
+                raise
+        except OSError as err:
+            # kevy 1.17 returns the error and keeps its writer, whose file the rename
+            # just replaced: every later frame - acknowledged, even fdatasynced - goes
+            # to an unlinked inode no open will replay (F53). The fix fails the log,
+            # as for the directory sync above: writes are refused until a reopen
+            # opens the new file.
+            if self.profile.fixes("rewrite_reopen_fails_log"):
+                self.failed = err
             raise
         old, self._writer = self._writer, _BufferedFile(handle)
         # Rust drops the old BufWriter on assignment: its leftover bytes go to

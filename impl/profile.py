@@ -381,6 +381,13 @@ _register(
     "back under a write that survives",
 )
 _register(
+    "rewrite_reopen_fails_log",
+    "F53",
+    "a rewrite whose reopen of the renamed log fails marks the log failed (writes are "
+    "refused until the store is reopened) instead of going on appending to the file "
+    "the rename replaced, where every later write is lost",
+)
+_register(
     "replay_stream_writes",
     "compat",
     "replay also applies the stream writes a live log carries (XDEL, XTRIM, XACK, "

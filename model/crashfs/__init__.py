@@ -27,8 +27,8 @@ names at its last fsync_dir, plus the creates, renames and unlinks since
 protected one fate the model allows - kept, dropped, or torn at byte k - and
 records one trace line per decision. Once the crash point is reached the file
 system raises `SimulatedCrash` and records nothing more (LevelDB's
-`filesystem_active`). Disk errors (short write, ENOSPC, EIO from fsync) are a
-separate, explicit `FaultPlan` and never touch the crash state.
+`filesystem_active`). Disk errors (short write, ENOSPC, EIO from fsync, a failed
+open) are a separate, explicit `FaultPlan` and never touch the crash state.
 
 The persistence models, each with its source:
 

@@ -299,6 +299,14 @@ class CrashFS:
     def open_append(self, path: str, *, create: bool = True) -> WritableFile:
         self._check_alive()
         path = _norm(path)
+        fault = self.faults._take("open", path)
+        if fault is not None:
+            # open(2) failing (EIO, ENOSPC, and in life EMFILE): nothing happens, no
+            # persistence point - but the caller must cope, e.g. after a rename.
+            error = _fault_error(fault, path)
+            code = errno.errorcode[error.errno or errno.EIO]
+            self.faults.fired.append(f"open {basename(path)}: {code}")
+            raise error
         if path in self._names:
             return _CrashFile(self, path, self._names[path])
         if path in self._dirs:

@@ -482,9 +482,11 @@ MUTANTS: tuple[Mutant, ...] = (
         "writes go on into the replaced, unlinked log",
         file="impl/aof.py",
         old=_lines(
+            "                # Mark the log failed; the store refuses writes until reopened.",
             "                self.failed = err",
         ),
         new=_lines(
+            "                # Mark the log failed; the store refuses writes until reopened.",
             "                pass",
         ),
         tests=("tests/test_store.py", "tests/test_crash_machines.py"),
@@ -692,6 +694,15 @@ MUTANTS: tuple[Mutant, ...] = (
         old='    if not data.strip(b"\\0"):',
         new="    if False:",
         tests=("tests/test_save_commit.py",),
+    ),
+    Mutant(
+        id="rewrite-reopen-failure-ignored-under-the-fix",
+        description="rewrite_reopen_fails_log is ignored: after a rewrite's failed reopen "
+        "the log keeps appending to the file the rename replaced (F53)",
+        file="impl/aof.py",
+        old='            if self.profile.fixes("rewrite_reopen_fails_log"):',
+        new="            if False:",
+        tests=("tests/test_rewrite_reopen.py",),
     ),
     Mutant(
         id="stale-log-kept-under-the-fix",
