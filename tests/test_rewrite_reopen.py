@@ -34,8 +34,8 @@ def _keys(store: Store) -> set[str]:
     return {k["key"] for k in store.snapshot()["keys"]}
 
 
-@pytest.mark.parametrize("profile", [KEVY_1_17, WITHOUT], ids=lambda p: p.name)
-def test_an_acknowledged_write_after_the_failed_reopen_is_lost(profile: Profile) -> None:
+def _after_a_failed_reopen(profile: Profile) -> tuple[CrashFS, ManualClock, Store]:
+    """A store that wrote `a`, then ran a rewrite whose reopen of the log failed."""
     fs, clock = CrashFS(), ManualClock(1_700_000_000_000)
     store = Store.open(CONFIG, fs=fs, clock=clock, profile=profile)
     store.execute([b"SET", b"a", b"1"])
@@ -45,6 +45,12 @@ def test_an_acknowledged_write_after_the_failed_reopen_is_lost(profile: Profile)
     with pytest.raises(OSError):
         store.rewrite_aof()
     assert fs.faults.fired == ["open aof-0.aof: EIO"]
+    return fs, clock, store
+
+
+@pytest.mark.parametrize("profile", [KEVY_1_17, WITHOUT], ids=lambda p: p.name)
+def test_an_acknowledged_write_after_the_failed_reopen_is_lost(profile: Profile) -> None:
+    fs, clock, store = _after_a_failed_reopen(profile)
     assert store.execute([b"SET", b"b", b"2"]) == "OK"  # fdatasynced, acknowledged
     store.close()
     again = Store.open(CONFIG, fs=fs, clock=clock, profile=profile)
@@ -53,12 +59,7 @@ def test_an_acknowledged_write_after_the_failed_reopen_is_lost(profile: Profile)
 
 
 def test_the_fix_refuses_writes_until_a_reopen_opens_the_new_log() -> None:
-    fs, clock = CrashFS(), ManualClock(1_700_000_000_000)
-    store = Store.open(CONFIG, fs=fs, clock=clock, profile=HARDENED)
-    store.execute([b"SET", b"a", b"1"])
-    fs.faults = NthCallFails(n=2, kind="eio", op="open")
-    with pytest.raises(OSError):
-        store.rewrite_aof()
+    fs, clock, store = _after_a_failed_reopen(HARDENED)
     with pytest.raises(ShardFailed):
         store.execute([b"SET", b"b", b"2"])
     store.close()
