@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import tomllib
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,7 +204,7 @@ def run_mutmut(
             str(max_children),
             *(only or ()),
         ]
-        tail: list[str] = []
+        tail: deque[str] = deque(maxlen=12)
         with subprocess.Popen(
             cmd, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         ) as proc:
@@ -212,14 +213,14 @@ def run_mutmut(
                 # mutmut redraws a spinner with \r; pass on whole lines only.
                 last = line.rstrip("\n").split("\r")[-1].strip()
                 if last:
-                    tail = [*tail[-11:], last]
-                if progress is not None and last:
-                    progress(f"mutmut: {last}")
+                    tail.append(last)
+                    if progress is not None:
+                        progress(f"mutmut: {last}")
             proc.wait(timeout=timeout)
         if proc.returncode != 0:
             # Without this, every mutant read back as "not checked" and the run
             # passed with no score (a test reading a file mutmut did not copy).
-            raise MutmutFailed(proc.returncode, tail)
+            raise MutmutFailed(proc.returncode, list(tail))
         out = subprocess.run(
             [sys.executable, "-m", "mutmut", "results", "--all", "true"],
             cwd=work,
