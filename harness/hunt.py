@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.case_file import read_case
-from harness.explore_pool import pool_map
+from harness.explore_pool import Batch, TaskPool
 from harness.fix_guards import guards
 from harness.fix_overlap import overlaps
 from harness.lifecycle import Failure, Program, execute, traced
@@ -336,9 +336,13 @@ def replay_case(doc: dict[str, Any], profile: Profile) -> Failure | None:
     return execute(Program.from_json(doc["program"]), profile)
 
 
-def _run_example(task: tuple[int, str]) -> tuple[Program, Failure | None]:
+#: what one example gives back: its program, and how it failed (None: it passed)
+Outcome = tuple[Program, Failure | None]
+
+
+def _run_example(task: tuple[int, str]) -> Outcome:
     """One example: the program drawn from `seed` under the named profile, and how it
-    failed (a module-level function of picklable data, for `pool_map`)."""
+    failed (a module-level function of picklable data, for `TaskPool`)."""
     seed, profile_name = task
     under = get_profile(profile_name)
     rng = random.Random(seed)
@@ -393,14 +397,13 @@ def hunt(
     #: the switches of the classes found so far, in the order found (for `_mask`)
     found_switches: list[str] = []
     pending: list[int] = []
-    while True:
-        if examples is not None and result.examples >= examples:
-            break
-        if seconds is not None and now() - start >= seconds:
-            break
+
+    def draw(first: int) -> tuple[list[int], list[Mask | None], Batch[Outcome]]:
+        """Submit the batch of examples `first`, ... (seeds: the pending ones first)."""
+        nonlocal pending
         size = 1 if jobs == 1 else jobs * BATCH_PER_JOB
         if examples is not None:
-            size = min(size, examples - result.examples)
+            size = min(size, examples - first)
         seeds = pending[:size]
         pending = pending[size:]
         seeds += [master.getrandbits(64) for _ in range(size - len(seeds))]
@@ -409,39 +412,61 @@ def hunt(
         # (harness/fix_overlap.py: two directory syncs hide F28's) - are masked
         # together in every other masked example.
         targets = _targets(found_switches, under, _hiders(profile, jobs)) if found_switches else []
-        masks = [_mask(result.examples + j, found_switches, targets) for j in range(len(seeds))]
+        masks = [_mask(first + j, found_switches, targets) for j in range(len(seeds))]
         tasks = [
             (s, _profile_name(profile, under if m is None else m.applied(under)))
             for s, m in zip(seeds, masks, strict=True)
         ]
-        outcomes = pool_map(_run_example, tasks, jobs)
-        for i, (program, failure) in enumerate(outcomes):
-            n = result.examples
-            result.examples += 1
-            if progress and n % 50 == 0:
-                progress(f"hunt: {n} examples, {len(result.findings)} findings")
-            mask = masks[i]
-            ran = under if mask is None else mask.applied(under)
-            found = _classify(program, failure, ran, unfixed, known, n, mask)
-            if found is None:
-                continue
-            finding, switch = found
-            if finding.new and write and corpus:
-                finding.case_path = write_case(corpus, profile, ran, finding)
-            else:
-                finding.case_path = known.get((finding.signature, switch))
-            result.findings.append(finding)
-            if progress:
-                progress(
-                    f"hunt: example {n}: {finding.signature} -> "
-                    f"{switch or 'no switch (new class)'}"
-                )
-            if switch is not None:
-                under = under.with_switches(*switch.split(","))
-                found_switches.extend(x for x in switch.split(",") if x not in found_switches)
-                # Drawn after a new switch: run again under the profile with it.
-                pending = seeds[i + 1 :] + pending
-                break
+        return seeds, masks, pool.submit(_run_example, tasks)
+
+    def more(first: int) -> bool:
+        return (examples is None or first < examples) and (
+            seconds is None or now() - start < seconds
+        )
+
+    with TaskPool(jobs) as pool:
+        ahead = None
+        while more(result.examples):
+            seeds, masks, batch = ahead or draw(result.examples)
+            outcomes = batch.result()
+            # The next batch runs while this one's failures are shrunk and triaged; it
+            # is drawn as if none of them adds a switch, and dropped if one does.
+            nxt = result.examples + len(seeds)
+            ahead = draw(nxt) if more(nxt) else None
+            for i, (program, failure) in enumerate(outcomes):
+                n = result.examples
+                result.examples += 1
+                if progress and n % 50 == 0:
+                    progress(f"hunt: {n} examples, {len(result.findings)} findings")
+                mask = masks[i]
+                ran = under if mask is None else mask.applied(under)
+                found = _classify(program, failure, ran, unfixed, known, n, mask)
+                if found is None:
+                    continue
+                finding, switch = found
+                if finding.new and write and corpus:
+                    finding.case_path = write_case(corpus, profile, ran, finding)
+                else:
+                    finding.case_path = known.get((finding.signature, switch))
+                result.findings.append(finding)
+                if progress:
+                    progress(
+                        f"hunt: example {n}: {finding.signature} -> "
+                        f"{switch or 'no switch (new class)'}"
+                    )
+                if switch is not None:
+                    under = under.with_switches(*switch.split(","))
+                    found_switches.extend(x for x in switch.split(",") if x not in found_switches)
+                    # Drawn after a new switch: run again under the profile with it.
+                    later = seeds[i + 1 :]
+                    if ahead is not None:
+                        ahead[2].cancel()
+                        later += ahead[0]
+                        ahead = None
+                    pending = later + pending
+                    break
+        if ahead is not None:
+            ahead[2].cancel()
     result.seconds = now() - start
     return result
 

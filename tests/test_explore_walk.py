@@ -11,7 +11,7 @@ import pytest
 
 from harness.cli import register
 from harness.explore import ExploreResult, explore
-from harness.explore_pool import pool_map
+from harness.explore_pool import TaskPool, pool_map
 from harness.explore_walk import finding_signature, representative_class
 from harness.scenarios import SCENARIOS
 from impl import cli as file_tools
@@ -24,6 +24,10 @@ def main(argv: list[str], *, out: io.StringIO, err: io.StringIO) -> int:
 
 def _square(x: int) -> tuple[int, int]:
     return x, x * x
+
+
+def _pid_square(x: int) -> tuple[int, int]:
+    return os.getpid(), x * x
 
 
 def _same(a: ExploreResult, b: ExploreResult) -> None:
@@ -39,6 +43,33 @@ def test_pool_map_keeps_task_order_and_refuses_zero_jobs() -> None:
     assert pool_map(_square, tasks, 1) == pool_map(_square, tasks, 3)
     with pytest.raises(ValueError, match="at least 1"):
         pool_map(_square, tasks, 0)
+
+
+def test_task_pool_keeps_its_workers_and_task_order_across_batches() -> None:
+    with TaskPool(2) as pool:
+        first = pool.submit(_pid_square, range(6))
+        second = pool.submit(_pid_square, range(6, 12))
+        a, b = first.result(), second.result()
+    assert [r[1] for r in a + b] == [x * x for x in range(12)]
+    workers = {r[0] for r in a + b}
+    assert os.getpid() not in workers and len(workers) <= 2, "one pool, two processes"
+    with pytest.raises(ValueError, match="at least 1"):
+        TaskPool(0)
+
+
+def test_one_job_task_pool_runs_a_batch_only_when_asked_and_never_once_cancelled() -> None:
+    ran: list[int] = []
+
+    def note(x: int) -> int:
+        ran.append(x)
+        return x
+
+    with TaskPool(1) as pool:
+        kept, dropped = pool.submit(note, [1, 2]), pool.submit(note, [3])
+        dropped.cancel()
+        assert ran == []
+        assert kept.result() == [1, 2]
+    assert ran == [1, 2]
 
 
 @pytest.mark.parametrize("mode", ["exhaustive", "representative"])
