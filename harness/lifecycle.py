@@ -383,7 +383,7 @@ class _Machine:
                 return
             freeze = r.begin_save()
             for inner in during:
-                self.do(inner, r)
+                self._client_write(inner, r, verb)
             r.advance(int(delay))
             r.write_save()
             r.commit_save(freeze)
@@ -393,10 +393,10 @@ class _Machine:
             _, during, before_swap = step
             if store.begin_rewrite(0):
                 for inner in during:
-                    self.do(inner, r)
+                    self._client_write(inner, r, verb)
                 store.write_rewrite(0)
                 for inner in before_swap:
-                    self.do(inner, r)
+                    self._client_write(inner, r, verb)
                 r.finish_rewrite()
         elif verb == "reopen":
             r.close()
@@ -416,6 +416,33 @@ class _Machine:
                 self._open(r.config.shards)
         else:
             raise ValueError(f"unknown step {step!r}")
+
+    def _client_write(self, inner: Step, r: Run, verb: str) -> None:
+        """A client's write while a background save or rewrite runs. Its failure is
+        the client's (rule 5), not the background job's, which goes on as kevy's
+        thread would: the write is settled in or out as the client now sees it. A
+        store that refuses every call from then on ends the step (the fault is
+        then judged as the step's)."""
+        try:
+            self.do(inner, r)
+        except (OSError, StoreError):
+            store = r.store
+            if store is None or store.failed_shards():
+                raise
+            self._settle(f"no crash: a client write during {verb} failed", verb)
+
+    def _settle(self, label: str, verb: str) -> None:
+        """Rule 5 on a store that goes on: it shows one admissible state, and the
+        history goes on from it."""
+        store, history = self.run.store, self.run.history
+        assert store is not None
+        j = history.judge(store.snapshot(), now_ms=self.run.clock.now_ms(), crash=label,
+                          model="process-crash")
+        if j.verdict.is_violation or j.prefix is None:
+            self._fail(j.verdict.value, verb, "fault", j.explain(), j)
+        # The failed write is in or out, as the client now sees it; after a reopen,
+        # unpromised writes the failure rolled back are out too.
+        history.rebase(j.prefix, j.evictions_kept)
 
     def _arm_open_plan(self) -> None:
         if self._open_plan is not None:
@@ -631,8 +658,6 @@ class _Machine:
             f"no crash: {inner[0]} whose fallible call {at} failed ({kind}: "
             f"{'; '.join(plan.fired) or 'no fault fired'})"
         )
-        history = self.run.history
-        now = self.run.clock.now_ms()
         if self.run.store is None:
             # An open that failed (a reopen, a re-shard in it): the operator starts the
             # store again, and the directory it left must give back every promise.
@@ -647,14 +672,7 @@ class _Machine:
             self.run.store = None
             label += ", then the store refused every call and was reopened"
             self._reopen_after(label, inner[0])
-            store = self.run.store
-            assert store is not None
-        j = history.judge(store.snapshot(), now_ms=now, crash=label, model="process-crash")
-        if j.verdict.is_violation or j.prefix is None:
-            self._fail(j.verdict.value, inner[0], "fault", j.explain(), j)
-        # The failed write is in or out, as the client now sees it; after a reopen,
-        # unpromised writes the failure rolled back are out too.
-        history.rebase(j.prefix, j.evictions_kept)
+        self._settle(label, inner[0])
 
     def _reopen_after(self, label: str, verb: str) -> bool:
         """Open the store again after a failed call (rule 5). A reopen that fails is

@@ -17,7 +17,7 @@ import pytest
 from harness import lifecycle
 from harness.lifecycle import Program, execute
 from impl.errors import CorruptLogRefused
-from impl.profile import HARDENED
+from impl.profile import HARDENED, get_profile
 from impl.resp import CorruptFrame
 
 
@@ -41,3 +41,21 @@ def test_a_reopen_after_a_fault_that_raises_is_a_recovery_error(
     failure = execute(program, HARDENED)
     assert failure is not None and failure.rule == "recovery_error", failure
     assert failure.point == "fault" and "refused every call and was reopened" in failure.message
+
+
+def test_a_client_write_that_fails_during_a_background_save_does_not_stop_the_save() -> None:
+    # A client's failed write is the client's (rule 5); kevy's save thread goes on.
+    # The machine once let the write's error leave the save begun, and the next
+    # BGSAVE raised PhaseError: a class the hunt credited to F25's fix (session 10).
+    program = Program(
+        "always",
+        1,
+        [
+            ["w", "SET", "a", "1"],
+            ["fault", ["bgsave", 0, [["w", "SET", "c", "2"]]], 2, "eio"],
+            ["bgsave", 0, []],
+            ["crash", ["w", "SET", "b", "1"], 1, "after", "process-crash", []],
+        ],
+    )
+    assert execute(program, get_profile("hardened-append_failure_fails_shard")) is None
+    assert execute(program, get_profile("kevy-1.17")) is None
