@@ -237,6 +237,7 @@ def _during(rng: random.Random, g: dict[str, Any]) -> list[Step]:
 _SHORT_STEPS = frozenset({"w", "fsync", "tick", "reap", "cron"})
 
 
+#: steps whose fallible calls are many: opens (a re-shard in them), saves, rewrites
 _LONG_STEPS = frozenset({"reopen", "server", "save", "bgsave", "rewrite", "bgrewrite"})
 
 #: the calls a point can name by op: a cut lands on a persistence point, a failure
@@ -316,19 +317,38 @@ def generate(
         if step[0] in ("damage", "twin"):
             pass  # an outside event / a second process: neither failed nor cut short
         elif rng.random() < (fault_rate * 3 if step[0] in _LONG_STEPS else fault_rate):
-            # An open, the step with the most protocol in it, fails more often.
+            # A long step makes tens of fallible calls where a write makes one or two,
+            # so it fails more often (F53 is a rewrite's reopen, F49 an open's sync).
             step = ["fault", step, _point(rng, step, _FAIL_OPS), rng.choice(FAULT_KINDS)]
         elif rng.random() < crash_rate:
             step = _crash(rng, step)
         program.steps.append(step)
-    # Every program ends in a crash: whatever state its steps left on disk - a log
-    # whose head a failed sync dropped (F49), writes to a file a rename unlinked
-    # (F53) - is judged by one, wherever the drawn crashes fell.
-    step = _plain(rng, g, shards)
-    while step[0] in ("damage", "twin"):
+    latent = _left_unjudged(program.steps)
+    if latent or not any(s[0] == "crash" for s in program.steps):
+        # A failed call or a killed process leaves state only a power cut shows - a
+        # log whose head a failed sync dropped (F49), writes to a file a rename
+        # unlinked (F53), pages the dead process never synced (F51) - so a program
+        # whose last such step no power cut follows ends in one; and every program
+        # ends in a crash somewhere, or it judges only reopens.
         step = _plain(rng, g, shards)
-    program.steps.append(_crash(rng, step))
+        while step[0] in ("damage", "twin"):
+            step = _plain(rng, g, shards)
+        cut = _crash(rng, step)
+        if latent:
+            cut[4] = rng.choice([m for m in MODELS if m != "process-crash"])
+        program.steps.append(cut)
     return program
+
+
+def _left_unjudged(steps: list[Step]) -> bool:
+    """A failed call or a process crash after the last power cut."""
+    last_cut = last_left = -1
+    for i, s in enumerate(steps):
+        if s[0] == "crash" and s[4] != "process-crash":
+            last_cut = i
+        elif s[0] in ("fault", "crash"):
+            last_left = i
+    return last_left > last_cut
 
 
 def _crash(rng: random.Random, inner: Step) -> Step:
