@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import functools
 import os
 import posixpath
 import stat
@@ -61,11 +62,15 @@ def join(directory: str, name: str) -> str:
     return posixpath.join(directory, name)
 
 
+# A store names a few dozen paths, over and over (CrashFS scans its names per
+# listdir): the hunt's programs spent a tenth of their time splitting them.
+@functools.lru_cache(maxsize=4096)
 def dirname(path: str) -> str:
     """The directory holding `path` (`"."` for a bare name)."""
     return posixpath.dirname(path) or "."
 
 
+@functools.lru_cache(maxsize=4096)
 def basename(path: str) -> str:
     """The last component of `path`."""
     return posixpath.basename(path)

@@ -8,6 +8,7 @@ Part of the model/crashfs package; its __init__ holds the models' rules.
 from __future__ import annotations
 
 import errno
+import functools
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -120,6 +121,7 @@ class _LazyInode(_Inode):
         _Inode.data.__set__(self, value)  # type: ignore[attr-defined]
 
 
+@functools.lru_cache(maxsize=4096)
 def _norm(path: str) -> str:
     return posixpath.normpath(path)
 
