@@ -69,7 +69,8 @@ def register(sub: Any) -> None:
         "any step, the n-th call or the n-th of one kind (rename:1, open:2); outside damage "
         "(appended garbage, a frame flipped inside the log, another log appended, a "
         "shards.meta count no directory backs); power cuts at any persistence point (or the "
-        "n-th of one kind) under the process-crash/ordered/posix models. Each program runs "
+        "n-th of one kind) under the process-crash/ordered/posix models, and one after the "
+        "last failed call or process crash if no power cut follows it. Each program runs "
         "against --profile and is judged by the contract rules of harness/lifecycle.py; "
         "every failure is shrunk, classified by signature (rule/verb/point "
         "kind/policy/shards/config), triaged by the narrowest fix switch that makes it pass "
@@ -101,7 +102,8 @@ def register(sub: Any) -> None:
         type=positive_int,
         default=1,
         metavar="N",
-        help="run the examples on N processes (same findings as one job)",
+        help="run the examples on N processes, kept for the whole hunt; the next batch "
+        "runs while this one is shrunk (same findings as one job)",
     )
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument(
