@@ -382,7 +382,8 @@ def hunt(
     `jobs > 1` runs the examples in batches over that many processes; results are
     taken in draw order, and when one adds a fix switch to the profile under
     test, the examples drawn after it run again under the new profile - so the
-    findings are those of one job (rule 1), examples for examples.
+    findings are those of one job (rule 1), examples for examples. The next batch
+    runs while this one is classified, and is dropped when this one adds a switch.
     """
     if seconds is None and examples is None:
         raise ValueError("hunt needs seconds or examples")
@@ -399,7 +400,8 @@ def hunt(
     pending: list[int] = []
 
     def draw(first: int) -> tuple[list[int], list[Mask | None], Batch[Outcome]]:
-        """Submit the batch of examples `first`, ... (seeds: the pending ones first)."""
+        """Submit the batch that starts at example `first`: the pending seeds first,
+        then fresh ones from the master seed."""
         nonlocal pending
         size = 1 if jobs == 1 else jobs * BATCH_PER_JOB
         if examples is not None:

@@ -429,14 +429,15 @@ class _Machine:
             store = r.store
             if store is None or store.failed_shards():
                 raise
-            self._settle(f"no crash: a client write during {verb} failed", verb)
+            self._settle(f"no crash: a client write during {verb} failed", verb, r)
 
-    def _settle(self, label: str, verb: str) -> None:
+    def _settle(self, label: str, verb: str, r: Run | None = None) -> None:
         """Rule 5 on a store that goes on: it shows one admissible state, and the
         history goes on from it."""
-        store, history = self.run.store, self.run.history
+        r = r or self.run
+        store, history = r.store, r.history
         assert store is not None
-        j = history.judge(store.snapshot(), now_ms=self.run.clock.now_ms(), crash=label,
+        j = history.judge(store.snapshot(), now_ms=r.clock.now_ms(), crash=label,
                           model="process-crash")
         if j.verdict.is_violation or j.prefix is None:
             self._fail(j.verdict.value, verb, "fault", j.explain(), j)
