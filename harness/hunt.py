@@ -361,8 +361,11 @@ def _run_example(task: tuple[int, str]) -> Outcome:
 #: off again, in turn: a class that switch hides (F17 behind F5) can then show
 MASK_EVERY = 4
 
-#: examples each worker runs per batch with `jobs > 1` (a batch is cut at a new switch)
+#: examples each worker runs per batch with `jobs > 1`, at most and at least: a new
+#: switch drops the rest of the batch and the one running ahead, so batches start
+#: small after each switch and grow while none is found (one per 8 examples since)
 BATCH_PER_JOB = 40
+MIN_BATCH_PER_JOB = 4
 
 
 def hunt(
@@ -398,12 +401,14 @@ def hunt(
     #: the switches of the classes found so far, in the order found (for `_mask`)
     found_switches: list[str] = []
     pending: list[int] = []
+    last_switch_at = 0
 
     def draw(first: int) -> tuple[list[int], list[Mask | None], Batch[Outcome]]:
         """Submit the batch that starts at example `first`: the pending seeds first,
         then fresh ones from the master seed."""
         nonlocal pending
-        size = 1 if jobs == 1 else jobs * BATCH_PER_JOB
+        per_job = min(BATCH_PER_JOB, max(MIN_BATCH_PER_JOB, (first - last_switch_at) // 8))
+        size = 1 if jobs == 1 else jobs * per_job
         if examples is not None:
             size = min(size, examples - first)
         seeds = pending[:size]
@@ -457,6 +462,7 @@ def hunt(
                         f"{switch or 'no switch (new class)'}"
                     )
                 if switch is not None:
+                    last_switch_at = n + 1
                     under = under.with_switches(*switch.split(","))
                     found_switches.extend(x for x in switch.split(",") if x not in found_switches)
                     # Drawn after a new switch: run again under the profile with it.
