@@ -323,19 +323,18 @@ def generate(
         elif rng.random() < crash_rate:
             step = _crash(rng, step)
         program.steps.append(step)
-    latent = _left_unjudged(program.steps)
-    if latent or not any(s[0] == "crash" for s in program.steps):
+    if _left_unjudged(program.steps) or not any(s[0] == "crash" for s in program.steps):
         # A failed call or a killed process leaves state only a power cut shows - a
         # log whose head a failed sync dropped (F49), writes to a file a rename
         # unlinked (F53), pages the dead process never synced (F51) - so a program
         # whose last such step no power cut follows ends in one; and every program
-        # ends in a crash somewhere, or it judges only reopens.
+        # ends in a crash somewhere, or it judges only reopens. The closing crash is
+        # a power cut: a process crash there would itself leave such state unjudged.
         step = _plain(rng, g, shards)
         while step[0] in ("damage", "twin"):
             step = _plain(rng, g, shards)
         cut = _crash(rng, step)
-        if latent:
-            cut[4] = rng.choice([m for m in MODELS if m != "process-crash"])
+        cut[4] = rng.choice([m for m in MODELS if m != "process-crash"])
         program.steps.append(cut)
     return program
 

@@ -54,3 +54,20 @@ def test_the_run_that_fills_a_program_judges_it_as_its_replay_does() -> None:
                     failure.message) == (replayed.step, replayed.rule, replayed.crash_verb,
                                          replayed.point, replayed.message), seed
     assert failed >= 5, "kevy-1.17 should fail some of these programs"
+
+
+@given(seed=st.integers(0, 2**32 - 1))
+def test_every_drawn_program_ends_in_a_crash_and_its_latent_failures_meet_a_power_cut(
+    seed: int,
+) -> None:
+    # A failed call or a killed process can leave state only a power cut shows (F49's
+    # dropped MAGIC, F53's unlinked log, F51's unsynced pages): the generator ends a
+    # program in one when none follows the last such step.
+    steps = generate(random.Random(seed)).steps
+    kinds = [s[0] for s in steps]
+    assert "crash" in kinds, steps
+    cuts = [i for i, s in enumerate(steps) if s[0] == "crash" and s[4] != "process-crash"]
+    latent = [i for i, s in enumerate(steps)
+              if s[0] == "fault" or (s[0] == "crash" and s[4] == "process-crash")]
+    if latent:
+        assert cuts and cuts[-1] > latent[-1], steps
