@@ -40,12 +40,9 @@ R = TypeVar("R")
 
 def pool_map(fn: Callable[[T], R], tasks: Sequence[T], jobs: int) -> list[R]:
     """`[fn(t) for t in tasks]`, computed by up to `jobs` processes, in task order."""
-    if jobs < 1:
-        raise ValueError(f"jobs must be at least 1, got {jobs}")
-    if jobs == 1 or len(tasks) <= 1:
-        return [fn(t) for t in tasks]
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=_context()) as pool:
-        return list(pool.map(fn, tasks))
+    # TaskPool refuses jobs < 1; min() keeps that, and one task runs in-process.
+    with TaskPool(min(jobs, max(1, len(tasks)))) as pool:
+        return pool.submit(fn, tasks).result()
 
 
 def _context() -> BaseContext:

@@ -30,7 +30,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from harness.case_file import read_case
 from harness.explore_pool import Batch, TaskPool
@@ -340,6 +340,14 @@ def replay_case(doc: dict[str, Any], profile: Profile) -> Failure | None:
 Outcome = tuple[Program, Failure | None]
 
 
+class _Drawn(NamedTuple):
+    """A submitted batch of examples: their seeds, masks, and the running batch."""
+
+    seeds: list[int]
+    masks: list[Mask | None]
+    batch: Batch[Outcome]
+
+
 def _run_example(task: tuple[int, str]) -> Outcome:
     """One example: the program drawn from `seed` under the named profile, and how it
     failed (a module-level function of picklable data, for `TaskPool`)."""
@@ -403,7 +411,7 @@ def hunt(
     pending: list[int] = []
     last_switch_at = 0
 
-    def draw(first: int) -> tuple[list[int], list[Mask | None], Batch[Outcome]]:
+    def draw(first: int) -> _Drawn:
         """Submit the batch that starts at example `first`: the pending seeds first,
         then fresh ones from the master seed."""
         nonlocal pending
@@ -424,7 +432,7 @@ def hunt(
             (s, _profile_name(profile, under if m is None else m.applied(under)))
             for s, m in zip(seeds, masks, strict=True)
         ]
-        return seeds, masks, pool.submit(_run_example, tasks)
+        return _Drawn(seeds, masks, pool.submit(_run_example, tasks))
 
     def more(first: int) -> bool:
         return (examples is None or first < examples) and (
@@ -432,7 +440,7 @@ def hunt(
         )
 
     with TaskPool(jobs) as pool:
-        ahead = None
+        ahead: _Drawn | None = None
         while more(result.examples):
             seeds, masks, batch = ahead or draw(result.examples)
             outcomes = batch.result()
@@ -468,13 +476,13 @@ def hunt(
                     # Drawn after a new switch: run again under the profile with it.
                     later = seeds[i + 1 :]
                     if ahead is not None:
-                        ahead[2].cancel()
-                        later += ahead[0]
+                        ahead.batch.cancel()
+                        later += ahead.seeds
                         ahead = None
                     pending = later + pending
                     break
         if ahead is not None:
-            ahead[2].cancel()
+            ahead.batch.cancel()
     result.seconds = now() - start
     return result
 
